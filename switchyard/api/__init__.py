@@ -1,0 +1,1 @@
+"""The shared API kit: resource names, update masks, page tokens, errors, auth."""

@@ -1,0 +1,128 @@
+"""The base for every Config API resource: List, Get, Create, Update, Delete.
+
+A subclass names its resource, its serializers and the service functions that
+write it; this class owns the request and response shapes (wrapped objects,
+page tokens, update masks), so every resource answers the same way. Lists are
+always restricted by ``workspace.access`` before paging; a subclass supplies
+the base queryset, not a way around the restriction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+from django.db import models
+from rest_framework import serializers, viewsets
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from switchyard.api.pagination import paginate
+from switchyard.api.permissions import TokenScopePermission
+from switchyard.api.update_mask import build_patch
+from switchyard.errors import InvalidArgument, NotFound
+from workspace import access
+from workspace.access import Action, Principal
+from workspace.models import AccessToken
+
+
+def principal_of(request: Request) -> Principal:
+    token = request.auth if isinstance(request.auth, AccessToken) else None
+    return Principal(user=request.user, token=token)
+
+
+class ResourceViewSet(viewsets.GenericViewSet):
+    permission_classes = (IsAuthenticated, TokenScopePermission)
+    resource_key: ClassVar[str]  # "workspace"
+    collection_key: ClassVar[str]  # "workspaces"
+    create_serializer_class: ClassVar[type[serializers.Serializer]]
+    lookup_field = "key"
+    lookup_value_regex = r"[^/]+"
+    # Keyset order for List; the last field must be unique.
+    list_ordering: ClassVar[tuple[str, ...]] = ("create_time", "pk")
+
+    # -- what a subclass provides ------------------------------------------------
+    def base_queryset(self) -> models.QuerySet[Any]:
+        raise NotImplementedError
+
+    def lookup(self, queryset: models.QuerySet[Any], key: str) -> Any:
+        raise NotImplementedError
+
+    def create_resource(self, principal: Principal, data: dict[str, Any]) -> Any:
+        raise NotImplementedError
+
+    def update_resource(self, principal: Principal, obj: Any, changes: dict[str, Any]) -> Any:
+        raise NotImplementedError
+
+    def delete_resource(self, principal: Principal, obj: Any) -> None:
+        raise NotImplementedError
+
+    # -- fixed behaviour ---------------------------------------------------------
+    @property
+    def principal(self) -> Principal:
+        return principal_of(self.request)
+
+    def get_queryset(self) -> models.QuerySet[Any]:
+        return access.restrict(self.base_queryset(), self.principal, "view")
+
+    def get_object(self, action: Action = "view") -> Any:
+        obj = self.lookup(self.get_queryset(), self.kwargs[self.lookup_field])
+        if obj is None:
+            raise NotFound(f"{self.resource_key} {self.kwargs[self.lookup_field]!r} not found")
+        return obj
+
+    def render(self, obj: Any) -> dict[str, Any]:
+        return dict(self.get_serializer(obj).data)
+
+    def _resource_body(self, body: object) -> Mapping[str, Any]:
+        if not isinstance(body, Mapping):
+            raise InvalidArgument("the request body must be a JSON object")
+        extra = set(body) - {self.resource_key}
+        if extra:
+            raise InvalidArgument(
+                f"unknown top-level field(s) {sorted(extra)}; "
+                f"send the {self.resource_key} as {{{self.resource_key!r}: {{...}}}}"
+            )
+        data = body.get(self.resource_key)
+        if not isinstance(data, Mapping):
+            raise InvalidArgument(
+                f"missing {self.resource_key!r}: send {{{self.resource_key!r}: {{...}}}}",
+                field=self.resource_key,
+            )
+        return data
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        rows, next_token = paginate(
+            self.get_queryset(),
+            request.query_params,
+            scope=f"{request.path}:{self.collection_key}",
+            ordering=self.list_ordering,
+        )
+        items = self.get_serializer(rows, many=True).data
+        return Response({self.collection_key: items, "next_page_token": next_token})
+
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return Response(self.render(self.get_object()))
+
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        incoming = self.create_serializer_class(data=self._resource_body(request.data))
+        incoming.is_valid(raise_exception=True)
+        obj = self.create_resource(self.principal, dict(incoming.validated_data))
+        return Response(self.render(obj), status=200)
+
+    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        obj = self.get_object("change")
+        current = self.get_serializer(obj)
+        assert isinstance(current, serializers.Serializer)
+        patch = build_patch(current, request.data, self.resource_key)
+        if not patch:
+            return Response(current.data)
+        checked = self.get_serializer(obj, data=patch, partial=True)
+        checked.is_valid(raise_exception=True)
+        obj = self.update_resource(self.principal, obj, dict(checked.validated_data))
+        return Response(self.render(obj))
+
+    def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        self.delete_resource(self.principal, self.get_object("delete"))
+        return Response({})

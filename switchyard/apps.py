@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class SwitchyardConfig(AppConfig):
+    name = "switchyard"
+    verbose_name = "Switchyard"

@@ -1,0 +1,36 @@
+"""The Celery app, and ``task``: the one decorator every Switchyard task uses."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from typing import Any
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "switchyard.settings")
+
+app = Celery("switchyard")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+# Transient failures worth a retry; anything else is a bug and fails loudly.
+RETRY_ON: tuple[type[BaseException], ...] = (ConnectionError, TimeoutError)
+
+
+def task(
+    name: str, *, queue: str = "default", soft_time_limit: int = 300, **options: Any
+) -> Callable[[Callable[..., Any]], Any]:
+    """Register a task by a stable name, on a declared queue, with a time limit and retries
+    with backoff for transient errors. Tasks take ids and call services; nothing more."""
+    return app.task(
+        name=name,
+        queue=queue,
+        soft_time_limit=soft_time_limit,
+        time_limit=soft_time_limit + 30,
+        autoretry_for=RETRY_ON,
+        retry_backoff=True,
+        retry_jitter=True,
+        max_retries=5,
+        **options,
+    )

@@ -1,0 +1,26 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import URLPattern, URLResolver, include, path
+from drf_spectacular.renderers import OpenApiJsonRenderer
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from switchyard.health import healthz
+
+api_urlpatterns: list[URLPattern | URLResolver] = [
+    path(
+        "openapi.json",
+        SpectacularAPIView.as_view(renderer_classes=[OpenApiJsonRenderer]),
+        name="openapi",
+    ),
+    path("docs", SpectacularSwaggerView.as_view(url_name="openapi"), name="api-docs"),
+    path("", include("workspace.api.urls")),
+]
+
+urlpatterns = [
+    path("healthz", healthz, name="healthz"),
+    path("login", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("logout", auth_views.LogoutView.as_view(), name="logout"),
+    path("django-admin/", admin.site.urls),
+    path("v1beta/", include(api_urlpatterns)),
+    path("", include("workspace.urls")),
+]

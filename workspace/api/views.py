@@ -1,0 +1,89 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import models
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_view,
+    inline_serializer,
+)
+from rest_framework import serializers
+
+from switchyard.api.viewsets import ResourceViewSet
+from workspace.access import Principal
+from workspace.api.serializers import WorkspaceCreateSerializer, WorkspaceSerializer
+from workspace.models import Workspace
+from workspace.services import workspaces as service
+
+_PAGE_PARAMS = [
+    OpenApiParameter("page_size", int, description="1-100, default 10"),
+    OpenApiParameter("page_token", str, description="next_page_token of the previous page"),
+]
+_MASK = inline_serializer(
+    "UpdateMask", {"paths": serializers.ListField(child=serializers.CharField())}
+)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="List Workspaces",
+        parameters=_PAGE_PARAMS,
+        responses=inline_serializer(
+            "ListWorkspacesResponse",
+            {
+                "workspaces": WorkspaceSerializer(many=True),
+                "next_page_token": serializers.CharField(),
+            },
+        ),
+    ),
+    retrieve=extend_schema(summary="Get Workspace"),
+    create=extend_schema(
+        summary="Create Workspace",
+        request=inline_serializer(
+            "CreateWorkspaceRequest", {"workspace": WorkspaceCreateSerializer()}
+        ),
+    ),
+    partial_update=extend_schema(
+        summary="Update Workspace",
+        description="Only the fields named in update_mask.paths change; a named path "
+        "without a value is cleared.",
+        request=inline_serializer(
+            "UpdateWorkspaceRequest",
+            {"workspace": WorkspaceSerializer(partial=True), "update_mask": _MASK},
+        ),
+    ),
+    destroy=extend_schema(
+        summary="Delete Workspace", responses={200: inline_serializer("Empty", {})}
+    ),
+)
+class WorkspaceViewSet(ResourceViewSet):
+    resource_key = "workspace"
+    collection_key = "workspaces"
+    serializer_class = WorkspaceSerializer
+    create_serializer_class = WorkspaceCreateSerializer
+    lookup_field = "workspace"
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+
+    def base_queryset(self) -> models.QuerySet[Workspace]:
+        return Workspace.objects.all()
+
+    def lookup(self, queryset: models.QuerySet[Workspace], key: str) -> Workspace | None:
+        return queryset.filter(slug=key).first()
+
+    def create_resource(self, principal: Principal, data: dict[str, Any]) -> Workspace:
+        return service.do_create_workspace(
+            principal=principal,
+            slug=data["name"],
+            display_name=data["display_name"],
+            settings=data.get("settings"),
+        )
+
+    def update_resource(
+        self, principal: Principal, obj: Workspace, changes: dict[str, Any]
+    ) -> Workspace:
+        return service.do_update_workspace(principal=principal, workspace=obj, changes=changes)
+
+    def delete_resource(self, principal: Principal, obj: Workspace) -> None:
+        service.do_delete_workspace(principal=principal, workspace=obj)

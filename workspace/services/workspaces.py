@@ -1,0 +1,119 @@
+"""Workspace writes: the one way in for the UI, the API and tasks alike."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import IntegrityError, transaction
+
+from switchyard.api import names
+from switchyard.errors import AlreadyExists, InvalidArgument
+from workspace import access
+from workspace.access import Principal
+from workspace.models import Membership, Workspace
+from workspace.services import audit
+
+DISPLAY_NAME_MAX = 100
+UPDATABLE_FIELDS = frozenset({"display_name", "settings"})
+
+
+def snapshot(workspace: Workspace) -> dict[str, Any]:
+    return {
+        "slug": workspace.slug,
+        "display_name": workspace.display_name,
+        "settings": workspace.settings,
+    }
+
+
+def _clean_display_name(value: object) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidArgument("display_name must not be empty", field="display_name")
+    value = value.strip()
+    if len(value) > DISPLAY_NAME_MAX:
+        raise InvalidArgument(
+            f"display_name must be at most {DISPLAY_NAME_MAX} characters", field="display_name"
+        )
+    return value
+
+
+def _clean_settings(value: object) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise InvalidArgument("settings must be a JSON object", field="settings")
+    return value
+
+
+def do_create_workspace(
+    *, principal: Principal, slug: str, display_name: str, settings: dict[str, Any] | None = None
+) -> Workspace:
+    access.require(principal, "create")
+    slug = names.validate_slug(slug, field="name")
+    workspace = Workspace(
+        slug=slug,
+        display_name=_clean_display_name(display_name),
+        settings=_clean_settings(settings if settings is not None else {}),
+    )
+    if Workspace.objects.filter(slug=slug).exists():
+        raise AlreadyExists(f"workspace {workspace.resource_name!r} already exists", field="name")
+    try:
+        with transaction.atomic():
+            workspace.save()
+            Membership.objects.create(
+                workspace=workspace, user=principal.signed_in_user, role=Membership.Role.OWNER
+            )
+            audit.record(
+                principal,
+                "workspace.created",
+                workspace=workspace,
+                resource_name=workspace.resource_name,
+                after=snapshot(workspace),
+            )
+    except IntegrityError as exc:  # lost a race with a concurrent create
+        raise AlreadyExists(
+            f"workspace {workspace.resource_name!r} already exists", field="name"
+        ) from exc
+    return workspace
+
+
+def do_update_workspace(
+    *, principal: Principal, workspace: Workspace, changes: dict[str, Any]
+) -> Workspace:
+    """Apply ``changes`` (field -> new value); an empty dict writes nothing."""
+    access.require(principal, "change", workspace)
+    unknown = set(changes) - UPDATABLE_FIELDS
+    if unknown:
+        raise InvalidArgument(f"cannot update workspace field(s) {sorted(unknown)}")
+    cleaned: dict[str, Any] = {}
+    if "display_name" in changes:
+        cleaned["display_name"] = _clean_display_name(changes["display_name"])
+    if "settings" in changes:
+        cleaned["settings"] = _clean_settings(changes["settings"])
+    before = snapshot(workspace)
+    if all(before[field] == value for field, value in cleaned.items()):
+        return workspace
+    with transaction.atomic():
+        locked = Workspace.objects.select_for_update().get(pk=workspace.pk)
+        for field, value in cleaned.items():
+            setattr(locked, field, value)
+        locked.save(update_fields=[*cleaned, "update_time"])
+        audit.record(
+            principal,
+            "workspace.updated",
+            workspace=locked,
+            resource_name=locked.resource_name,
+            before={k: before[k] for k in cleaned},
+            after={k: cleaned[k] for k in cleaned},
+        )
+    return locked
+
+
+def do_delete_workspace(*, principal: Principal, workspace: Workspace) -> None:
+    access.require(principal, "delete", workspace)
+    with transaction.atomic():
+        audit.record(
+            principal,
+            "workspace.deleted",
+            workspace=workspace,
+            resource_name=workspace.resource_name,
+            before=snapshot(workspace),
+        )
+        workspace.delete()
