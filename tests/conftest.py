@@ -1,0 +1,111 @@
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from django.contrib.auth.models import User
+from rest_framework.test import APIClient
+
+from switchyard import embedded
+from workspace.access import Principal
+from workspace.models import AccessToken, Workspace
+from workspace.services.tokens import do_create_access_token
+from workspace.services.workspaces import do_create_workspace
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    from django.conf import settings
+
+    # Rate-limit counters live in Redis and outlast a run; user and token ids
+    # repeat across runs, so each run counts under its own prefix.
+    settings.CACHES["default"]["KEY_PREFIX"] = f"test-{uuid.uuid4().hex[:12]}"
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Stop the embedded services this run started; leave a running stack alone."""
+    from django.db import connections
+
+    connections.close_all()
+    if "redis" in embedded.started_here:
+        embedded.stop_redis()
+    if "postgres" in embedded.started_here:
+        embedded.stop_postgres()
+
+
+@pytest.fixture
+def make_user(db: None) -> Callable[..., User]:
+    def make(username: str | None = None, **extra: object) -> User:
+        username = username or f"user-{uuid.uuid4().hex[:8]}"
+        return User.objects.create_user(username=username, password="correct-horse-42", **extra)
+
+    return make
+
+
+@pytest.fixture
+def alice(make_user: Callable[..., User]) -> User:
+    return make_user("alice")
+
+
+@pytest.fixture
+def bob(make_user: Callable[..., User]) -> User:
+    return make_user("bob")
+
+
+@pytest.fixture
+def make_workspace(db: None) -> Callable[..., Workspace]:
+    def make(owner: User, slug: str, display_name: str | None = None) -> Workspace:
+        return do_create_workspace(
+            principal=Principal(owner), slug=slug, display_name=display_name or slug.title()
+        )
+
+    return make
+
+
+@pytest.fixture
+def token_client(db: None) -> Callable[..., APIClient]:
+    """An API client authenticating with a fresh access token of ``user``."""
+
+    def make(user: User, *, read_only: bool = False) -> APIClient:
+        scope = AccessToken.Scope.WORKSPACE_READ if read_only else AccessToken.Scope.WORKSPACE
+        _token, secret = do_create_access_token(
+            principal=Principal(user), user=user, description="test", scope=scope
+        )
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {secret}")
+        return client
+
+    return make
+
+
+@pytest.fixture
+def api(alice: User, token_client: Callable[..., APIClient]) -> APIClient:
+    return token_client(alice)
+
+
+@pytest.fixture
+def worker_process() -> Iterator[subprocess.Popen[bytes]]:
+    """A real Celery worker process on the real broker, stopped after the test.
+
+    (celery.contrib.testing's in-thread worker closes the test thread's database
+    connection when it starts, so tests that also use the database take this.)
+    """
+    from switchyard.celery import app
+
+    command = [sys.executable, "-m", "celery", "-A", "switchyard", "worker", "--pool", "solo"]
+    command += ["--queues", "default", "--loglevel", "WARNING"]
+    worker = subprocess.Popen(command, cwd=Path(__file__).resolve().parent.parent, env=os.environ)
+    try:
+        deadline = time.monotonic() + 60
+        while not app.control.ping(timeout=0.5):
+            assert worker.poll() is None, "the worker exited while starting"
+            assert time.monotonic() < deadline, "the worker did not answer within 60 s"
+        yield worker
+    finally:
+        worker.terminate()
+        worker.wait(timeout=30)
