@@ -87,6 +87,10 @@ def test_rename_with_htmx_swaps_the_card(
     assert b'id="rename-card"' in response.content
     assert b"<html" not in response.content
     assert b"now called Acme Inc" in response.content
+    # out-of-band swaps update the switcher and the delete card too
+    assert b'<span id="switcher-label" hx-swap-oob="true">Acme Inc</span>' in response.content
+    assert b'<strong id="delete-name" hx-swap-oob="true">Acme Inc</strong>' in response.content
+    assert b'<span id="switcher-entry-acme" hx-swap-oob="true">Acme Inc</span>' in response.content
     assert Workspace.objects.get(slug="acme").display_name == "Acme Inc"
 
 
