@@ -23,7 +23,7 @@ from switchyard.api.permissions import TokenScopePermission
 from switchyard.api.update_mask import build_patch
 from switchyard.errors import InvalidArgument, NotFound
 from workspace import access
-from workspace.access import Action, Principal
+from workspace.access import Principal
 from workspace.models import AccessToken
 
 
@@ -66,7 +66,9 @@ class ResourceViewSet(viewsets.GenericViewSet):
     def get_queryset(self) -> models.QuerySet[Any]:
         return access.restrict(self.base_queryset(), self.principal, "view")
 
-    def get_object(self, action: Action = "view") -> Any:
+    def get_object(self) -> Any:
+        """The object if the principal may see it. Whether it may change or delete
+        it is the service's question (``access.require``), asked inside its write."""
         obj = self.lookup(self.get_queryset(), self.kwargs[self.lookup_field])
         if obj is None:
             raise NotFound(f"{self.resource_key} {self.kwargs[self.lookup_field]!r} not found")
@@ -112,7 +114,7 @@ class ResourceViewSet(viewsets.GenericViewSet):
         return Response(self.render(obj), status=200)
 
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        obj = self.get_object("change")
+        obj = self.get_object()
         current = self.get_serializer(obj)
         assert isinstance(current, serializers.Serializer)
         patch = build_patch(current, request.data, self.resource_key)
@@ -124,5 +126,5 @@ class ResourceViewSet(viewsets.GenericViewSet):
         return Response(self.render(obj))
 
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        self.delete_resource(self.principal, self.get_object("delete"))
+        self.delete_resource(self.principal, self.get_object())
         return Response({})
