@@ -50,6 +50,8 @@ class Command(BaseCommand):
             "web": [
                 python, "-m", "gunicorn", "switchyard.wsgi", "--bind", address,
                 "--workers", str(options["web_workers"]), "--access-logfile", "-",
+                # The control socket is one fixed path per OS user; two stacks would share it.
+                "--no-control-socket",
             ],
             "worker": [
                 python, "-m", "celery", "-A", "switchyard", "worker", "--loglevel", "INFO",
