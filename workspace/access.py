@@ -13,14 +13,16 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal, TypeVar
 
 from django.db import models
+from django.db.models import Q
 
 from switchyard.errors import InsufficientScope, NotFound, PermissionDenied, Unauthenticated
-from workspace.models import AccessToken, Membership, Workspace
+from workspace.models import AccessToken, AuditEntry, Membership, Workspace
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser, User
 
-Action = Literal["view", "create", "change", "delete"]
+# "audit": read the workspace's audit trail (Workspace Owners only).
+Action = Literal["view", "create", "change", "delete", "audit"]
 M = TypeVar("M", bound=models.Model)
 
 WRITE_ACTIONS: frozenset[str] = frozenset({"create", "change", "delete"})
@@ -51,6 +53,7 @@ class Principal:
 
 
 def _roles_for(action: str) -> list[str]:
+    """Membership roles allowed to do ``action`` on a workspace."""
     if action == "view":
         return [Membership.Role.OWNER, Membership.Role.MEMBER]
     return [Membership.Role.OWNER]
@@ -68,6 +71,16 @@ def restrict(
     if queryset.model is Workspace:
         members = Membership.objects.filter(user_id=principal.user.pk, role__in=_roles_for(action))
         return queryset.filter(pk__in=members.values("workspace_id"))
+    if queryset.model is AuditEntry:
+        # Owners read their workspace's trail, which also holds the
+        # workspace-less events (sign-ins, token changes) of its members.
+        owned = Membership.objects.filter(
+            user_id=principal.user.pk, role=Membership.Role.OWNER
+        ).values("workspace_id")
+        their_members = Membership.objects.filter(workspace_id__in=owned).values("user_id")
+        return queryset.filter(
+            Q(workspace_id__in=owned) | Q(workspace__isnull=True, actor_user_id__in=their_members)
+        )
     raise NotImplementedError(f"no access rule for {queryset.model.__name__}")
 
 

@@ -1,11 +1,12 @@
 from __future__ import annotations
 
 from django.db import models
+from django.db.models import Q
 from django.http import Http404
 
 from workspace import access
 from workspace.access import Principal
-from workspace.models import AuditEntry, Workspace
+from workspace.models import AuditEntry, Membership, Workspace
 
 
 def visible_workspaces(principal: Principal) -> models.QuerySet[Workspace]:
@@ -20,9 +21,14 @@ def workspace_for(principal: Principal, slug: str) -> Workspace:
     return workspace
 
 
+def audit_entries_for(workspace: Workspace) -> models.QuerySet[AuditEntry]:
+    """The workspace's audit trail: its own entries and its members' sign-ins and
+    token changes (which belong to no workspace)."""
+    members = Membership.objects.filter(workspace=workspace).values("user_id")
+    return AuditEntry.objects.filter(
+        Q(workspace=workspace) | Q(workspace__isnull=True, actor_user_id__in=members)
+    ).select_related("actor_user", "actor_token")
+
+
 def recent_activity(workspace: Workspace, limit: int = 10) -> list[AuditEntry]:
-    return list(
-        AuditEntry.objects.filter(workspace=workspace)
-        .select_related("actor_user", "actor_token")
-        .order_by("-time", "-id")[:limit]
-    )
+    return list(audit_entries_for(workspace).order_by("-time", "-id")[:limit])

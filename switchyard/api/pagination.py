@@ -71,12 +71,14 @@ def read_token(scope: str, token: str, width: int) -> list[Any]:
 
 
 def _after(ordering: Sequence[str], key: Sequence[Any]) -> Q:
-    """Rows strictly after ``key`` in ascending ``ordering``: (a > x) or (a = x and b > y) ..."""
+    """Rows strictly after ``key`` in ``ordering`` ("-field" descends):
+    (a > x) or (a = x and b > y) ..."""
     condition = Q()
     for i, field in enumerate(ordering):
-        step = Q(**{f"{field}__gt": key[i]})
+        name = field.removeprefix("-")
+        step = Q(**{f"{name}__{'lt' if field.startswith('-') else 'gt'}": key[i]})
         for prior, value in zip(ordering[:i], key[:i], strict=True):
-            step &= Q(**{prior: value})
+            step &= Q(**{prior.removeprefix("-"): value})
         condition |= step
     return condition
 
@@ -98,5 +100,5 @@ def paginate(
         return rows, ""
     rows = rows[:size]
     last = rows[-1]
-    key = [getattr(last, "pk" if f == "pk" else f) for f in ordering]
+    key = [getattr(last, f.removeprefix("-")) for f in ordering]
     return rows, make_token(scope, key)

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from django.db import models
+from drf_spectacular.utils import OpenApiParameter
 from rest_framework import serializers, viewsets
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
@@ -24,7 +25,12 @@ from switchyard.api.update_mask import build_patch
 from switchyard.errors import InvalidArgument, NotFound
 from workspace import access
 from workspace.access import Principal
-from workspace.models import AccessToken
+from workspace.models import AccessToken, Workspace
+
+PAGE_PARAMETERS = [
+    OpenApiParameter("page_size", int, description="1-100, default 10"),
+    OpenApiParameter("page_token", str, description="next_page_token of the previous page"),
+]
 
 
 def principal_of(request: Request) -> Principal:
@@ -128,3 +134,28 @@ class ResourceViewSet(viewsets.GenericViewSet):
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         self.delete_resource(self.principal, self.get_object())
         return Response({})
+
+
+class WorkspaceResourceViewSet(ResourceViewSet):
+    """A resource inside a workspace (``workspaces/{workspace}/<collection>/...``).
+
+    The workspace comes from the URL and must be visible to the principal, or
+    the answer is 404 whatever the rest of the path says. Subclasses build their
+    queryset from ``self.workspace``; they never see a request without one.
+    """
+
+    @property
+    def workspace(self) -> Workspace:
+        cached: Workspace | None = getattr(self, "_workspace", None)
+        if cached is None:
+            key = self.kwargs["workspace"]
+            visible = access.restrict(Workspace.objects.all(), self.principal, "view")
+            cached = visible.filter(slug=key).first()
+            if cached is None:
+                raise NotFound(f"workspace {key!r} not found")
+            self._workspace = cached
+        return cached
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        _ = self.workspace  # fail closed before any handler runs

@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+from typing import Any
+
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from switchyard.api import names
-from workspace.models import Workspace
+from workspace.models import AuditEntry, Workspace
 
 
 class WorkspaceSerializer(serializers.ModelSerializer):
@@ -27,3 +30,49 @@ class WorkspaceCreateSerializer(serializers.Serializer):
     def validate_name(self, value: str) -> str:
         (slug,) = names.parse(value, "workspaces")
         return names.validate_slug(slug)
+
+
+class AuditEventSerializer(serializers.ModelSerializer):
+    name = serializers.SerializerMethodField(help_text="workspaces/{workspace}/audit-events/{id}")
+    id = serializers.CharField(source="pk", read_only=True)
+    actor = serializers.SerializerMethodField()
+
+    class Meta:
+        model = AuditEntry
+        fields = (
+            "name",
+            "id",
+            "time",
+            "action",
+            "resource_type",
+            "resource_name",
+            "actor",
+            "before",
+            "after",
+        )
+        read_only_fields = fields
+
+    def get_name(self, entry: AuditEntry) -> str:
+        workspace = self.context["workspace"]
+        return names.build(("workspaces", workspace.slug), ("audit-events", str(entry.pk)))
+
+    @extend_schema_field(
+        {
+            "type": "object",
+            "properties": {
+                "type": {"type": "string", "enum": ["user", "token", "system"]},
+                "user": {"type": "string", "nullable": True},
+                "token": {"type": "string", "nullable": True},
+            },
+        }
+    )
+    def get_actor(self, entry: AuditEntry) -> dict[str, Any]:
+        return actor_of(entry)
+
+
+def actor_of(entry: AuditEntry) -> dict[str, Any]:
+    """Who did it: a user, a user's access token (by its prefix), or the system."""
+    user = entry.actor_user.get_username() if entry.actor_user else None
+    token = entry.actor_token.prefix if entry.actor_token else None
+    kind = "token" if token else "user" if user else "system"
+    return {"type": kind, "user": user, "token": token}

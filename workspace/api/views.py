@@ -4,23 +4,18 @@ from typing import Any
 
 from django.db import models
 from drf_spectacular.utils import (
-    OpenApiParameter,
     extend_schema,
     extend_schema_view,
     inline_serializer,
 )
 from rest_framework import serializers
 
-from switchyard.api.viewsets import ResourceViewSet
+from switchyard.api.viewsets import PAGE_PARAMETERS, ResourceViewSet
 from workspace.access import Principal
 from workspace.api.serializers import WorkspaceCreateSerializer, WorkspaceSerializer
 from workspace.models import Workspace
 from workspace.services import workspaces as service
 
-_PAGE_PARAMS = [
-    OpenApiParameter("page_size", int, description="1-100, default 10"),
-    OpenApiParameter("page_token", str, description="next_page_token of the previous page"),
-]
 _MASK = inline_serializer(
     "UpdateMask", {"paths": serializers.ListField(child=serializers.CharField())}
 )
@@ -29,7 +24,7 @@ _MASK = inline_serializer(
 @extend_schema_view(
     list=extend_schema(
         summary="List Workspaces",
-        parameters=_PAGE_PARAMS,
+        parameters=PAGE_PARAMETERS,
         responses=inline_serializer(
             "ListWorkspacesResponse",
             {

@@ -22,7 +22,8 @@ class AuditEntry(models.Model):
     actor_token = models.ForeignKey(
         "workspace.AccessToken", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
-    action = models.CharField(max_length=64)
+    action = models.CharField(max_length=64, db_index=True)
+    resource_type = models.CharField(max_length=64, db_index=True)
     resource_name = models.CharField(max_length=300)
     before = models.JSONField(null=True, blank=True)
     after = models.JSONField(null=True, blank=True)
@@ -30,6 +31,9 @@ class AuditEntry(models.Model):
 
     class Meta:
         ordering = ("-time", "-id")
+        indexes = (
+            models.Index(fields=("workspace", "-time", "-id"), name="audit_workspace_recent"),
+        )
 
     def __str__(self) -> str:
         return f"{self.time:%Y-%m-%d %H:%M} {self.action} {self.resource_name}"

@@ -1,9 +1,33 @@
+"""The audit trail: who changed what, written in the same transaction as the change."""
+
 from __future__ import annotations
 
+import re
+from datetime import timedelta
 from typing import Any
+
+from django.contrib.auth.models import User
+from django.utils import timezone
 
 from workspace.access import Principal
 from workspace.models import AuditEntry, Workspace
+
+RETENTION = timedelta(days=90)
+REDACTED = "[redacted]"
+# Keys whose values never reach the audit trail, at any depth of before/after.
+_SECRET_KEY = re.compile(
+    r"(secret|password|passwd|token|api_?key|write_?key|private_?key|credential)", re.I
+)
+
+
+def redact(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {
+            k: (REDACTED if _SECRET_KEY.search(str(k)) else redact(v)) for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [redact(v) for v in value]
+    return value
 
 
 def record(
@@ -12,10 +36,15 @@ def record(
     *,
     workspace: Workspace | None,
     resource_name: str,
+    resource_type: str | None = None,
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
 ) -> AuditEntry:
-    """Write one audit entry; call inside the transaction that made the change."""
+    """Write one audit entry; call inside the transaction that made the change.
+
+    ``action`` is ``<resource_type>.<verb>`` (``workspace.updated``); secrets in
+    ``before``/``after`` are redacted here, so no caller can forget to.
+    """
     user = principal.user if not principal.user.is_anonymous else None
     return AuditEntry.objects.create(
         workspace=workspace if workspace is not None and workspace.pk else None,
@@ -23,7 +52,24 @@ def record(
         actor_user=user,
         actor_token=principal.token,
         action=action,
+        resource_type=resource_type or action.partition(".")[0],
         resource_name=resource_name,
-        before=before,
-        after=after,
+        before=redact(before),
+        after=redact(after),
     )
+
+
+def record_sign_in(user: User) -> AuditEntry:
+    return record(
+        Principal(user),
+        "user.signed_in",
+        workspace=None,
+        resource_name=f"users/{user.get_username()}",
+    )
+
+
+def do_prune_audit_entries(*, now: Any = None) -> int:
+    """Delete entries older than the 90-day retention; returns how many went."""
+    cutoff = (now or timezone.now()) - RETENTION
+    deleted, _ = AuditEntry.objects.filter(time__lt=cutoff).delete()
+    return deleted

@@ -8,18 +8,13 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
-from django_htmx.middleware import HtmxDetails
 
 from switchyard.errors import SwitchyardError
 from workspace.access import Principal
 from workspace.forms import WorkspaceCreateForm, WorkspaceDeleteForm, WorkspaceRenameForm
 from workspace.selectors import recent_activity, visible_workspaces, workspace_for
 from workspace.services import workspaces as service
-
-
-class HtmxHttpRequest(HttpRequest):
-    htmx: HtmxDetails
-
+from workspace.views.base import HtmxHttpRequest
 
 # Service errors name API fields; the forms call some of them differently.
 _FORM_FIELD = {"name": "slug"}

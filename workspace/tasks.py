@@ -1,0 +1,10 @@
+from __future__ import annotations
+
+from switchyard.celery import task
+from workspace.services.audit import do_prune_audit_entries
+
+
+@task("workspace.prune_audit_entries")
+def prune_audit_entries() -> int:
+    """Beat runs this daily (a PeriodicTask row, editable in the admin)."""
+    return do_prune_audit_entries()

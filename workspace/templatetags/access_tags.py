@@ -1,0 +1,20 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+from django.db import models
+
+from workspace import access
+from workspace.access import Principal
+
+register = template.Library()
+
+
+@register.simple_tag(takes_context=True)
+def can(context: dict[str, Any], action: access.Action, obj: models.Model | None = None) -> bool:
+    """``{% can "audit" workspace as can_audit %}``: the authorization module, in a template."""
+    request = context.get("request")
+    if request is None:
+        return False
+    return access.can(Principal(request.user), action, obj)
