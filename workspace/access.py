@@ -10,7 +10,7 @@ asking the same three questions.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from django.db import models
 from django.db.models import Q
@@ -21,8 +21,8 @@ from workspace.models import AccessToken, AuditEntry, Membership, Workspace
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser, User
 
-# "audit": read the workspace's audit trail (Workspace Owners only).
-Action = Literal["view", "create", "change", "delete", "audit"]
+# "administer": Workspace Owners' business: the audit trail, tokens, access management.
+Action = Literal["view", "create", "change", "delete", "administer"]
 M = TypeVar("M", bound=models.Model)
 
 WRITE_ACTIONS: frozenset[str] = frozenset({"create", "change", "delete"})
@@ -30,7 +30,11 @@ WRITE_ACTIONS: frozenset[str] = frozenset({"create", "change", "delete"})
 
 @dataclass(frozen=True)
 class Principal:
-    """Who is asking: a user, or a user acting through one of their access tokens."""
+    """Who is asking: a user, a user through a personal token, or a workspace token.
+
+    A workspace token is a principal of its own: confined to its workspace with
+    the access it was given, whatever its creator may do.
+    """
 
     user: User | AnonymousUser
     token: AccessToken | None = None
@@ -38,6 +42,10 @@ class Principal:
     @property
     def read_only(self) -> bool:
         return self.token is not None and self.token.read_only
+
+    @property
+    def workspace_token(self) -> AccessToken | None:
+        return self.token if self.token is not None and self.token.is_workspace_token else None
 
     @property
     def signed_in_user(self) -> User:
@@ -48,15 +56,29 @@ class Principal:
         return self.user
 
     @property
+    def is_active(self) -> bool:
+        """Signed in and active; a workspace token does not depend on its creator's account."""
+        if self.workspace_token is not None:
+            return self.workspace_token.revoke_time is None
+        return bool(self.user.is_authenticated and self.user.is_active)
+
+    @property
     def is_superuser(self) -> bool:
+        if self.workspace_token is not None:
+            return False
         return bool(getattr(self.user, "is_superuser", False)) and self.user.is_active
 
 
-def _roles_for(action: str) -> list[str]:
-    """Membership roles allowed to do ``action`` on a workspace."""
-    if action == "view":
-        return [Membership.Role.OWNER, Membership.Role.MEMBER]
-    return [Membership.Role.OWNER]
+def _workspace_ids(principal: Principal, action: str) -> models.QuerySet[Any] | list[Any]:
+    """Ids of the workspaces where ``principal`` may do ``action`` (a subquery)."""
+    owner_only = action != "view"
+    if (token := principal.workspace_token) is not None:
+        allowed = not owner_only or token.access == AccessToken.Access.OWNER
+        return [token.workspace_id] if allowed else []
+    roles = [Membership.Role.OWNER] if owner_only else list(Membership.Role.values)
+    return Membership.objects.filter(user_id=principal.signed_in_user.pk, role__in=roles).values(
+        "workspace_id"
+    )
 
 
 def restrict(
@@ -64,33 +86,34 @@ def restrict(
 ) -> models.QuerySet[M]:
     if action in WRITE_ACTIONS and principal.read_only:
         return queryset.none()
-    if not principal.user.is_authenticated or not principal.user.is_active:
+    if not principal.is_active:
         return queryset.none()
     if principal.is_superuser:
         return queryset
     if queryset.model is Workspace:
-        members = Membership.objects.filter(user_id=principal.user.pk, role__in=_roles_for(action))
-        return queryset.filter(pk__in=members.values("workspace_id"))
+        return queryset.filter(pk__in=_workspace_ids(principal, action))
     if queryset.model is AuditEntry:
         # Owners read their workspace's trail, which also holds the
-        # workspace-less events (sign-ins, token changes) of its members.
-        owned = Membership.objects.filter(
-            user_id=principal.user.pk, role=Membership.Role.OWNER
-        ).values("workspace_id")
+        # workspace-less events (sign-ins, personal tokens) of its members.
+        owned = _workspace_ids(principal, "administer")
         their_members = Membership.objects.filter(workspace_id__in=owned).values("user_id")
         return queryset.filter(
             Q(workspace_id__in=owned) | Q(workspace__isnull=True, actor_user_id__in=their_members)
         )
+    if queryset.model is AccessToken:
+        # Workspace tokens are managed by the workspace's owners; personal
+        # tokens belong to operators and appear in no workspace.
+        return queryset.filter(workspace_id__in=_workspace_ids(principal, "administer"))
     raise NotImplementedError(f"no access rule for {queryset.model.__name__}")
 
 
 def can(principal: Principal, action: Action, obj: models.Model | None = None) -> bool:
     if action in WRITE_ACTIONS and principal.read_only:
         return False
-    if not principal.user.is_authenticated or not principal.user.is_active:
+    if not principal.is_active:
         return False
     if obj is None:  # creating a new top-level resource: workspaces
-        return action == "create"
+        return action == "create" and principal.workspace_token is None
     return restrict(type(obj)._default_manager.filter(pk=obj.pk), principal, action).exists()
 
 

@@ -24,7 +24,7 @@ from switchyard.api.permissions import TokenScopePermission
 from switchyard.api.update_mask import build_patch
 from switchyard.errors import InvalidArgument, NotFound
 from workspace import access
-from workspace.access import Principal
+from workspace.access import Action, Principal
 from workspace.models import AccessToken, Workspace
 
 PAGE_PARAMETERS = [
@@ -117,7 +117,11 @@ class ResourceViewSet(viewsets.GenericViewSet):
         incoming = self.create_serializer_class(data=self._resource_body(request.data))
         incoming.is_valid(raise_exception=True)
         obj = self.create_resource(self.principal, dict(incoming.validated_data))
-        return Response(self.render(obj), status=200)
+        return Response(self.render_created(obj), status=200)
+
+    def render_created(self, obj: Any) -> dict[str, Any]:
+        """Create's answer; a resource with a show-once secret adds it here."""
+        return self.render(obj)
 
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         obj = self.get_object()
@@ -144,6 +148,10 @@ class WorkspaceResourceViewSet(ResourceViewSet):
     queryset from ``self.workspace``; they never see a request without one.
     """
 
+    # What the principal must be allowed to do on the workspace to use this
+    # collection at all ("administer" for owner-only areas); None: visibility.
+    required_workspace_action: ClassVar[Action | None] = None
+
     @property
     def workspace(self) -> Workspace:
         cached: Workspace | None = getattr(self, "_workspace", None)
@@ -159,3 +167,5 @@ class WorkspaceResourceViewSet(ResourceViewSet):
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)
         _ = self.workspace  # fail closed before any handler runs
+        if self.required_workspace_action is not None:
+            access.require(self.principal, self.required_workspace_action, self.workspace)

@@ -5,11 +5,9 @@ from typing import Any
 from django.db import models
 from drf_spectacular.utils import extend_schema, extend_schema_view, inline_serializer
 from rest_framework import serializers
-from rest_framework.request import Request
 
 from switchyard.api.filtering import apply_filters
 from switchyard.api.viewsets import PAGE_PARAMETERS, WorkspaceResourceViewSet
-from workspace import access
 from workspace.api.serializers import AuditEventSerializer
 from workspace.filtersets import AuditEntryFilterSet
 from workspace.models import AuditEntry
@@ -41,10 +39,7 @@ class AuditEventViewSet(WorkspaceResourceViewSet):
     lookup_field = "audit_event"
     lookup_value_regex = r"[0-9]+"
     http_method_names = ["get", "head", "options"]
-
-    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
-        super().initial(request, *args, **kwargs)
-        access.require(self.principal, "audit", self.workspace)
+    required_workspace_action = "administer"
 
     def get_serializer_context(self) -> dict[str, Any]:
         return {**super().get_serializer_context(), "workspace": self.workspace}

@@ -6,7 +6,8 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from switchyard.api import names
-from workspace.models import AuditEntry, Workspace
+from workspace.models import AccessToken, AuditEntry, Workspace
+from workspace.services import tokens as tokens_service
 
 
 class WorkspaceSerializer(serializers.ModelSerializer):
@@ -76,3 +77,47 @@ def actor_of(entry: AuditEntry) -> dict[str, Any]:
     token = entry.actor_token.prefix if entry.actor_token else None
     kind = "token" if token else "user" if user else "system"
     return {"type": kind, "user": user, "token": token}
+
+
+class AccessTokenSerializer(serializers.ModelSerializer):
+    name = serializers.SerializerMethodField(help_text="workspaces/{workspace}/access-tokens/{id}")
+    id = serializers.CharField(source="pk", read_only=True)
+    creator = serializers.CharField(source="user.username", read_only=True)
+    description = serializers.CharField(max_length=200, allow_blank=True)
+
+    class Meta:
+        model = AccessToken
+        fields: tuple[str, ...] = (
+            "name",
+            "id",
+            "description",
+            "access",
+            "scope",
+            "prefix",
+            "creator",
+            "create_time",
+            "last_used_time",
+        )
+        read_only_fields = ("access", "scope", "prefix", "create_time", "last_used_time")
+
+    def get_name(self, token: AccessToken) -> str:
+        return tokens_service.resource_name(token)
+
+
+class AccessTokenCreateSerializer(serializers.Serializer):
+    description = serializers.CharField(max_length=200)
+    access = serializers.ChoiceField(
+        choices=AccessToken.Access.choices, default=AccessToken.Access.MEMBER
+    )
+    scope = serializers.ChoiceField(
+        choices=AccessToken.Scope.choices,
+        default=AccessToken.Scope.WORKSPACE,
+        help_text="workspace:read tokens answer 'insufficient scope' to every write",
+    )
+
+
+class CreatedAccessTokenSerializer(AccessTokenSerializer):
+    token = serializers.CharField(read_only=True, help_text="The secret. Shown only this once.")
+
+    class Meta(AccessTokenSerializer.Meta):
+        fields = (*AccessTokenSerializer.Meta.fields, "token")

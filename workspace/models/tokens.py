@@ -5,15 +5,36 @@ from django.db import models
 
 
 class AccessToken(models.Model):
-    """An API credential acting as its user. Only a hash of the secret is kept."""
+    """An API credential. Only a hash of the secret is kept.
+
+    A workspace token (``workspace`` set) is created by a Workspace Owner and is
+    a principal of its own, confined to that workspace with ``access``; it keeps
+    working if its creator leaves. A personal token (no workspace, issued by an
+    operator with ``manage.py create_access_token``) acts as its user.
+    """
 
     class Scope(models.TextChoices):
         WORKSPACE = "workspace", "Read and write"
         WORKSPACE_READ = "workspace:read", "Read only"
 
+    class Access(models.TextChoices):
+        OWNER = "owner", "Workspace Owner"
+        MEMBER = "member", "Workspace Member"
+
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="access_tokens"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="access_tokens",
+        help_text="The personal token's user, or the workspace token's creator",
     )
+    workspace = models.ForeignKey(
+        "workspace.Workspace",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="access_tokens",
+    )
+    access = models.CharField(max_length=16, choices=Access.choices, default=Access.MEMBER)
     description = models.CharField(max_length=200)
     scope = models.CharField(max_length=32, choices=Scope.choices, default=Scope.WORKSPACE)
     prefix = models.CharField(max_length=16)
@@ -24,6 +45,10 @@ class AccessToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.prefix}… ({self.description})"
+
+    @property
+    def is_workspace_token(self) -> bool:
+        return self.workspace_id is not None
 
     @property
     def read_only(self) -> bool:

@@ -1,27 +1,99 @@
-"""Access tokens: issue one (the secret is returned once) and resolve a presented one."""
+"""Access tokens: issue one (the secret is returned once), revoke it, resolve a presented one."""
 
 from __future__ import annotations
 
 import hashlib
 import secrets
 from datetime import timedelta
+from typing import Any
 
 from django.contrib.auth.models import User
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
+from switchyard.api import names
 from switchyard.errors import InvalidArgument
+from workspace import access
 from workspace.access import Principal
-from workspace.models import AccessToken
+from workspace.models import AccessToken, Workspace
 from workspace.services import audit
 
 TOKEN_PREFIX = "sy_"  # noqa: S105 (a marker for secret scanners, not a secret)
+DESCRIPTION_MAX = 200
 # last_used_time is a hint, not a log: write it at most this often per token.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 
 def _hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def resource_name(token: AccessToken) -> str:
+    if token.workspace is None:
+        return names.build(("access-tokens", str(token.pk)))
+    return names.build(("workspaces", token.workspace.slug), ("access-tokens", str(token.pk)))
+
+
+def snapshot(token: AccessToken) -> dict[str, Any]:
+    return {
+        "description": token.description,
+        "access": token.access,
+        "scope": token.scope,
+        "prefix": token.prefix,
+    }
+
+
+def _clean_description(value: object) -> str:
+    text = value.strip() if isinstance(value, str) else ""
+    if not text:
+        raise InvalidArgument("an access token needs a description", field="description")
+    if len(text) > DESCRIPTION_MAX:
+        raise InvalidArgument(
+            f"description must be at most {DESCRIPTION_MAX} characters", field="description"
+        )
+    return text
+
+
+def _choice(
+    value: object, choices: type[AccessToken.Scope | AccessToken.Access], field: str
+) -> str:
+    if value not in choices.values:
+        raise InvalidArgument(
+            f"{field} must be one of {choices.values}, got {value!r}", field=field
+        )
+    return str(value)
+
+
+def _issue(
+    principal: Principal,
+    *,
+    user: User,
+    workspace: Workspace | None,
+    description: object,
+    access_level: object,
+    scope: object,
+) -> tuple[AccessToken, str]:
+    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = AccessToken(
+        user=user,
+        workspace=workspace,
+        description=_clean_description(description),
+        access=_choice(access_level, AccessToken.Access, "access"),
+        scope=_choice(scope, AccessToken.Scope, "scope"),
+        prefix=secret[:10],
+        secret_hash=_hash(secret),
+    )
+    with transaction.atomic():
+        token.save()
+        audit.record(
+            principal,
+            "access_token.created",
+            workspace=workspace,
+            resource_name=resource_name(token),
+            after=snapshot(token),
+        )
+    return token, secret
 
 
 def do_create_access_token(
@@ -31,37 +103,90 @@ def do_create_access_token(
     description: str,
     scope: str = AccessToken.Scope.WORKSPACE,
 ) -> tuple[AccessToken, str]:
-    description = (description or "").strip()
-    if not description:
-        raise InvalidArgument("an access token needs a description", field="description")
-    if scope not in AccessToken.Scope.values:
-        raise InvalidArgument(
-            f"scope must be one of {AccessToken.Scope.values}, got {scope!r}", field="scope"
-        )
-    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    """A personal token acting as ``user`` (the operator's create_access_token)."""
+    return _issue(
+        principal,
+        user=user,
+        workspace=None,
+        description=description,
+        access_level=AccessToken.Access.MEMBER,
+        scope=scope,
+    )
+
+
+def do_create_workspace_token(
+    *,
+    principal: Principal,
+    workspace: Workspace,
+    description: object,
+    access_level: object = AccessToken.Access.MEMBER,
+    scope: object = AccessToken.Scope.WORKSPACE,
+) -> tuple[AccessToken, str]:
+    """A workspace token, created by one of its owners; the secret is returned only here."""
+    access.require(principal, "administer", workspace)
+    return _issue(
+        principal,
+        user=principal.signed_in_user,
+        workspace=workspace,
+        description=description,
+        access_level=access_level,
+        scope=scope,
+    )
+
+
+def do_update_access_token(
+    *, principal: Principal, token: AccessToken, changes: dict[str, Any]
+) -> AccessToken:
+    """Only the description changes; access and scope are fixed at creation."""
+    access.require(principal, "change", token)
+    unknown = set(changes) - {"description"}
+    if unknown:
+        raise InvalidArgument(f"cannot update access token field(s) {sorted(unknown)}")
+    if "description" not in changes:
+        return token
+    description = _clean_description(changes["description"])
+    if description == token.description:
+        return token
+    before = snapshot(token)
     with transaction.atomic():
-        token = AccessToken.objects.create(
-            user=user,
-            description=description,
-            scope=scope,
-            prefix=secret[:10],
-            secret_hash=_hash(secret),
-        )
+        token.description = description
+        token.save(update_fields=["description"])
         audit.record(
             principal,
-            "access_token.created",
-            workspace=None,
-            resource_name=f"access-tokens/{token.pk}",
-            after={"description": description, "scope": scope, "user": user.get_username()},
+            "access_token.updated",
+            workspace=token.workspace,
+            resource_name=resource_name(token),
+            before={"description": before["description"]},
+            after={"description": description},
         )
-    return token, secret
+    return token
+
+
+def do_revoke_access_token(*, principal: Principal, token: AccessToken) -> None:
+    """Revoked tokens stop working on the next request; the row stays for the audit trail."""
+    access.require(principal, "delete", token)
+    with transaction.atomic():
+        updated = AccessToken.objects.filter(pk=token.pk, revoke_time__isnull=True).update(
+            revoke_time=timezone.now()
+        )
+        if updated:
+            audit.record(
+                principal,
+                "access_token.revoked",
+                workspace=token.workspace,
+                resource_name=resource_name(token),
+                before=snapshot(token),
+            )
 
 
 def authenticate(secret: str) -> AccessToken | None:
     """The live token for ``secret``, or None. Marks it used."""
     token = (
-        AccessToken.objects.select_related("user")
-        .filter(secret_hash=_hash(secret), revoke_time__isnull=True, user__is_active=True)
+        AccessToken.objects.select_related("user", "workspace")
+        .filter(secret_hash=_hash(secret), revoke_time__isnull=True)
+        # A personal token dies with its user's account; a workspace token is the
+        # workspace's and keeps working when its creator leaves.
+        .filter(Q(workspace__isnull=False) | Q(user__is_active=True))
         .first()
     )
     if token is None:

@@ -13,7 +13,8 @@ register = template.Library()
 
 @register.simple_tag(takes_context=True)
 def can(context: dict[str, Any], action: access.Action, obj: models.Model | None = None) -> bool:
-    """``{% can "audit" workspace as can_audit %}``: the authorization module, in a template."""
+    """The authorization module, in a template:
+    ``{% can "administer" workspace as can_administer %}``."""
     request = context.get("request")
     if request is None:
         return False

@@ -29,7 +29,7 @@ CSV_COLUMNS = ("time", "action", "resource_type", "resource_name", "actor", "bef
 def _trail(request: HttpRequest, slug: str) -> tuple[Workspace, AuditEntryFilterSet]:
     principal = Principal(request.user)
     workspace = workspace_for(principal, slug)
-    if not access.can(principal, "audit", workspace):
+    if not access.can(principal, "administer", workspace):
         raise PermissionDenied("Only Workspace Owners can read the audit trail.")
     entries = audit_entries_for(workspace).order_by("-time", "-id")
     return workspace, AuditEntryFilterSet(request.GET, queryset=entries)
