@@ -1,5 +1,15 @@
 from workspace.models.audit import AuditEntry
+from workspace.models.teams import GroupMembership, Invitation, Label, UserGroup
 from workspace.models.tokens import AccessToken
 from workspace.models.workspaces import Membership, Workspace
 
-__all__ = ["AccessToken", "AuditEntry", "Membership", "Workspace"]
+__all__ = [
+    "AccessToken",
+    "AuditEntry",
+    "GroupMembership",
+    "Invitation",
+    "Label",
+    "Membership",
+    "UserGroup",
+    "Workspace",
+]
