@@ -42,6 +42,13 @@ class AlreadyExists(SwitchyardError):
     code, http_status, default_message = 6, 409, "already exists"
 
 
+class FailedPrecondition(SwitchyardError):
+    """The request is valid but the system is not in a state that allows it
+    (deleting a label in use, removing the last owner)."""
+
+    code, http_status, default_message = 9, 400, "failed precondition"
+
+
 class ResourceExhausted(SwitchyardError):
     code, http_status, default_message = 8, 429, "rate limit exceeded"
 

@@ -16,7 +16,15 @@ from django.db import models
 from django.db.models import Q
 
 from switchyard.errors import InsufficientScope, NotFound, PermissionDenied, Unauthenticated
-from workspace.models import AccessToken, AuditEntry, Membership, Workspace
+from workspace.models import (
+    AccessToken,
+    AuditEntry,
+    Invitation,
+    Label,
+    Membership,
+    UserGroup,
+    Workspace,
+)
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser, User
@@ -104,6 +112,14 @@ def restrict(
         # Workspace tokens are managed by the workspace's owners; personal
         # tokens belong to operators and appear in no workspace.
         return queryset.filter(workspace_id__in=_workspace_ids(principal, "administer"))
+    if queryset.model in (Membership, Invitation, UserGroup):
+        # Access management is the owners' (Segment: "Only Workspace Owners can
+        # change Access Management settings").
+        return queryset.filter(workspace_id__in=_workspace_ids(principal, "administer"))
+    if queryset.model is Label:
+        # Everyone in the workspace sees the catalogue; owners manage it.
+        level = "view" if action == "view" else "administer"
+        return queryset.filter(workspace_id__in=_workspace_ids(principal, level))
     raise NotImplementedError(f"no access rule for {queryset.model.__name__}")
 
 
@@ -117,9 +133,15 @@ def can(principal: Principal, action: Action, obj: models.Model | None = None) -
     return restrict(type(obj)._default_manager.filter(pk=obj.pk), principal, action).exists()
 
 
-def require(principal: Principal, action: Action, obj: models.Model | None = None) -> None:
-    """Raise unless allowed: insufficient scope, not found (can't see it) or denied."""
-    if action in WRITE_ACTIONS and principal.read_only:
+def require(
+    principal: Principal, action: Action, obj: models.Model | None = None, *, write: bool = False
+) -> None:
+    """Raise unless allowed: insufficient scope, not found (can't see it) or denied.
+
+    ``write``: the caller changes something even though ``action`` (say
+    "administer") also covers reading, so a read-only token is refused.
+    """
+    if (write or action in WRITE_ACTIONS) and principal.read_only:
         raise InsufficientScope()
     if can(principal, action, obj):
         return

@@ -1,8 +1,12 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 
 from switchyard.api.names import SLUG_RULE
+from workspace.models import AccessToken, Membership, UserGroup, Workspace
+from workspace.services import labels as label_service
 
 
 class WorkspaceCreateForm(forms.Form):
@@ -30,3 +34,54 @@ class WorkspaceDeleteForm(forms.Form):
         if value != self.slug:
             raise forms.ValidationError(f"Type {self.slug!r} exactly to delete this workspace.")
         return value
+
+
+class LabelCreateForm(forms.Form):
+    key = forms.CharField(
+        label="Key",
+        max_length=label_service.PART_MAX,
+        help_text=f"e.g. environment; {label_service.PART_RULE}",
+    )
+    value = forms.CharField(
+        label="Value", max_length=label_service.PART_MAX, help_text="e.g. staging"
+    )
+    description = forms.CharField(
+        label="Description", max_length=label_service.DESCRIPTION_MAX, required=False
+    )
+
+
+class InviteForm(forms.Form):
+    email = forms.EmailField()
+    role = forms.ChoiceField(
+        choices=Membership.Role.choices,
+        initial=Membership.Role.MEMBER,
+        widget=forms.Select(attrs={"class": "form-select"}),
+    )
+    group = forms.ModelChoiceField(
+        queryset=UserGroup.objects.none(),
+        required=False,
+        widget=forms.Select(attrs={"class": "form-select"}),
+    )
+
+    def __init__(self, *args: Any, workspace: Workspace, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["group"].queryset = UserGroup.objects.filter(workspace=workspace)  # type: ignore[attr-defined]
+
+
+class GroupForm(forms.Form):
+    name = forms.CharField(max_length=100)
+    description = forms.CharField(max_length=500, required=False)
+
+
+class TokenForm(forms.Form):
+    description = forms.CharField(max_length=200)
+    access = forms.ChoiceField(
+        choices=AccessToken.Access.choices,
+        initial="member",
+        widget=forms.Select(attrs={"class": "form-select"}),
+    )
+    scope = forms.ChoiceField(
+        choices=AccessToken.Scope.choices,
+        initial="workspace",
+        widget=forms.Select(attrs={"class": "form-select"}),
+    )

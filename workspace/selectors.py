@@ -6,7 +6,7 @@ from django.http import Http404
 
 from workspace import access
 from workspace.access import Principal
-from workspace.models import AuditEntry, Membership, Workspace
+from workspace.models import AuditEntry, Label, Membership, Workspace
 
 
 def visible_workspaces(principal: Principal) -> models.QuerySet[Workspace]:
@@ -32,3 +32,13 @@ def audit_entries_for(workspace: Workspace) -> models.QuerySet[AuditEntry]:
 
 def recent_activity(workspace: Workspace, limit: int = 10) -> list[AuditEntry]:
     return list(audit_entries_for(workspace).order_by("-time", "-id")[:limit])
+
+
+def label_usages(label: Label) -> list[str]:
+    """Where ``label`` is in use, one human-readable place per item, e.g.
+    ``source workspaces/acme/sources/js``; deleting a label in use is refused.
+
+    Sources, spaces and role grants will report here once they can carry or
+    reference labels; until then nothing can use a label, so this is empty.
+    """
+    return []

@@ -6,7 +6,8 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from switchyard.api import names
-from workspace.models import AccessToken, AuditEntry, Workspace
+from workspace.models import AccessToken, AuditEntry, Label, Workspace
+from workspace.services import labels as labels_service
 from workspace.services import tokens as tokens_service
 
 
@@ -121,3 +122,33 @@ class CreatedAccessTokenSerializer(AccessTokenSerializer):
 
     class Meta(AccessTokenSerializer.Meta):
         fields = (*AccessTokenSerializer.Meta.fields, "token")
+
+
+class LabelSerializer(serializers.ModelSerializer):
+    name = serializers.SerializerMethodField(
+        help_text="workspaces/{workspace}/labels/{key}:{value}"
+    )
+    key = serializers.CharField(read_only=True, help_text="Fixed: labels cannot be renamed")
+    value = serializers.CharField(read_only=True, help_text="Fixed: labels cannot be renamed")
+    description = serializers.CharField(max_length=labels_service.DESCRIPTION_MAX, allow_blank=True)
+
+    class Meta:
+        model = Label
+        fields = ("name", "key", "value", "description", "create_time")
+        read_only_fields = ("create_time",)
+
+    def get_name(self, label: Label) -> str:
+        return labels_service.resource_name(label)
+
+
+class LabelCreateSerializer(serializers.Serializer):
+    # The service checks key and value, so its message (naming the rule) is the one shown.
+    key = serializers.CharField(
+        allow_blank=True, trim_whitespace=False, help_text=f"A key {labels_service.PART_RULE}"
+    )
+    value = serializers.CharField(
+        allow_blank=True, trim_whitespace=False, help_text=f"A value {labels_service.PART_RULE}"
+    )
+    description = serializers.CharField(
+        max_length=labels_service.DESCRIPTION_MAX, allow_blank=True, required=False, default=""
+    )

@@ -1,6 +1,10 @@
 from rest_framework.routers import SimpleRouter
 
 from workspace.api.audit_views import AuditEventViewSet
+from workspace.api.group_views import GroupMemberViewSet, GroupViewSet
+from workspace.api.label_views import LabelViewSet
+from workspace.api.member_views import InvitationViewSet, MemberViewSet
+from workspace.api.role_views import RoleViewSet
 from workspace.api.token_views import AccessTokenViewSet
 from workspace.api.views import WorkspaceViewSet
 
@@ -12,5 +16,15 @@ router.register(
 router.register(
     r"workspaces/(?P<workspace>[^/]+)/access-tokens", AccessTokenViewSet, basename="access-token"
 )
+router.register(r"workspaces/(?P<workspace>[^/]+)/labels", LabelViewSet, basename="label")
+router.register(r"workspaces/(?P<workspace>[^/]+)/users", MemberViewSet, basename="user")
+router.register(r"workspaces/(?P<workspace>[^/]+)/invites", InvitationViewSet, basename="invite")
+router.register(r"workspaces/(?P<workspace>[^/]+)/groups", GroupViewSet, basename="group")
+router.register(
+    r"workspaces/(?P<workspace>[^/]+)/groups/(?P<group>[0-9]+)/users",
+    GroupMemberViewSet,
+    basename="group-user",
+)
+router.register(r"workspaces/(?P<workspace>[^/]+)/roles", RoleViewSet, basename="role")
 
 urlpatterns = router.urls

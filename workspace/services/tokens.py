@@ -123,7 +123,7 @@ def do_create_workspace_token(
     scope: object = AccessToken.Scope.WORKSPACE,
 ) -> tuple[AccessToken, str]:
     """A workspace token, created by one of its owners; the secret is returned only here."""
-    access.require(principal, "administer", workspace)
+    access.require(principal, "administer", workspace, write=True)
     return _issue(
         principal,
         user=principal.signed_in_user,

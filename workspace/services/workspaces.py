@@ -11,7 +11,7 @@ from switchyard.errors import AlreadyExists, InvalidArgument
 from workspace import access
 from workspace.access import Principal
 from workspace.models import Membership, Workspace
-from workspace.services import audit
+from workspace.services import audit, labels
 
 DISPLAY_NAME_MAX = 100
 UPDATABLE_FIELDS = frozenset({"display_name", "settings"})
@@ -60,6 +60,7 @@ def do_create_workspace(
             Membership.objects.create(
                 workspace=workspace, user=principal.signed_in_user, role=Membership.Role.OWNER
             )
+            labels.ensure_default_labels(workspace)
             audit.record(
                 principal,
                 "workspace.created",

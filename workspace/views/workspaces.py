@@ -14,15 +14,13 @@ from workspace.access import Principal
 from workspace.forms import WorkspaceCreateForm, WorkspaceDeleteForm, WorkspaceRenameForm
 from workspace.selectors import recent_activity, visible_workspaces, workspace_for
 from workspace.services import workspaces as service
-from workspace.views.base import HtmxHttpRequest
+from workspace.views.base import HtmxHttpRequest, attach_error
 
-# Service errors name API fields; the forms call some of them differently.
 _FORM_FIELD = {"name": "slug"}
 
 
 def _attach(form: forms.Form, exc: SwitchyardError) -> None:
-    field = _FORM_FIELD.get(exc.field or "", exc.field)
-    form.add_error(field if field in form.fields else None, exc.message)
+    attach_error(form, exc, _FORM_FIELD)
 
 
 @login_required

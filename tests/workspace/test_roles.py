@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from django.contrib.auth.models import User
+from rest_framework.test import APIClient
+
+from workspace.models import Workspace
+from workspace.roles import CATALOGUE, Scope
+
+pytestmark = pytest.mark.django_db
+
+EXPECTED = {
+    "Workspace Owner",
+    "Workspace Member",
+    "Minimal Workspace Access",
+    "Source Admin",
+    "Source Read-only",
+    "Warehouse Destination Admin",
+    "Warehouse Destination Read-only",
+    "Tracking Plan Admin",
+    "Tracking Plan Read-only",
+    "Unify and Engage Admin",
+    "Unify and Engage Read-only",
+    "Unify Read-only, Engage User",
+    "Identity Admin",
+    "End User Privacy Admin",
+    "Entities Admin",
+    "Entities Read-only",
+    "PII Access",
+}
+
+
+def test_catalogue_names_every_role_of_the_docs() -> None:
+    assert {role.name for role in CATALOGUE} == EXPECTED
+
+
+def test_label_scopes_only_where_the_docs_allow_them() -> None:
+    labelled = {role.name for role in CATALOGUE if Scope.LABELS in role.scopes}
+    assert labelled == {
+        "Source Admin",
+        "Source Read-only",
+        "Unify and Engage Admin",
+        "Unify and Engage Read-only",
+        "Unify Read-only, Engage User",
+    }
+
+
+def test_roles_api_lists_and_gets_the_catalogue(
+    alice: User, api: APIClient, make_workspace: Callable[..., Workspace]
+) -> None:
+    make_workspace(alice, "acme")
+    roles = api.get("/v1beta/workspaces/acme/roles").json()["roles"]
+    assert {r["display_name"] for r in roles} == EXPECTED
+    source_admin = api.get("/v1beta/workspaces/acme/roles/source-admin").json()
+    assert source_admin["name"] == "workspaces/acme/roles/source-admin"
+    assert source_admin["resource_type"] == "source"
+    assert source_admin["scopes"] == ["all", "specific", "labels"]
+    assert source_admin["actions"] == ["change", "create", "delete", "view"]
+    assert api.get("/v1beta/workspaces/acme/roles/nope").status_code == 404
+    assert api.get("/v1beta/workspaces/other/roles").status_code == 404
+    assert api.post("/v1beta/workspaces/acme/roles", {}, format="json").status_code == 405

@@ -1,0 +1,127 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import models
+from django.db.models import Prefetch
+from drf_spectacular.utils import extend_schema, extend_schema_view, inline_serializer
+from rest_framework import serializers
+
+from switchyard.api.viewsets import PAGE_PARAMETERS, WorkspaceResourceViewSet
+from switchyard.errors import InvalidArgument
+from workspace.access import Principal
+from workspace.api.member_serializers import (
+    CreatedInvitationSerializer,
+    InvitationCreateSerializer,
+    InvitationSerializer,
+    MemberSerializer,
+)
+from workspace.models import Invitation, Membership, UserGroup
+from workspace.services import members as service
+
+
+def _listing(name: str, key: str, item: serializers.Serializer) -> Any:
+    return inline_serializer(name, {key: item, "next_page_token": serializers.CharField()})
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="List Users (team members)",
+        parameters=PAGE_PARAMETERS,
+        responses=_listing("ListUsersResponse", "users", MemberSerializer(many=True)),
+    ),
+    retrieve=extend_schema(summary="Get User"),
+    partial_update=extend_schema(summary="Update User (role)"),
+    destroy=extend_schema(
+        summary="Remove User from the workspace",
+        description="The account stays; only its membership (and group memberships) go.",
+        responses={200: inline_serializer("Removed", {})},
+    ),
+)
+class MemberViewSet(WorkspaceResourceViewSet):
+    resource_key = "user"
+    collection_key = "users"
+    serializer_class = MemberSerializer
+    lookup_field = "user"
+    lookup_value_regex = r"[0-9]+"
+    http_method_names = ["get", "patch", "delete", "head", "options"]
+    required_workspace_action = "administer"
+
+    def base_queryset(self) -> models.QuerySet[Membership]:
+        groups = UserGroup.objects.filter(workspace=self.workspace)
+        return (
+            Membership.objects.filter(workspace=self.workspace)
+            .select_related("user", "workspace")
+            .prefetch_related(
+                Prefetch("user__user_groups", queryset=groups, to_attr="workspace_groups")
+            )
+        )
+
+    def lookup(self, queryset: models.QuerySet[Membership], key: str) -> Membership | None:
+        return queryset.filter(user_id=int(key)).first()
+
+    def update_resource(
+        self, principal: Principal, obj: Membership, changes: dict[str, Any]
+    ) -> Membership:
+        return service.do_change_member_role(principal=principal, membership=obj, changes=changes)
+
+    def delete_resource(self, principal: Principal, obj: Membership) -> None:
+        service.do_remove_member(principal=principal, membership=obj)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="List open Invites",
+        parameters=PAGE_PARAMETERS,
+        responses=_listing("ListInvitesResponse", "invites", InvitationSerializer(many=True)),
+    ),
+    retrieve=extend_schema(summary="Get Invite"),
+    create=extend_schema(
+        summary="Invite a team member",
+        description="Emails the invite link; the answer carries it in `invite_url`, once.",
+        request=inline_serializer("CreateInvite", {"invite": InvitationCreateSerializer()}),
+        responses=CreatedInvitationSerializer,
+    ),
+    destroy=extend_schema(
+        summary="Revoke Invite", responses={200: inline_serializer("RevokedInvite", {})}
+    ),
+)
+class InvitationViewSet(WorkspaceResourceViewSet):
+    resource_key = "invite"
+    collection_key = "invites"
+    serializer_class = InvitationSerializer
+    create_serializer_class = InvitationCreateSerializer
+    lookup_field = "invite"
+    lookup_value_regex = r"[0-9]+"
+    http_method_names = ["get", "post", "delete", "head", "options"]
+    required_workspace_action = "administer"
+
+    def base_queryset(self) -> models.QuerySet[Invitation]:
+        return Invitation.objects.filter(
+            workspace=self.workspace, accept_time__isnull=True, revoke_time__isnull=True
+        ).select_related("workspace", "group", "invited_by")
+
+    def lookup(self, queryset: models.QuerySet[Invitation], key: str) -> Invitation | None:
+        return queryset.filter(pk=int(key)).first()
+
+    def create_resource(self, principal: Principal, data: dict[str, Any]) -> Invitation:
+        group = None
+        if data.get("group"):
+            group = UserGroup.objects.filter(workspace=self.workspace, name=data["group"]).first()
+            if group is None:
+                raise InvalidArgument(f"no user group {data['group']!r}", field="group")
+        invitation, secret = service.do_invite_member(
+            principal=principal,
+            workspace=self.workspace,
+            email=data["email"],
+            role=data["role"],
+            group=group,
+        )
+        invitation.invite_url = service.invite_url(secret)  # type: ignore[attr-defined]
+        return invitation
+
+    def render_created(self, obj: Invitation) -> dict[str, Any]:
+        return {**self.render(obj), "invite_url": obj.invite_url}  # type: ignore[attr-defined]
+
+    def delete_resource(self, principal: Principal, obj: Invitation) -> None:
+        service.do_revoke_invitation(principal=principal, invitation=obj)

@@ -1,0 +1,142 @@
+"""User groups: a named set of members whose role grants each member receives."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.models import User
+from django.db import IntegrityError, transaction
+
+from switchyard.api import names
+from switchyard.errors import AlreadyExists, FailedPrecondition, InvalidArgument
+from workspace import access
+from workspace.access import Principal
+from workspace.models import GroupMembership, Membership, UserGroup, Workspace
+from workspace.services import audit
+
+NAME_MAX = 100
+DESCRIPTION_MAX = 500
+
+
+def group_name(group: UserGroup) -> str:
+    return names.build(("workspaces", group.workspace.slug), ("groups", str(group.pk)))
+
+
+def _clean(field: str, value: object, limit: int, *, required: bool) -> str:
+    text = value.strip() if isinstance(value, str) else ""
+    if required and not text:
+        raise InvalidArgument(f"{field} must not be empty", field=field)
+    if len(text) > limit:
+        raise InvalidArgument(f"{field} must be at most {limit} characters", field=field)
+    return text
+
+
+def _save(group: UserGroup) -> None:
+    try:
+        with transaction.atomic():
+            group.save()
+    except IntegrityError as exc:
+        raise AlreadyExists(f"a group named {group.name!r} already exists", field="name") from exc
+
+
+def do_create_group(
+    *, principal: Principal, workspace: Workspace, name: object, description: object = ""
+) -> UserGroup:
+    access.require(principal, "administer", workspace, write=True)
+    group = UserGroup(
+        workspace=workspace,
+        name=_clean("name", name, NAME_MAX, required=True),
+        description=_clean("description", description, DESCRIPTION_MAX, required=False),
+    )
+    with transaction.atomic():
+        _save(group)
+        audit.record(
+            principal,
+            "group.created",
+            workspace=workspace,
+            resource_name=group_name(group),
+            after={"name": group.name, "description": group.description},
+        )
+    return group
+
+
+def do_update_group(
+    *, principal: Principal, group: UserGroup, changes: dict[str, Any]
+) -> UserGroup:
+    access.require(principal, "administer", group.workspace, write=True)
+    unknown = set(changes) - {"name", "description"}
+    if unknown:
+        raise InvalidArgument(f"cannot update group field(s) {sorted(unknown)}")
+    cleaned = {}
+    if "name" in changes:
+        cleaned["name"] = _clean("name", changes["name"], NAME_MAX, required=True)
+    if "description" in changes:
+        cleaned["description"] = _clean(
+            "description", changes["description"], DESCRIPTION_MAX, required=False
+        )
+    before = {k: getattr(group, k) for k in cleaned}
+    if before == cleaned:
+        return group
+    with transaction.atomic():
+        for field, value in cleaned.items():
+            setattr(group, field, value)
+        _save(group)
+        audit.record(
+            principal,
+            "group.updated",
+            workspace=group.workspace,
+            resource_name=group_name(group),
+            before=before,
+            after=cleaned,
+        )
+    return group
+
+
+def do_delete_group(*, principal: Principal, group: UserGroup) -> None:
+    """Deleting a group removes its grants, not its members from the workspace."""
+    access.require(principal, "administer", group.workspace, write=True)
+    with transaction.atomic():
+        audit.record(
+            principal,
+            "group.deleted",
+            workspace=group.workspace,
+            resource_name=group_name(group),
+            before={
+                "name": group.name,
+                "members": sorted(group.members.values_list("username", flat=True)),
+            },
+        )
+        group.delete()
+
+
+def do_add_group_member(*, principal: Principal, group: UserGroup, user: User) -> GroupMembership:
+    access.require(principal, "administer", group.workspace, write=True)
+    if not Membership.objects.filter(workspace=group.workspace, user=user).exists():
+        raise FailedPrecondition(f"{user.get_username()} is not a member of this workspace")
+    with transaction.atomic():
+        membership, created = GroupMembership.objects.get_or_create(group=group, user=user)
+        if not created:
+            raise AlreadyExists(f"{user.get_username()} is already in {group.name}", field="user")
+        audit.record(
+            principal,
+            "group.member_added",
+            workspace=group.workspace,
+            resource_name=group_name(group),
+            after={"user": user.get_username()},
+        )
+    return membership
+
+
+def do_remove_group_member(*, principal: Principal, group: UserGroup, user: User) -> None:
+    """Takes effect on the member's next request: access is computed per request."""
+    access.require(principal, "administer", group.workspace, write=True)
+    with transaction.atomic():
+        deleted, _ = GroupMembership.objects.filter(group=group, user=user).delete()
+        if deleted:
+            audit.record(
+                principal,
+                "group.member_removed",
+                workspace=group.workspace,
+                resource_name=group_name(group),
+                before={"user": user.get_username()},
+            )

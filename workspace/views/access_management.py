@@ -1,0 +1,282 @@
+"""Settings > Access Management: the Users, User Groups and Tokens tabs (owners only).
+
+Every POST calls one service, flashes its outcome and redirects back to the tab
+(post/redirect/get), except token creation, which shows the secret once.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Callable
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Prefetch
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from switchyard.errors import SwitchyardError
+from workspace import access
+from workspace.access import Principal
+from workspace.forms import GroupForm, InviteForm, TokenForm
+from workspace.models import AccessToken, Invitation, Membership, UserGroup, Workspace
+from workspace.selectors import workspace_for
+from workspace.services import groups as group_service
+from workspace.services import members as member_service
+from workspace.services import tokens as token_service
+from workspace.views.base import attach_error
+
+
+def _administered(request: HttpRequest, slug: str) -> tuple[Principal, Workspace]:
+    principal = Principal(request.user)
+    workspace = workspace_for(principal, slug)
+    if not access.can(principal, "administer", workspace):
+        raise PermissionDenied("Only Workspace Owners manage access.")
+    return principal, workspace
+
+
+def _run(request: HttpRequest, action: Callable[[], object], done: str) -> None:
+    try:
+        action()
+    except SwitchyardError as exc:
+        messages.error(request, exc.message[:1].upper() + exc.message[1:])
+    else:
+        messages.success(request, done)
+
+
+def _members(workspace: Workspace) -> list[Membership]:
+    groups = UserGroup.objects.filter(workspace=workspace).order_by("name")
+    return list(
+        Membership.objects.filter(workspace=workspace)
+        .select_related("user")
+        .prefetch_related(
+            Prefetch("user__user_groups", queryset=groups, to_attr="workspace_groups")
+        )
+        .order_by("user__username")
+    )
+
+
+@login_required
+def users(request: HttpRequest, slug: str) -> HttpResponse:
+    principal, workspace = _administered(request, slug)
+    form = InviteForm(request.POST or None, workspace=workspace)
+    if request.method == "POST" and form.is_valid():
+        _run(
+            request,
+            lambda: member_service.do_invite_member(
+                principal=principal,
+                workspace=workspace,
+                email=form.cleaned_data["email"],
+                role=form.cleaned_data["role"],
+                group=form.cleaned_data["group"],
+            ),
+            f"Invitation sent to {form.cleaned_data['email']}.",
+        )
+        return redirect("workspace:access-users", slug=slug)
+    invites = Invitation.objects.filter(
+        workspace=workspace, accept_time__isnull=True, revoke_time__isnull=True
+    ).order_by("email")
+    context = {
+        "workspace": workspace,
+        "nav": "access",
+        "tab": "users",
+        "members": _members(workspace),
+        "invites": invites,
+        "form": form,
+        "roles": Membership.Role.choices,
+    }
+    return render(request, "workspace/access/users.html", context)
+
+
+@login_required
+def users_csv(request: HttpRequest, slug: str) -> HttpResponse:
+    _principal, workspace = _administered(request, slug)
+    response = HttpResponse(content_type="text/csv")
+    response["Content-Disposition"] = f'attachment; filename="{workspace.slug}-users.csv"'
+    writer = csv.writer(response)
+    writer.writerow(("username", "email", "role", "groups", "joined"))
+    for m in _members(workspace):
+        groups = ";".join(g.name for g in m.user.workspace_groups)  # type: ignore[attr-defined]
+        joined = m.create_time.isoformat().replace("+00:00", "Z")
+        writer.writerow((m.user.username, m.user.email, m.get_role_display(), groups, joined))
+    return response
+
+
+@login_required
+@require_POST
+def change_role(request: HttpRequest, slug: str, user_id: int) -> HttpResponse:
+    principal, workspace = _administered(request, slug)
+    membership = get_object_or_404(Membership, workspace=workspace, user_id=user_id)
+    _run(
+        request,
+        lambda: member_service.do_change_member_role(
+            principal=principal, membership=membership, changes={"role": request.POST.get("role")}
+        ),
+        f"{membership.user.username} is now {request.POST.get('role')}.",
+    )
+    return redirect("workspace:access-users", slug=slug)
+
+
+@login_required
+@require_POST
+def remove_member(request: HttpRequest, slug: str, user_id: int) -> HttpResponse:
+    principal, workspace = _administered(request, slug)
+    membership = get_object_or_404(Membership, workspace=workspace, user_id=user_id)
+    _run(
+        request,
+        lambda: member_service.do_remove_member(principal=principal, membership=membership),
+        f"Removed {membership.user.username} from the workspace.",
+    )
+    return redirect("workspace:access-users", slug=slug)
+
+
+@login_required
+@require_POST
+def revoke_invite(request: HttpRequest, slug: str, invite_id: int) -> HttpResponse:
+    principal, workspace = _administered(request, slug)
+    invitation = get_object_or_404(Invitation, workspace=workspace, pk=invite_id)
+    _run(
+        request,
+        lambda: member_service.do_revoke_invitation(principal=principal, invitation=invitation),
+        f"Revoked the invitation of {invitation.email}.",
+    )
+    return redirect("workspace:access-users", slug=slug)
+
+
+@login_required
+def groups(request: HttpRequest, slug: str) -> HttpResponse:
+    principal, workspace = _administered(request, slug)
+    form = GroupForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        _run(
+            request,
+            lambda: group_service.do_create_group(
+                principal=principal,
+                workspace=workspace,
+                name=form.cleaned_data["name"],
+                description=form.cleaned_data["description"],
+            ),
+            f"Created the group {form.cleaned_data['name']}.",
+        )
+        return redirect("workspace:access-groups", slug=slug)
+    rows = (
+        UserGroup.objects.filter(workspace=workspace)
+        .annotate(member_count=Count("memberships"))
+        .order_by("name")
+    )
+    context = {"workspace": workspace, "nav": "access", "tab": "groups", "rows": rows, "form": form}
+    return render(request, "workspace/access/groups.html", context)
+
+
+@login_required
+def group_detail(request: HttpRequest, slug: str, group_id: int) -> HttpResponse:
+    principal, workspace = _administered(request, slug)
+    group = get_object_or_404(UserGroup, workspace=workspace, pk=group_id)
+    if request.method == "POST":
+        membership = get_object_or_404(
+            Membership, workspace=workspace, user_id=request.POST.get("user")
+        )
+        _run(
+            request,
+            lambda: group_service.do_add_group_member(
+                principal=principal, group=group, user=membership.user
+            ),
+            f"Added {membership.user.username} to {group.name}.",
+        )
+        return redirect("workspace:access-group", slug=slug, group_id=group.pk)
+    in_group = group.members.order_by("username")
+    candidates = (
+        Membership.objects.filter(workspace=workspace)
+        .exclude(user__in=in_group)
+        .select_related("user")
+        .order_by("user__username")
+    )
+    context = {
+        "workspace": workspace,
+        "nav": "access",
+        "tab": "groups",
+        "group": group,
+        "in_group": in_group,
+        "candidates": candidates,
+    }
+    return render(request, "workspace/access/group.html", context)
+
+
+@login_required
+@require_POST
+def group_remove_member(
+    request: HttpRequest, slug: str, group_id: int, user_id: int
+) -> HttpResponse:
+    principal, workspace = _administered(request, slug)
+    group = get_object_or_404(UserGroup, workspace=workspace, pk=group_id)
+    membership = get_object_or_404(Membership, workspace=workspace, user_id=user_id)
+    _run(
+        request,
+        lambda: group_service.do_remove_group_member(
+            principal=principal, group=group, user=membership.user
+        ),
+        f"Removed {membership.user.username} from {group.name}.",
+    )
+    return redirect("workspace:access-group", slug=slug, group_id=group.pk)
+
+
+@login_required
+@require_POST
+def group_delete(request: HttpRequest, slug: str, group_id: int) -> HttpResponse:
+    principal, workspace = _administered(request, slug)
+    group = get_object_or_404(UserGroup, workspace=workspace, pk=group_id)
+    _run(
+        request,
+        lambda: group_service.do_delete_group(principal=principal, group=group),
+        f"Deleted the group {group.name}.",
+    )
+    return redirect("workspace:access-groups", slug=slug)
+
+
+@login_required
+def tokens(request: HttpRequest, slug: str) -> HttpResponse:
+    principal, workspace = _administered(request, slug)
+    form = TokenForm(request.POST or None)
+    secret = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            _token, secret = token_service.do_create_workspace_token(
+                principal=principal,
+                workspace=workspace,
+                description=form.cleaned_data["description"],
+                access_level=form.cleaned_data["access"],
+                scope=form.cleaned_data["scope"],
+            )
+        except SwitchyardError as exc:
+            attach_error(form, exc)
+        else:
+            form = TokenForm()
+    rows = (
+        AccessToken.objects.filter(workspace=workspace, revoke_time__isnull=True)
+        .select_related("user")
+        .order_by("-create_time")
+    )
+    context = {
+        "workspace": workspace,
+        "nav": "access",
+        "tab": "tokens",
+        "rows": rows,
+        "form": form,
+        "secret": secret,
+    }
+    return render(request, "workspace/access/tokens.html", context)
+
+
+@login_required
+@require_POST
+def token_revoke(request: HttpRequest, slug: str, token_id: int) -> HttpResponse:
+    principal, workspace = _administered(request, slug)
+    token = get_object_or_404(AccessToken, workspace=workspace, pk=token_id)
+    _run(
+        request,
+        lambda: token_service.do_revoke_access_token(principal=principal, token=token),
+        f"Revoked the token {token.prefix}… ({token.description}).",
+    )
+    return redirect("workspace:access-tokens", slug=slug)
