@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "guardian",
     "switchyard",
     "workspace",
+    "connections",
 ]
 
 MIDDLEWARE = [

@@ -13,18 +13,22 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from django.db import models
-from django.db.models import Q
+from django.db.models import Count, F, Q
 
+from connections.models import Source, SourceLabel
 from switchyard.errors import InsufficientScope, NotFound, PermissionDenied, Unauthenticated
 from workspace.models import (
     AccessToken,
     AuditEntry,
+    GroupMembership,
     Invitation,
     Label,
     Membership,
+    RoleGrant,
     UserGroup,
     Workspace,
 )
+from workspace.roles import CATALOGUE, Scope
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser, User
@@ -120,7 +124,73 @@ def restrict(
         # Everyone in the workspace sees the catalogue; owners manage it.
         level = "view" if action == "view" else "administer"
         return queryset.filter(workspace_id__in=_workspace_ids(principal, level))
+    if queryset.model is RoleGrant:
+        return queryset.filter(workspace_id__in=_workspace_ids(principal, "administer"))
+    if queryset.model is Source:
+        return queryset.filter(_sources_q(principal, action))
     raise NotImplementedError(f"no access rule for {queryset.model.__name__}")
+
+
+def _grants(principal: Principal) -> models.QuerySet[RoleGrant]:
+    """The principal's own grants and, for a member, its groups' grants, only in
+    workspaces it still belongs to (leaving a workspace or a group takes effect on
+    the next request: nothing is cached)."""
+    if (token := principal.workspace_token) is not None:
+        return RoleGrant.objects.filter(token_id=token.pk)
+    user_id = principal.signed_in_user.pk
+    in_groups = GroupMembership.objects.filter(user_id=user_id).values("group_id")
+    return RoleGrant.objects.filter(
+        Q(user_id=user_id) | Q(group_id__in=in_groups),
+        workspace_id__in=_workspace_ids(principal, "view"),
+    )
+
+
+def _roles_allowing(resource_type: str, action: str) -> list[str]:
+    return [r.slug for r in CATALOGUE if r.resource_type == resource_type and action in r.actions]
+
+
+def _sources_q(principal: Principal, action: str) -> Q:
+    """Sources the principal may ``action``: as a workspace owner, or through grants of
+    all sources, of listed sources, or of sources carrying every label of a selector."""
+    grants = _grants(principal).filter(role__in=_roles_allowing("source", action))
+    listed = RoleGrant.sources.through.objects.filter(
+        rolegrant_id__in=grants.filter(scope=Scope.SPECIFIC).values("pk")
+    ).values("source_id")
+    return (
+        Q(workspace_id__in=_workspace_ids(principal, "administer"))
+        | Q(workspace_id__in=grants.filter(scope=Scope.ALL).values("workspace_id"))
+        | Q(pk__in=listed)
+        | Q(pk__in=_label_matches(grants.filter(scope=Scope.LABELS)))
+    )
+
+
+def _label_matches(label_grants: models.QuerySet[RoleGrant]) -> models.QuerySet[Any]:
+    """Ids of sources that carry all the labels of at least one of ``label_grants``
+    (AND within a selector, OR across grants): count, per source and grant, the
+    selector's labels the source carries, and keep the complete matches."""
+    return (
+        SourceLabel.objects.filter(label__grants__in=label_grants.values("pk"))
+        # Annotations reuse the filter's join to the grants; filter(F(...)) would not.
+        .annotate(grant_id=F("label__grants__id"), needed=F("label__grants__label_count"))
+        .values("source_id", "grant_id", "needed")
+        .annotate(matched=Count("id"))
+        .filter(matched=F("needed"))
+        .values("source_id")
+    )
+
+
+def can_create(principal: Principal, resource_type: str, workspace: Workspace) -> bool:
+    """New resources need the workspace's owner or an admin grant on all of the type."""
+    if principal.read_only or not principal.is_active:
+        return False
+    if principal.is_superuser or can(principal, "administer", workspace):
+        return True
+    roles = _roles_allowing(resource_type, "create")
+    return (
+        _grants(principal)
+        .filter(workspace_id=workspace.pk, role__in=roles, scope=Scope.ALL)
+        .exists()
+    )
 
 
 def can(principal: Principal, action: Action, obj: models.Model | None = None) -> bool:

@@ -36,9 +36,14 @@ def recent_activity(workspace: Workspace, limit: int = 10) -> list[AuditEntry]:
 
 def label_usages(label: Label) -> list[str]:
     """Where ``label`` is in use, one human-readable place per item, e.g.
-    ``source workspaces/acme/sources/js``; deleting a label in use is refused.
+    ``source workspaces/acme/sources/js``; deleting a label in use is refused."""
+    from connections.models import Source
+    from workspace.models import RoleGrant
 
-    Sources, spaces and role grants will report here once they can carry or
-    reference labels; until then nothing can use a label, so this is empty.
-    """
-    return []
+    sources = Source.objects.filter(source_labels__label=label).select_related("workspace")
+    grants = RoleGrant.objects.filter(labels=label).select_related(
+        "workspace", "user", "group", "token"
+    )
+    return [f"source {s.resource_name}" for s in sources.order_by("slug")] + [
+        f"grant of {g.role} to {g.user or g.group or g.token}" for g in grants.order_by("pk")
+    ]

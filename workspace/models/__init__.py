@@ -1,4 +1,5 @@
 from workspace.models.audit import AuditEntry
+from workspace.models.grants import RoleGrant
 from workspace.models.teams import GroupMembership, Invitation, Label, UserGroup
 from workspace.models.tokens import AccessToken
 from workspace.models.workspaces import Membership, Workspace
@@ -10,6 +11,7 @@ __all__ = [
     "Invitation",
     "Label",
     "Membership",
+    "RoleGrant",
     "UserGroup",
     "Workspace",
 ]

@@ -1,0 +1,3 @@
+from connections.models.sources import Source, SourceLabel
+
+__all__ = ["Source", "SourceLabel"]

@@ -1,0 +1,143 @@
+"""Source writes. Minimal until the connections issue: name, display name, labels."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import IntegrityError, transaction
+
+from connections.models import Source, SourceLabel
+from switchyard.api import names
+from switchyard.errors import AlreadyExists, InvalidArgument, PermissionDenied
+from workspace import access
+from workspace.access import Principal
+from workspace.models import Label, Workspace
+from workspace.services import audit
+
+DISPLAY_NAME_MAX = 100
+
+
+def snapshot(source: Source) -> dict[str, Any]:
+    return {
+        "slug": source.slug,
+        "display_name": source.display_name,
+        "labels": sorted(str(label) for label in source.labels.all()),
+    }
+
+
+def _clean_display_name(value: object) -> str:
+    text = value.strip() if isinstance(value, str) else ""
+    if not text:
+        raise InvalidArgument("display_name must not be empty", field="display_name")
+    if len(text) > DISPLAY_NAME_MAX:
+        raise InvalidArgument(
+            f"display_name must be at most {DISPLAY_NAME_MAX} characters", field="display_name"
+        )
+    return text
+
+
+def resolve_labels(workspace: Workspace, values: object) -> list[Label]:
+    """``["environment:prod", ...]`` -> catalogue labels, at most one value per key."""
+    if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+        raise InvalidArgument('labels must be a list like ["environment:prod"]', field="labels")
+    wanted = set(values)
+    found = {str(label): label for label in Label.objects.filter(workspace=workspace)}
+    unknown = sorted(wanted - set(found))
+    if unknown:
+        raise InvalidArgument(
+            f"unknown label(s) {unknown}: create them in the label catalogue first", field="labels"
+        )
+    labels = [found[v] for v in sorted(wanted)]
+    keys = [label.key for label in labels]
+    repeated = sorted({k for k in keys if keys.count(k) > 1})
+    if repeated:
+        raise InvalidArgument(
+            f"a source holds one value per label key; several given for {repeated}",
+            field="labels",
+        )
+    return labels
+
+
+def _set_labels(source: Source, labels: list[Label]) -> None:
+    SourceLabel.objects.filter(source=source).delete()
+    SourceLabel.objects.bulk_create(
+        SourceLabel(source=source, label=label, key=label.key) for label in labels
+    )
+
+
+def do_create_source(
+    *,
+    principal: Principal,
+    workspace: Workspace,
+    slug: object,
+    display_name: object,
+    labels: object = (),
+) -> Source:
+    if not access.can_create(principal, "source", workspace):
+        if principal.read_only:
+            access.require(principal, "create", workspace)  # raises insufficient scope
+        raise PermissionDenied(
+            "creating sources needs Workspace Owner or Source Admin on all sources"
+        )
+    source = Source(
+        workspace=workspace,
+        slug=names.validate_slug(slug, field="name"),
+        display_name=_clean_display_name(display_name),
+    )
+    chosen = resolve_labels(workspace, list(labels) if isinstance(labels, tuple) else labels)
+    try:
+        with transaction.atomic():
+            source.save()
+            _set_labels(source, chosen)
+            audit.record(
+                principal,
+                "source.created",
+                workspace=workspace,
+                resource_name=source.resource_name,
+                after=snapshot(source),
+            )
+    except IntegrityError as exc:
+        raise AlreadyExists(
+            f"source {source.resource_name!r} already exists", field="name"
+        ) from exc
+    return source
+
+
+def do_update_source(*, principal: Principal, source: Source, changes: dict[str, Any]) -> Source:
+    """Source Admins may change the sources they administer, labels included."""
+    access.require(principal, "change", source)
+    unknown = set(changes) - {"display_name", "labels"}
+    if unknown:
+        raise InvalidArgument(f"cannot update source field(s) {sorted(unknown)}")
+    before = snapshot(source)
+    with transaction.atomic():
+        if "display_name" in changes:
+            source.display_name = _clean_display_name(changes["display_name"])
+            source.save(update_fields=["display_name"])
+        if "labels" in changes:
+            _set_labels(source, resolve_labels(source.workspace, changes["labels"]))
+        after = snapshot(source)
+        changed = {k for k in after if after[k] != before[k]}
+        if changed:
+            audit.record(
+                principal,
+                "source.updated",
+                workspace=source.workspace,
+                resource_name=source.resource_name,
+                before={k: before[k] for k in changed},
+                after={k: after[k] for k in changed},
+            )
+    return source
+
+
+def do_delete_source(*, principal: Principal, source: Source) -> None:
+    access.require(principal, "delete", source)
+    with transaction.atomic():
+        audit.record(
+            principal,
+            "source.deleted",
+            workspace=source.workspace,
+            resource_name=source.resource_name,
+            before=snapshot(source),
+        )
+        source.delete()

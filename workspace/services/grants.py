@@ -1,0 +1,122 @@
+"""Role grants: a role, for a member, group or token, on all, listed or labelled resources."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import User
+from django.db import transaction
+
+from connections.models import Source
+from switchyard.api import names
+from switchyard.errors import InvalidArgument
+from workspace import access
+from workspace.access import Principal
+from workspace.models import AccessToken, Label, Membership, RoleGrant, UserGroup, Workspace
+from workspace.roles import BY_SLUG, Scope
+from workspace.services import audit
+
+Grantee = User | UserGroup | AccessToken
+
+
+def grant_name(grant: RoleGrant) -> str:
+    return names.build(("workspaces", grant.workspace.slug), ("grants", str(grant.pk)))
+
+
+def describe(grant: RoleGrant) -> dict[str, object]:
+    grantee = grant.user or grant.group or grant.token
+    kind = "user" if grant.user else "group" if grant.group else "token"
+    return {
+        kind: str(grantee),
+        "role": grant.role,
+        "scope": grant.scope,
+        "labels": sorted(str(label) for label in grant.labels.all()),
+        "sources": sorted(source.slug for source in grant.sources.all()),
+    }
+
+
+def _check_grantee(workspace: Workspace, grantee: Grantee) -> None:
+    if isinstance(grantee, User):
+        if not Membership.objects.filter(workspace=workspace, user=grantee).exists():
+            raise InvalidArgument(f"{grantee.username} is not a member of this workspace")
+    elif grantee.workspace_id != workspace.pk:
+        raise InvalidArgument("the grantee belongs to another workspace")
+
+
+def do_create_grant(
+    *,
+    principal: Principal,
+    workspace: Workspace,
+    grantee: Grantee,
+    role: object,
+    scope: object,
+    labels: list[Label] | None = None,
+    sources: list[Source] | None = None,
+) -> RoleGrant:
+    access.require(principal, "administer", workspace, write=True)
+    _check_grantee(workspace, grantee)
+    spec = BY_SLUG.get(role) if isinstance(role, str) else None
+    if spec is None:
+        raise InvalidArgument(f"unknown role {role!r}; see the roles catalogue", field="role")
+    if scope not in spec.scopes:
+        allowed = [str(s) for s in spec.scopes]
+        raise InvalidArgument(f"{spec.name} takes scope {allowed}, not {scope!r}", field="scope")
+    labels, sources = labels or [], sources or []
+    if scope == Scope.LABELS and not labels:
+        raise InvalidArgument("a label scope needs at least one label", field="labels")
+    if scope != Scope.LABELS and labels:
+        raise InvalidArgument("labels apply only to scope 'labels'", field="labels")
+    if scope == Scope.SPECIFIC:
+        if spec.resource_type != "source":
+            raise InvalidArgument(
+                f"listing specific resources is supported for source roles only so far, "
+                f"not {spec.name}",
+                field="scope",
+            )
+        if not sources:
+            raise InvalidArgument("a specific scope needs at least one resource", field="resources")
+    elif sources:
+        raise InvalidArgument("resources apply only to scope 'specific'", field="resources")
+    if any(label.workspace_id != workspace.pk for label in labels) or any(
+        source.workspace_id != workspace.pk for source in sources
+    ):
+        raise InvalidArgument("labels and resources must belong to this workspace")
+    keys = [label.key for label in labels]
+    if len(keys) != len(set(keys)):
+        # A resource holds one value per key, so such a selector could match nothing.
+        raise InvalidArgument(
+            "a label selector takes one value per key; use one grant per value (OR)",
+            field="labels",
+        )
+    with transaction.atomic():
+        grant = RoleGrant.objects.create(
+            workspace=workspace,
+            user=grantee if isinstance(grantee, User) else None,
+            group=grantee if isinstance(grantee, UserGroup) else None,
+            token=grantee if isinstance(grantee, AccessToken) else None,
+            role=spec.slug,
+            scope=str(scope),
+            label_count=len(labels),
+        )
+        grant.labels.set(labels)
+        grant.sources.set(sources)
+        audit.record(
+            principal,
+            "grant.created",
+            workspace=workspace,
+            resource_name=grant_name(grant),
+            after=describe(grant),
+        )
+    return grant
+
+
+def do_delete_grant(*, principal: Principal, grant: RoleGrant) -> None:
+    """Takes effect on the grantee's next request."""
+    access.require(principal, "administer", grant.workspace, write=True)
+    with transaction.atomic():
+        audit.record(
+            principal,
+            "grant.deleted",
+            workspace=grant.workspace,
+            resource_name=grant_name(grant),
+            before=describe(grant),
+        )
+        grant.delete()
