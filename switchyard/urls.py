@@ -15,6 +15,7 @@ api_urlpatterns: list[URLPattern | URLResolver] = [
     ),
     path("docs", SpectacularSwaggerView.as_view(url_name="openapi"), name="api-docs"),
     path("", include("workspace.api.urls")),
+    path("", include("connections.api.urls")),
 ]
 
 urlpatterns = [
@@ -23,5 +24,6 @@ urlpatterns = [
     path("logout", auth_views.LogoutView.as_view(), name="logout"),
     path("django-admin/", admin.site.urls),
     path("v1beta/", include(api_urlpatterns)),
+    path("", include("connections.urls")),
     path("", include("workspace.urls")),
 ]

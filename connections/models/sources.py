@@ -32,6 +32,11 @@ class Source(models.Model):
     def resource_name(self) -> str:
         return names.build(("workspaces", self.workspace.slug), ("sources", self.slug))
 
+    @property
+    def label_names(self) -> list[str]:
+        """``["environment:prod", ...]``; uses prefetched labels when there are some."""
+        return sorted(str(label) for label in self.labels.all())
+
 
 class SourceLabel(models.Model):
     """A label on a source; ``key`` is copied from the label so that the database

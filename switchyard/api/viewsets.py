@@ -114,7 +114,9 @@ class ResourceViewSet(viewsets.GenericViewSet):
         return Response(self.render(self.get_object()))
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        incoming = self.create_serializer_class(data=self._resource_body(request.data))
+        incoming = self.create_serializer_class(
+            data=self._resource_body(request.data), context=self.get_serializer_context()
+        )
         incoming.is_valid(raise_exception=True)
         obj = self.create_resource(self.principal, dict(incoming.validated_data))
         return Response(self.render_created(obj), status=200)

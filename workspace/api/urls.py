@@ -1,6 +1,7 @@
 from rest_framework.routers import SimpleRouter
 
 from workspace.api.audit_views import AuditEventViewSet
+from workspace.api.grant_views import GrantViewSet
 from workspace.api.group_views import GroupMemberViewSet, GroupViewSet
 from workspace.api.label_views import LabelViewSet
 from workspace.api.member_views import InvitationViewSet, MemberViewSet
@@ -26,5 +27,6 @@ router.register(
     basename="group-user",
 )
 router.register(r"workspaces/(?P<workspace>[^/]+)/roles", RoleViewSet, basename="role")
+router.register(r"workspaces/(?P<workspace>[^/]+)/grants", GrantViewSet, basename="grant")
 
 urlpatterns = router.urls

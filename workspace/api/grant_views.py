@@ -1,0 +1,202 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import models
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_view,
+    inline_serializer,
+)
+from rest_framework import serializers
+
+from connections.models import Source
+from switchyard.api import names
+from switchyard.api.viewsets import PAGE_PARAMETERS, WorkspaceResourceViewSet
+from switchyard.errors import InvalidArgument
+from workspace.access import Principal
+from workspace.models import AccessToken, Label, Membership, RoleGrant, UserGroup
+from workspace.services import grants as service
+
+
+class GrantSerializer(serializers.ModelSerializer):
+    name = serializers.SerializerMethodField(help_text="workspaces/{workspace}/grants/{id}")
+    id = serializers.CharField(source="pk", read_only=True)
+    principal = serializers.SerializerMethodField(
+        help_text="the user, group or access token holding the role"
+    )
+    labels = serializers.SerializerMethodField()
+    resources = serializers.SerializerMethodField()
+
+    class Meta:
+        model = RoleGrant
+        fields = ("name", "id", "principal", "role", "scope", "labels", "resources", "create_time")
+        read_only_fields = fields
+
+    def get_name(self, grant: RoleGrant) -> str:
+        return service.grant_name(grant)
+
+    def get_principal(self, grant: RoleGrant) -> str:
+        return principal_name(grant)
+
+    def get_labels(self, grant: RoleGrant) -> list[str]:
+        return sorted(str(label) for label in grant.labels.all())
+
+    def get_resources(self, grant: RoleGrant) -> list[str]:
+        return sorted(source.resource_name for source in grant.sources.all())
+
+
+def principal_name(grant: RoleGrant) -> str:
+    base = ("workspaces", grant.workspace.slug)
+    if grant.user_id:
+        return names.build(base, ("users", str(grant.user_id)))
+    if grant.group_id:
+        return names.build(base, ("groups", str(grant.group_id)))
+    return names.build(base, ("access-tokens", str(grant.token_id)))
+
+
+class GrantCreateSerializer(serializers.Serializer):
+    principal = serializers.CharField(
+        help_text="workspaces/{w}/users/{id}, workspaces/{w}/groups/{id} or "
+        "workspaces/{w}/access-tokens/{id}"
+    )
+    role = serializers.CharField(help_text="a role id from the roles catalogue")
+    scope = serializers.ChoiceField(choices=["all", "specific", "labels"])
+    labels = serializers.ListField(child=serializers.CharField(), required=False, default=list)
+    resources = serializers.ListField(child=serializers.CharField(), required=False, default=list)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="List Role Grants",
+        parameters=[
+            *PAGE_PARAMETERS,
+            OpenApiParameter("principal", str, description="only this principal's grants"),
+        ],
+        responses=inline_serializer(
+            "ListGrantsResponse",
+            {"grants": GrantSerializer(many=True), "next_page_token": serializers.CharField()},
+        ),
+    ),
+    retrieve=extend_schema(summary="Get Role Grant"),
+    create=extend_schema(
+        summary="Grant a role",
+        request=inline_serializer("CreateGrant", {"grant": GrantCreateSerializer()}),
+    ),
+    destroy=extend_schema(
+        summary="Revoke a Role Grant", responses={200: inline_serializer("RevokedGrant", {})}
+    ),
+)
+class GrantViewSet(WorkspaceResourceViewSet):
+    resource_key = "grant"
+    collection_key = "grants"
+    serializer_class = GrantSerializer
+    create_serializer_class = GrantCreateSerializer
+    lookup_field = "grant"
+    lookup_value_regex = r"[0-9]+"
+    http_method_names = ["get", "post", "delete", "head", "options"]
+    required_workspace_action = "administer"
+
+    def base_queryset(self) -> models.QuerySet[RoleGrant]:
+        grants = (
+            RoleGrant.objects.filter(workspace=self.workspace)
+            .select_related("workspace")
+            .prefetch_related("labels", "sources__workspace")
+        )
+        if who := self.request.query_params.get("principal"):
+            grants = grants.filter(**self._principal_filter(who))
+        return grants
+
+    def _principal_filter(self, name: str) -> dict[str, Any]:
+        slug, kind, key = _split_principal(name)
+        if slug != self.workspace.slug or not key.isdigit():
+            raise InvalidArgument(f"invalid principal {name!r}", field="principal")
+        return {
+            {"users": "user_id", "groups": "group_id", "access-tokens": "token_id"}[kind]: int(key)
+        }
+
+    def lookup(self, queryset: models.QuerySet[RoleGrant], key: str) -> RoleGrant | None:
+        return queryset.filter(pk=int(key)).first()
+
+    def render(self, obj: RoleGrant) -> dict[str, Any]:
+        return super().render(self.base_queryset().get(pk=obj.pk))
+
+    def create_resource(self, principal: Principal, data: dict[str, Any]) -> RoleGrant:
+        return service.do_create_grant(
+            principal=principal,
+            workspace=self.workspace,
+            grantee=self._grantee(data["principal"]),
+            role=data["role"],
+            scope=data["scope"],
+            labels=self._labels(data["labels"]),
+            sources=self._sources(data["resources"]),
+        )
+
+    def _grantee(self, name: str) -> Any:
+        where = self._principal_filter(name)
+        if "user_id" in where:
+            found: Any = Membership.objects.filter(
+                workspace=self.workspace, user_id=where["user_id"]
+            ).first()
+            found = found.user if found else None
+        elif "group_id" in where:
+            found = UserGroup.objects.filter(workspace=self.workspace, pk=where["group_id"]).first()
+        else:
+            found = AccessToken.objects.filter(
+                workspace=self.workspace, pk=where["token_id"], revoke_time__isnull=True
+            ).first()
+        if found is None:
+            raise InvalidArgument(f"no principal {name!r} in this workspace", field="principal")
+        return found
+
+    def _labels(self, texts: list[str]) -> list[Label]:
+        wanted = {tuple(t.split(":", 1)) for t in texts if ":" in t}
+        found = [
+            label
+            for label in Label.objects.filter(workspace=self.workspace)
+            if (label.key, label.value) in wanted
+        ]
+        if len(found) != len(set(texts)):
+            known = {str(label) for label in found}
+            raise InvalidArgument(f"unknown label(s) {sorted(set(texts) - known)}", field="labels")
+        return found
+
+    def _sources(self, resource_names: list[str]) -> list[Source]:
+        slugs = set()
+        for name in resource_names:
+            workspace_slug, slug = names.parse(name, "workspaces", "sources", field="resources")
+            if workspace_slug != self.workspace.slug:
+                raise InvalidArgument(f"{name!r} is not in this workspace", field="resources")
+            slugs.add(slug)
+        found = list(Source.objects.filter(workspace=self.workspace, slug__in=slugs))
+        missing = slugs - {s.slug for s in found}
+        if missing:
+            raise InvalidArgument(f"unknown source(s) {sorted(missing)}", field="resources")
+        return found
+
+    def delete_resource(self, principal: Principal, obj: RoleGrant) -> None:
+        service.do_delete_grant(principal=principal, grant=obj)
+
+
+_PRINCIPAL_FIELDS = {"users": "user_id", "groups": "group_id", "access-tokens": "token_id"}
+
+
+def _split_principal(name: str) -> tuple[str, str, str]:
+    parts = name.split("/")
+    if (
+        len(parts) != 4
+        or parts[0] != "workspaces"
+        or parts[2]
+        not in (
+            "users",
+            "groups",
+            "access-tokens",
+        )
+    ):
+        raise InvalidArgument(
+            f"invalid principal {name!r}: "
+            "expected workspaces/{w}/users|groups|access-tokens/{id}",
+            field="principal",
+        )
+    return parts[1], parts[2], parts[3]
