@@ -4,8 +4,10 @@ from typing import Any
 
 from django import forms
 
+from connections.models import Source
 from switchyard.api.names import SLUG_RULE
-from workspace.models import AccessToken, Membership, UserGroup, Workspace
+from workspace.models import AccessToken, Label, Membership, UserGroup, Workspace
+from workspace.roles import CATALOGUE
 from workspace.services import labels as label_service
 
 
@@ -101,3 +103,31 @@ class SourceCreateForm(SourceForm):
     slug = forms.CharField(max_length=64, help_text=f"Used in the API; {SLUG_RULE}")
 
     field_order = ("display_name", "slug", "labels")
+
+
+class GrantForm(forms.Form):
+    """A role grant: role, scope, and the labels or sources the scope needs."""
+
+    role = forms.ChoiceField(widget=forms.Select(attrs={"class": "form-select"}))
+    scope = forms.ChoiceField(
+        choices=[("all", "All current and future"), ("specific", "Specific"), ("labels", "Labels")],
+        widget=forms.Select(attrs={"class": "form-select"}),
+    )
+    labels = forms.ModelMultipleChoiceField(
+        queryset=Label.objects.none(),
+        required=False,
+        widget=forms.SelectMultiple(attrs={"class": "form-select"}),
+    )
+    sources = forms.ModelMultipleChoiceField(
+        queryset=Source.objects.none(),
+        required=False,
+        widget=forms.SelectMultiple(attrs={"class": "form-select"}),
+    )
+
+    def __init__(self, *args: Any, workspace: Workspace, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["role"].choices = [  # type: ignore[attr-defined]
+            (role.slug, role.name) for role in CATALOGUE if role.resource_type != "workspace"
+        ] + [("pii-access", "PII Access")]
+        self.fields["labels"].queryset = Label.objects.filter(workspace=workspace)  # type: ignore[attr-defined]
+        self.fields["sources"].queryset = Source.objects.filter(workspace=workspace)  # type: ignore[attr-defined]

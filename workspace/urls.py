@@ -33,6 +33,26 @@ urlpatterns = [
     ),
     path("workspaces/<slug:slug>/settings/access/groups/", am.groups, name="access-groups"),
     path(
+        "workspaces/<slug:slug>/settings/access/users/<int:user_id>/",
+        am.member_detail,
+        name="access-user",
+    ),
+    path(
+        "workspaces/<slug:slug>/settings/access/users/<int:user_id>/grants",
+        am.user_grant,
+        name="access-user-grants",
+    ),
+    path(
+        "workspaces/<slug:slug>/settings/access/groups/<int:group_id>/grants",
+        am.group_grant,
+        name="access-group-grants",
+    ),
+    path(
+        "workspaces/<slug:slug>/settings/access/grants/<int:grant_id>/delete",
+        am.grant_delete,
+        name="access-grant-delete",
+    ),
+    path(
         "workspaces/<slug:slug>/settings/access/groups/<int:group_id>/",
         am.group_detail,
         name="access-group",

@@ -129,3 +129,28 @@ def test_tokens_tab_shows_the_secret_once_then_only_the_prefix(
         f"{token.prefix}…"
         not in owner.get(f"{BASE}/tokens/").content.decode().split('id="tokens"')[1]
     )
+
+
+def test_grant_from_group_page_shows_on_member_page_and_revokes(
+    acme: Workspace, bob: User, owner: Client
+) -> None:
+    from workspace.models import Label, RoleGrant
+
+    group = UserGroup.objects.create(workspace=acme, name="Prod admins")
+    GroupMembership.objects.create(group=group, user=bob)
+    prod = Label.objects.get(workspace=acme, key="environment", value="prod")
+    owner.post(
+        f"{BASE}/groups/{group.pk}/grants",
+        {"role": "source-admin", "scope": "labels", "labels": [prod.pk]},
+    )
+    grant = RoleGrant.objects.get(group=group)
+    assert grant.role == "source-admin" and list(grant.labels.all()) == [prod]
+    member_page = owner.get(f"{BASE}/users/{bob.pk}/").content.decode()
+    assert "group Prod admins" in member_page and "environment:prod" in member_page
+    owner.post(f"{BASE}/users/{bob.pk}/grants", {"role": "source-read-only", "scope": "all"})
+    assert RoleGrant.objects.filter(user=bob, role="source-read-only").exists()
+    bad = owner.post(f"{BASE}/users/{bob.pk}/grants", {"role": "source-admin", "scope": "labels"})
+    assert bad.status_code == 302
+    assert "at least one label" in owner.get(f"{BASE}/users/{bob.pk}/").content.decode()
+    owner.post(f"{BASE}/grants/{grant.pk}/delete", {"next": f"{BASE}/groups/{group.pk}/"})
+    assert not RoleGrant.objects.filter(group=group).exists()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Callable
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -15,14 +16,17 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from switchyard.errors import SwitchyardError
 from workspace import access
 from workspace.access import Principal
-from workspace.forms import GroupForm, InviteForm, TokenForm
-from workspace.models import AccessToken, Invitation, Membership, UserGroup, Workspace
+from workspace.forms import GrantForm, GroupForm, InviteForm, TokenForm
+from workspace.models import AccessToken, Invitation, Membership, RoleGrant, UserGroup, Workspace
 from workspace.selectors import workspace_for
+from workspace.services import grants as grant_service
 from workspace.services import groups as group_service
 from workspace.services import members as member_service
 from workspace.services import tokens as token_service
@@ -200,6 +204,10 @@ def group_detail(request: HttpRequest, slug: str, group_id: int) -> HttpResponse
         "group": group,
         "in_group": in_group,
         "candidates": candidates,
+        "group_grants": _grants_of(workspace, group=group),
+        "form": GrantForm(workspace=workspace),
+        "grant_url": reverse("workspace:access-group-grants", args=(slug, group.pk)),
+        "back": request.path,
     }
     return render(request, "workspace/access/group.html", context)
 
@@ -280,3 +288,92 @@ def token_revoke(request: HttpRequest, slug: str, token_id: int) -> HttpResponse
         f"Revoked the token {token.prefix}… ({token.description}).",
     )
     return redirect("workspace:access-tokens", slug=slug)
+
+
+def _grants_of(workspace: Workspace, **where: Any) -> list[RoleGrant]:
+    return list(
+        RoleGrant.objects.filter(workspace=workspace, **where)
+        .select_related("workspace", "user", "group")
+        .prefetch_related("labels", "sources")
+        .order_by("create_time")
+    )
+
+
+@login_required
+def member_detail(request: HttpRequest, slug: str, user_id: int) -> HttpResponse:
+    """A member's effective access: own grants and, per group, the group's grants."""
+    _principal, workspace = _administered(request, slug)
+    membership = get_object_or_404(
+        Membership.objects.select_related("user"), workspace=workspace, user_id=user_id
+    )
+    groups = UserGroup.objects.filter(workspace=workspace, members=membership.user)
+    context = {
+        "workspace": workspace,
+        "nav": "access",
+        "tab": "users",
+        "membership": membership,
+        "own_grants": _grants_of(workspace, user=membership.user),
+        "group_grants": _grants_of(workspace, group__in=groups),
+        "form": GrantForm(workspace=workspace),
+        "grant_url": reverse("workspace:access-user-grants", args=(slug, user_id)),
+        "back": request.path,
+    }
+    return render(request, "workspace/access/user.html", context)
+
+
+def _create_grant(request: HttpRequest, slug: str, grantee_of: Callable[[Workspace], Any]) -> str:
+    principal, workspace = _administered(request, slug)
+    grantee = grantee_of(workspace)
+    form = GrantForm(request.POST, workspace=workspace)
+    if not form.is_valid():
+        messages.error(request, f"Invalid grant: {form.errors.as_text()}")
+    else:
+        data = form.cleaned_data
+        _run(
+            request,
+            lambda: grant_service.do_create_grant(
+                principal=principal,
+                workspace=workspace,
+                grantee=grantee,
+                role=data["role"],
+                scope=data["scope"],
+                labels=list(data["labels"]),
+                sources=list(data["sources"]),
+            ),
+            "Role granted.",
+        )
+    return workspace.slug
+
+
+@login_required
+@require_POST
+def user_grant(request: HttpRequest, slug: str, user_id: int) -> HttpResponse:
+    _create_grant(
+        request,
+        slug,
+        lambda ws: get_object_or_404(Membership, workspace=ws, user_id=user_id).user,
+    )
+    return redirect("workspace:access-user", slug=slug, user_id=user_id)
+
+
+@login_required
+@require_POST
+def group_grant(request: HttpRequest, slug: str, group_id: int) -> HttpResponse:
+    _create_grant(request, slug, lambda ws: get_object_or_404(UserGroup, workspace=ws, pk=group_id))
+    return redirect("workspace:access-group", slug=slug, group_id=group_id)
+
+
+@login_required
+@require_POST
+def grant_delete(request: HttpRequest, slug: str, grant_id: int) -> HttpResponse:
+    principal, workspace = _administered(request, slug)
+    grant = get_object_or_404(RoleGrant, workspace=workspace, pk=grant_id)
+    _run(
+        request,
+        lambda: grant_service.do_delete_grant(principal=principal, grant=grant),
+        "Grant revoked.",
+    )
+    back = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(back, allowed_hosts=None) and back.startswith("/"):
+        return redirect(back)
+    return redirect("workspace:access-users", slug=slug)
