@@ -288,33 +288,42 @@ def test_delete_removes_the_label_and_audits_it_once(acme: Workspace, api: APICl
     assert api.delete(f"{LABELS}/team:growth").status_code == 404
 
 
-def test_delete_of_a_label_in_use_is_refused_via_stubbed_usages(
-    acme: Workspace, api: APIClient, monkeypatch: pytest.MonkeyPatch
+def test_delete_of_a_label_in_use_is_refused_and_names_the_usages(
+    acme: Workspace, api: APIClient, alice: User, bob: User
 ) -> None:
-    # Stubbing our own selector is acceptable only because nothing can use a
-    # label yet. Replace this with real sources/spaces/role grants carrying the
-    # label once they exist.
-    usages = ["source workspaces/acme/sources/js", "space workspaces/acme/spaces/main"]
-    seen: list[Label] = []
+    from connections.services.sources import do_create_source
+    from workspace.access import Principal
+    from workspace.models import Membership
+    from workspace.services.grants import do_create_grant
 
-    def stub(label: Label) -> list[str]:
-        seen.append(label)
-        return usages
-
-    monkeypatch.setattr(selectors, "label_usages", stub)
+    do_create_source(
+        principal=Principal(alice),
+        workspace=acme,
+        slug="js",
+        display_name="JS",
+        labels=["environment:prod"],
+    )
+    Membership.objects.create(workspace=acme, user=bob)
+    do_create_grant(
+        principal=Principal(alice),
+        workspace=acme,
+        grantee=bob,
+        role="source-admin",
+        scope="labels",
+        labels=[Label.objects.get(workspace=acme, key="environment", value="prod")],
+    )
     before = state(acme)
     response = api.delete(f"{LABELS}/environment:prod")
     assert response.status_code == 400
     assert response.json() == {
         "error": "label environment:prod is in use: source workspaces/acme/sources/js, "
-        "space workspaces/acme/spaces/main",
+        "grant of source-admin to bob",
         "code": 9,
     }
-    assert [str(label) for label in seen] == ["environment:prod"]
     assert state(acme) == before
 
 
-def test_nothing_uses_a_label_yet(acme: Workspace) -> None:
+def test_an_unused_label_has_no_usages(acme: Workspace) -> None:
     label = Label.objects.get(workspace=acme, key="environment", value="prod")
     assert selectors.label_usages(label) == []
 

@@ -8,7 +8,6 @@ import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 
-from workspace import selectors
 from workspace.models import AuditEntry, Label, Membership, Workspace
 
 pytestmark = pytest.mark.django_db
@@ -160,14 +159,18 @@ def test_delete_requires_post(acme: Workspace, owner: Client) -> None:
 
 
 @pytest.mark.parametrize("htmx", [False, True])
-def test_delete_of_a_label_in_use_shows_the_usages_via_stubbed_usages(
-    acme: Workspace, owner: Client, monkeypatch: pytest.MonkeyPatch, htmx: bool
+def test_delete_of_a_label_in_use_shows_the_usages(
+    acme: Workspace, owner: Client, alice: User, htmx: bool
 ) -> None:
-    # Stubbing our own selector is acceptable only because nothing can use a
-    # label yet. Replace this with real sources/spaces/role grants carrying the
-    # label once they exist.
-    monkeypatch.setattr(
-        selectors, "label_usages", lambda label: ["source workspaces/acme/sources/js"]
+    from connections.services.sources import do_create_source
+    from workspace.access import Principal
+
+    do_create_source(
+        principal=Principal(alice),
+        workspace=acme,
+        slug="js",
+        display_name="JS",
+        labels=["environment:prod"],
     )
     before = state(acme)
     response = owner.post(delete_url("environment", "prod"), **(HTMX if htmx else {}))
