@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from django.db import models
-from django.db.models import Count, F, Q
+from django.db.models import Q
 
 from connections.models import Source, SourceLabel
 from switchyard.errors import InsufficientScope, NotFound, PermissionDenied, Unauthenticated
@@ -160,23 +160,32 @@ def _sources_q(principal: Principal, action: str) -> Q:
         Q(workspace_id__in=_workspace_ids(principal, "administer"))
         | Q(workspace_id__in=grants.filter(scope=Scope.ALL).values("workspace_id"))
         | Q(pk__in=listed)
-        | Q(pk__in=_label_matches(grants.filter(scope=Scope.LABELS)))
+        | _label_matches(grants.filter(scope=Scope.LABELS))
     )
 
 
-def _label_matches(label_grants: models.QuerySet[RoleGrant]) -> models.QuerySet[Any]:
-    """Ids of sources that carry all the labels of at least one of ``label_grants``
-    (AND within a selector, OR across grants): count, per source and grant, the
-    selector's labels the source carries, and keep the complete matches."""
-    return (
-        SourceLabel.objects.filter(label__grants__in=label_grants.values("pk"))
-        # Annotations reuse the filter's join to the grants; filter(F(...)) would not.
-        .annotate(grant_id=F("label__grants__id"), needed=F("label__grants__label_count"))
-        .values("source_id", "grant_id", "needed")
-        .annotate(matched=Count("id"))
-        .filter(matched=F("needed"))
-        .values("source_id")
-    )
+def _label_matches(label_grants: models.QuerySet[RoleGrant]) -> Q:
+    """Sources carrying all the labels of at least one of ``label_grants`` (AND within
+    a selector, OR across grants).
+
+    Reads the selectors first (one small query), then asks for each selector's
+    sources as an intersection of per-label subqueries, which PostgreSQL hashes;
+    grouping every (source, grant) pair instead cost ~70x the owner's list query
+    at 10,000 sources (tests/bench/test_source_list_bench.py).
+    """
+    selectors: dict[int, list[int]] = {}
+    pairs = RoleGrant.labels.through.objects.filter(
+        rolegrant_id__in=label_grants.values("pk")
+    ).values_list("rolegrant_id", "label_id")
+    for grant_id, label_id in pairs:
+        selectors.setdefault(grant_id, []).append(label_id)
+    matches = Q(pk__in=[])
+    for labels in {tuple(sorted(ids)) for ids in selectors.values()}:
+        every = Q()
+        for label_id in labels:
+            every &= Q(pk__in=SourceLabel.objects.filter(label_id=label_id).values("source_id"))
+        matches |= every
+    return matches
 
 
 def can_create(principal: Principal, resource_type: str, workspace: Workspace) -> bool:
