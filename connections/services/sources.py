@@ -9,6 +9,7 @@ from django.db import IntegrityError, transaction
 from connections.models import Source, SourceLabel
 from switchyard.api import names
 from switchyard.errors import AlreadyExists, InvalidArgument, PermissionDenied
+from switchyard.validation import clean_text
 from workspace import access
 from workspace.access import Principal
 from workspace.models import Label, Workspace
@@ -26,14 +27,7 @@ def snapshot(source: Source) -> dict[str, Any]:
 
 
 def _clean_display_name(value: object) -> str:
-    text = value.strip() if isinstance(value, str) else ""
-    if not text:
-        raise InvalidArgument("display_name must not be empty", field="display_name")
-    if len(text) > DISPLAY_NAME_MAX:
-        raise InvalidArgument(
-            f"display_name must be at most {DISPLAY_NAME_MAX} characters", field="display_name"
-        )
-    return text
+    return clean_text(value, field="display_name", limit=DISPLAY_NAME_MAX)
 
 
 def resolve_labels(workspace: Workspace, values: object) -> list[Label]:

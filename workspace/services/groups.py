@@ -9,6 +9,7 @@ from django.db import IntegrityError, transaction
 
 from switchyard.api import names
 from switchyard.errors import AlreadyExists, FailedPrecondition, InvalidArgument
+from switchyard.validation import clean_text
 from workspace import access
 from workspace.access import Principal
 from workspace.models import GroupMembership, Membership, UserGroup, Workspace
@@ -20,15 +21,6 @@ DESCRIPTION_MAX = 500
 
 def group_name(group: UserGroup) -> str:
     return names.build(("workspaces", group.workspace.slug), ("groups", str(group.pk)))
-
-
-def _clean(field: str, value: object, limit: int, *, required: bool) -> str:
-    text = value.strip() if isinstance(value, str) else ""
-    if required and not text:
-        raise InvalidArgument(f"{field} must not be empty", field=field)
-    if len(text) > limit:
-        raise InvalidArgument(f"{field} must be at most {limit} characters", field=field)
-    return text
 
 
 def _save(group: UserGroup) -> None:
@@ -45,8 +37,10 @@ def do_create_group(
     access.require(principal, "administer", workspace, write=True)
     group = UserGroup(
         workspace=workspace,
-        name=_clean("name", name, NAME_MAX, required=True),
-        description=_clean("description", description, DESCRIPTION_MAX, required=False),
+        name=clean_text(name, field="name", limit=NAME_MAX),
+        description=clean_text(
+            description, field="description", limit=DESCRIPTION_MAX, required=False
+        ),
     )
     with transaction.atomic():
         _save(group)
@@ -69,10 +63,10 @@ def do_update_group(
         raise InvalidArgument(f"cannot update group field(s) {sorted(unknown)}")
     cleaned = {}
     if "name" in changes:
-        cleaned["name"] = _clean("name", changes["name"], NAME_MAX, required=True)
+        cleaned["name"] = clean_text(changes["name"], field="name", limit=NAME_MAX)
     if "description" in changes:
-        cleaned["description"] = _clean(
-            "description", changes["description"], DESCRIPTION_MAX, required=False
+        cleaned["description"] = clean_text(
+            changes["description"], field="description", limit=DESCRIPTION_MAX, required=False
         )
     before = {k: getattr(group, k) for k in cleaned}
     if before == cleaned:

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from switchyard.api import names
 from switchyard.errors import InvalidArgument
+from switchyard.validation import clean_text
 from workspace import access
 from workspace.access import Principal
 from workspace.models import AccessToken, Workspace
@@ -45,14 +46,12 @@ def snapshot(token: AccessToken) -> dict[str, Any]:
 
 
 def _clean_description(value: object) -> str:
-    text = value.strip() if isinstance(value, str) else ""
-    if not text:
-        raise InvalidArgument("an access token needs a description", field="description")
-    if len(text) > DESCRIPTION_MAX:
-        raise InvalidArgument(
-            f"description must be at most {DESCRIPTION_MAX} characters", field="description"
-        )
-    return text
+    return clean_text(
+        value,
+        field="description",
+        limit=DESCRIPTION_MAX,
+        empty="an access token needs a description",
+    )
 
 
 def _choice(

@@ -8,6 +8,7 @@ from django.db import IntegrityError, transaction
 
 from switchyard.api import names
 from switchyard.errors import AlreadyExists, InvalidArgument
+from switchyard.validation import clean_text
 from workspace import access
 from workspace.access import Principal
 from workspace.models import Membership, Workspace
@@ -26,14 +27,7 @@ def snapshot(workspace: Workspace) -> dict[str, Any]:
 
 
 def _clean_display_name(value: object) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise InvalidArgument("display_name must not be empty", field="display_name")
-    value = value.strip()
-    if len(value) > DISPLAY_NAME_MAX:
-        raise InvalidArgument(
-            f"display_name must be at most {DISPLAY_NAME_MAX} characters", field="display_name"
-        )
-    return value
+    return clean_text(value, field="display_name", limit=DISPLAY_NAME_MAX)
 
 
 def _clean_settings(value: object) -> dict[str, Any]:
