@@ -131,3 +131,16 @@ def test_ui(subject: tuple[User, tuple]) -> None:
     assert renamed == (set(listed) if may_write else set())
     client.post(f"{UI}/", {"display_name": "New", "slug": "new", "labels": ""})
     assert Source.objects.filter(slug="new").exists() == may_create
+
+
+def test_a_source_holds_one_value_per_label_key(acme: Workspace, api: APIClient) -> None:
+    body = {
+        "source": {"labels": ["environment:prod", "environment:dev"]},
+        "update_mask": {"paths": ["source.labels"]},
+    }
+    response = api.patch(f"{API}/prod-1", body, format="json")
+    assert response.status_code == 400
+    assert "one value per label key" in response.json()["error"]
+    assert Source.objects.get(slug="prod-1").label_names == ["environment:prod"]
+    body["source"]["labels"] = ["environment:dev"]
+    assert api.patch(f"{API}/prod-1", body, format="json").json()["labels"] == ["environment:dev"]
