@@ -234,6 +234,11 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/v1beta",
+    "ENUM_NAME_OVERRIDES": {
+        "TokenScopeEnum": "workspace.models.tokens.AccessToken.Scope",
+        "GrantScopeEnum": ["all", "specific", "labels"],
+        "MembershipRoleEnum": "workspace.models.workspaces.Membership.Role",
+    },
 }
 
 LOGGING = {

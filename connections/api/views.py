@@ -4,12 +4,11 @@ from typing import Any
 
 from django.db import models
 from drf_spectacular.utils import extend_schema, extend_schema_view, inline_serializer
-from rest_framework import serializers
 
 from connections.api.serializers import SourceCreateSerializer, SourceSerializer
 from connections.models import Source
 from connections.services import sources as service
-from switchyard.api.viewsets import PAGE_PARAMETERS, WorkspaceResourceViewSet
+from switchyard.api.viewsets import PAGE_PARAMETERS, WorkspaceResourceViewSet, list_response
 from workspace.access import Principal
 
 
@@ -19,10 +18,7 @@ from workspace.access import Principal
         description="Only the sources the caller may see: owners see all; others through "
         "their role grants (all, specific or labelled sources).",
         parameters=PAGE_PARAMETERS,
-        responses=inline_serializer(
-            "ListSourcesResponse",
-            {"sources": SourceSerializer(many=True), "next_page_token": serializers.CharField()},
-        ),
+        responses=list_response("ListSourcesResponse", "sources", SourceSerializer(many=True)),
     ),
     retrieve=extend_schema(summary="Get Source"),
     create=extend_schema(

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from django.db import models
-from drf_spectacular.utils import OpenApiParameter
+from drf_spectacular.utils import OpenApiParameter, inline_serializer
 from rest_framework import serializers, viewsets
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
@@ -31,6 +31,13 @@ PAGE_PARAMETERS = [
     OpenApiParameter("page_size", int, description="1-100, default 10"),
     OpenApiParameter("page_token", str, description="next_page_token of the previous page"),
 ]
+
+
+def list_response(name: str, collection_key: str, item: serializers.Serializer) -> Any:
+    """The OpenAPI shape of a List answer: ``{<collection>: [...], "next_page_token": ""}``."""
+    return inline_serializer(
+        name, {collection_key: item, "next_page_token": serializers.CharField()}
+    )
 
 
 def principal_of(request: Request) -> Principal:

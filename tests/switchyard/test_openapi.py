@@ -32,3 +32,25 @@ def test_docs_page_uses_only_local_assets() -> None:
     assert "cdn." not in html and "unpkg" not in html and "jsdelivr" not in html
     asset = Client().get("/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js")
     assert asset.status_code == 200
+
+
+def test_schema_validates_without_warnings() -> None:
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command(
+        "spectacular", "--validate", "--fail-on-warn", "--format", "openapi-json", stdout=out
+    )
+    doc = json.loads(out.getvalue())
+    for collection in (
+        "sources",
+        "grants",
+        "labels",
+        "users",
+        "invites",
+        "groups",
+        "access-tokens",
+    ):
+        assert f"/v1beta/workspaces/{{workspace}}/{collection}" in doc["paths"], collection

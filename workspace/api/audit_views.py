@@ -3,11 +3,10 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import models
-from drf_spectacular.utils import extend_schema, extend_schema_view, inline_serializer
-from rest_framework import serializers
+from drf_spectacular.utils import extend_schema, extend_schema_view
 
 from switchyard.api.filtering import apply_filters
-from switchyard.api.viewsets import PAGE_PARAMETERS, WorkspaceResourceViewSet
+from switchyard.api.viewsets import PAGE_PARAMETERS, WorkspaceResourceViewSet, list_response
 from workspace.api.serializers import AuditEventSerializer
 from workspace.filtersets import AuditEntryFilterSet
 from workspace.models import AuditEntry
@@ -20,12 +19,8 @@ from workspace.selectors import audit_entries_for
         description="Newest first. Workspace Owners only.",
         filters=True,
         parameters=PAGE_PARAMETERS,
-        responses=inline_serializer(
-            "ListAuditEventsResponse",
-            {
-                "audit_events": AuditEventSerializer(many=True),
-                "next_page_token": serializers.CharField(),
-            },
+        responses=list_response(
+            "ListAuditEventsResponse", "audit_events", AuditEventSerializer(many=True)
         ),
     ),
     retrieve=extend_schema(summary="Get Audit Event"),

@@ -13,7 +13,7 @@ from rest_framework import serializers
 
 from connections.models import Source
 from switchyard.api import names
-from switchyard.api.viewsets import PAGE_PARAMETERS, WorkspaceResourceViewSet
+from switchyard.api.viewsets import PAGE_PARAMETERS, WorkspaceResourceViewSet, list_response
 from switchyard.errors import InvalidArgument
 from workspace.access import Principal
 from workspace.models import AccessToken, Label, Membership, RoleGrant, UserGroup
@@ -74,10 +74,7 @@ class GrantCreateSerializer(serializers.Serializer):
             *PAGE_PARAMETERS,
             OpenApiParameter("principal", str, description="only this principal's grants"),
         ],
-        responses=inline_serializer(
-            "ListGrantsResponse",
-            {"grants": GrantSerializer(many=True), "next_page_token": serializers.CharField()},
-        ),
+        responses=list_response("ListGrantsResponse", "grants", GrantSerializer(many=True)),
     ),
     retrieve=extend_schema(summary="Get Role Grant"),
     create=extend_schema(

@@ -8,7 +8,7 @@ from drf_spectacular.utils import extend_schema, extend_schema_view, inline_seri
 from rest_framework import serializers
 
 from switchyard.api import names
-from switchyard.api.viewsets import PAGE_PARAMETERS, WorkspaceResourceViewSet
+from switchyard.api.viewsets import PAGE_PARAMETERS, WorkspaceResourceViewSet, list_response
 from switchyard.errors import InvalidArgument, NotFound
 from workspace.access import Principal
 from workspace.api.member_serializers import (
@@ -24,10 +24,7 @@ from workspace.services import groups as service
     list=extend_schema(
         summary="List User Groups",
         parameters=PAGE_PARAMETERS,
-        responses=inline_serializer(
-            "ListGroupsResponse",
-            {"groups": GroupSerializer(many=True), "next_page_token": serializers.CharField()},
-        ),
+        responses=list_response("ListGroupsResponse", "groups", GroupSerializer(many=True)),
     ),
     retrieve=extend_schema(summary="Get User Group"),
     create=extend_schema(
@@ -90,10 +87,7 @@ class GroupMemberAddSerializer(serializers.Serializer):
     list=extend_schema(
         summary="List a User Group's users",
         parameters=PAGE_PARAMETERS,
-        responses=inline_serializer(
-            "ListGroupUsersResponse",
-            {"users": MemberSerializer(many=True), "next_page_token": serializers.CharField()},
-        ),
+        responses=list_response("ListGroupUsersResponse", "users", MemberSerializer(many=True)),
     ),
     create=extend_schema(
         summary="Add a user to a User Group",

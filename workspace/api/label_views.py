@@ -11,7 +11,7 @@ from drf_spectacular.utils import (
 )
 from rest_framework import serializers
 
-from switchyard.api.viewsets import PAGE_PARAMETERS, WorkspaceResourceViewSet
+from switchyard.api.viewsets import PAGE_PARAMETERS, WorkspaceResourceViewSet, list_response
 from workspace.access import Principal
 from workspace.api.serializers import LabelCreateSerializer, LabelSerializer
 from workspace.models import Label
@@ -31,10 +31,7 @@ _MASK = inline_serializer(
         description="The workspace's label catalogue, ordered by key, then value. "
         "Anyone who can see the workspace can read it.",
         parameters=PAGE_PARAMETERS,
-        responses=inline_serializer(
-            "ListLabelsResponse",
-            {"labels": LabelSerializer(many=True), "next_page_token": serializers.CharField()},
-        ),
+        responses=list_response("ListLabelsResponse", "labels", LabelSerializer(many=True)),
     ),
     retrieve=extend_schema(summary="Get Label", parameters=[_LABEL]),
     create=extend_schema(

@@ -5,9 +5,8 @@ from typing import Any
 from django.db import models
 from django.db.models import Prefetch
 from drf_spectacular.utils import extend_schema, extend_schema_view, inline_serializer
-from rest_framework import serializers
 
-from switchyard.api.viewsets import PAGE_PARAMETERS, WorkspaceResourceViewSet
+from switchyard.api.viewsets import PAGE_PARAMETERS, WorkspaceResourceViewSet, list_response
 from switchyard.errors import InvalidArgument
 from workspace.access import Principal
 from workspace.api.member_serializers import (
@@ -20,15 +19,11 @@ from workspace.models import Invitation, Membership, UserGroup
 from workspace.services import members as service
 
 
-def _listing(name: str, key: str, item: serializers.Serializer) -> Any:
-    return inline_serializer(name, {key: item, "next_page_token": serializers.CharField()})
-
-
 @extend_schema_view(
     list=extend_schema(
         summary="List Users (team members)",
         parameters=PAGE_PARAMETERS,
-        responses=_listing("ListUsersResponse", "users", MemberSerializer(many=True)),
+        responses=list_response("ListUsersResponse", "users", MemberSerializer(many=True)),
     ),
     retrieve=extend_schema(summary="Get User"),
     partial_update=extend_schema(summary="Update User (role)"),
@@ -73,7 +68,7 @@ class MemberViewSet(WorkspaceResourceViewSet):
     list=extend_schema(
         summary="List open Invites",
         parameters=PAGE_PARAMETERS,
-        responses=_listing("ListInvitesResponse", "invites", InvitationSerializer(many=True)),
+        responses=list_response("ListInvitesResponse", "invites", InvitationSerializer(many=True)),
     ),
     retrieve=extend_schema(summary="Get Invite"),
     create=extend_schema(

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, viewsets
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
@@ -10,7 +10,7 @@ from rest_framework.response import Response
 
 from switchyard.api import names
 from switchyard.api.permissions import TokenScopePermission
-from switchyard.api.viewsets import principal_of
+from switchyard.api.viewsets import list_response, principal_of
 from switchyard.errors import NotFound
 from workspace.roles import BY_SLUG, CATALOGUE, Role
 from workspace.selectors import workspace_for
@@ -55,10 +55,7 @@ class RoleViewSet(viewsets.ViewSet):
 
     @extend_schema(
         summary="List Roles",
-        responses=inline_serializer(
-            "ListRolesResponse",
-            {"roles": RoleSerializer(many=True), "next_page_token": serializers.CharField()},
-        ),
+        responses=list_response("ListRolesResponse", "roles", RoleSerializer(many=True)),
     )
     def list(self, request: Request, workspace: str) -> Response:
         slug = self._workspace_slug(request, workspace)

@@ -4,9 +4,8 @@ from typing import Any
 
 from django.db import models
 from drf_spectacular.utils import extend_schema, extend_schema_view, inline_serializer
-from rest_framework import serializers
 
-from switchyard.api.viewsets import PAGE_PARAMETERS, WorkspaceResourceViewSet
+from switchyard.api.viewsets import PAGE_PARAMETERS, WorkspaceResourceViewSet, list_response
 from workspace.access import Principal
 from workspace.api.serializers import (
     AccessTokenCreateSerializer,
@@ -22,12 +21,8 @@ from workspace.services import tokens as service
         summary="List Access Tokens",
         description="Live tokens of the workspace. Workspace Owners only.",
         parameters=PAGE_PARAMETERS,
-        responses=inline_serializer(
-            "ListAccessTokensResponse",
-            {
-                "access_tokens": AccessTokenSerializer(many=True),
-                "next_page_token": serializers.CharField(),
-            },
+        responses=list_response(
+            "ListAccessTokensResponse", "access_tokens", AccessTokenSerializer(many=True)
         ),
     ),
     retrieve=extend_schema(summary="Get Access Token"),

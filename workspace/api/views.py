@@ -10,7 +10,7 @@ from drf_spectacular.utils import (
 )
 from rest_framework import serializers
 
-from switchyard.api.viewsets import PAGE_PARAMETERS, ResourceViewSet
+from switchyard.api.viewsets import PAGE_PARAMETERS, ResourceViewSet, list_response
 from workspace.access import Principal
 from workspace.api.serializers import WorkspaceCreateSerializer, WorkspaceSerializer
 from workspace.models import Workspace
@@ -25,12 +25,8 @@ _MASK = inline_serializer(
     list=extend_schema(
         summary="List Workspaces",
         parameters=PAGE_PARAMETERS,
-        responses=inline_serializer(
-            "ListWorkspacesResponse",
-            {
-                "workspaces": WorkspaceSerializer(many=True),
-                "next_page_token": serializers.CharField(),
-            },
+        responses=list_response(
+            "ListWorkspacesResponse", "workspaces", WorkspaceSerializer(many=True)
         ),
     ),
     retrieve=extend_schema(summary="Get Workspace"),
