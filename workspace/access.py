@@ -112,20 +112,15 @@ def restrict(
         return queryset.filter(
             Q(workspace_id__in=owned) | Q(workspace__isnull=True, actor_user_id__in=their_members)
         )
-    if queryset.model is AccessToken:
-        # Workspace tokens are managed by the workspace's owners; personal
-        # tokens belong to operators and appear in no workspace.
-        return queryset.filter(workspace_id__in=_workspace_ids(principal, "administer"))
-    if queryset.model in (Membership, Invitation, UserGroup):
+    if queryset.model in (AccessToken, Membership, Invitation, UserGroup, RoleGrant):
         # Access management is the owners' (Segment: "Only Workspace Owners can
-        # change Access Management settings").
+        # change Access Management settings"). Personal tokens belong to
+        # operators and appear in no workspace.
         return queryset.filter(workspace_id__in=_workspace_ids(principal, "administer"))
     if queryset.model is Label:
         # Everyone in the workspace sees the catalogue; owners manage it.
         level = "view" if action == "view" else "administer"
         return queryset.filter(workspace_id__in=_workspace_ids(principal, level))
-    if queryset.model is RoleGrant:
-        return queryset.filter(workspace_id__in=_workspace_ids(principal, "administer"))
     if queryset.model is Source:
         return queryset.filter(_sources_q(principal, action))
     raise NotImplementedError(f"no access rule for {queryset.model.__name__}")
