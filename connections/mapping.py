@@ -178,6 +178,13 @@ def _object_argument(
     return not missing and not unknown
 
 
+def _one_of(value: Any, allowed: tuple[str, str], where: str, errors: list[MappingError]) -> bool:
+    if value in allowed:
+        return True
+    errors.append(MappingError(where, f'must be "{allowed[0]}" or "{allowed[1]}"'))
+    return False
+
+
 def _undefined(payload: Any) -> Any:
     return UNDEFINED
 
@@ -252,8 +259,7 @@ def _case(argument: Any, where: str, errors: list[MappingError]) -> Resolver:
     if not _object_argument(argument, where, errors, {"operator", "value"}, set()):
         return _undefined
     operator = argument["operator"]
-    if operator not in ("lower", "upper"):
-        errors.append(MappingError(_join(where, "operator"), 'must be "lower" or "upper"'))
+    if not _one_of(operator, ("lower", "upper"), _join(where, "operator"), errors):
         return _undefined
     value = _compile(argument["value"], _join(where, "value"), errors)
 
@@ -324,8 +330,7 @@ def _json(argument: Any, where: str, errors: list[MappingError]) -> Resolver:
     if not _object_argument(argument, where, errors, {"mode", "value"}, set()):
         return _undefined
     mode = argument["mode"]
-    if mode not in ("encode", "decode"):
-        errors.append(MappingError(_join(where, "mode"), 'must be "encode" or "decode"'))
+    if not _one_of(mode, ("encode", "decode"), _join(where, "mode"), errors):
         return _undefined
     value = _compile(argument["value"], _join(where, "value"), errors)
 
@@ -379,8 +384,7 @@ def _merge(argument: Any, where: str, errors: list[MappingError]) -> Resolver:
     if not _object_argument(argument, where, errors, {"objects"}, {"direction"}):
         return _undefined
     direction = argument.get("direction", "right")
-    if direction not in ("left", "right"):
-        errors.append(MappingError(_join(where, "direction"), 'must be "left" or "right"'))
+    _one_of(direction, ("left", "right"), _join(where, "direction"), errors)
     if not _need(argument["objects"], list, _join(where, "objects"), errors, "expects a list"):
         return _undefined
     parts = [

@@ -3,7 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import models
-from django.db.models import Count, Prefetch
+from django.db.models import Count
 from drf_spectacular.utils import extend_schema, extend_schema_view, inline_serializer
 from rest_framework import serializers
 
@@ -17,6 +17,7 @@ from workspace.api.member_serializers import (
     MemberSerializer,
 )
 from workspace.models import Membership, UserGroup
+from workspace.selectors import members_with_groups
 from workspace.services import groups as service
 
 
@@ -119,16 +120,7 @@ class GroupMemberViewSet(WorkspaceResourceViewSet):
         return group
 
     def base_queryset(self) -> models.QuerySet[Membership]:
-        groups = UserGroup.objects.filter(workspace=self.workspace)
-        return (
-            Membership.objects.filter(
-                workspace=self.workspace, user__group_memberships__group=self.group
-            )
-            .select_related("user", "workspace")
-            .prefetch_related(
-                Prefetch("user__user_groups", queryset=groups, to_attr="workspace_groups")
-            )
-        )
+        return members_with_groups(self.workspace).filter(user__group_memberships__group=self.group)
 
     def lookup(self, queryset: models.QuerySet[Membership], key: str) -> Membership | None:
         return queryset.filter(user_id=int(key)).first()

@@ -3,7 +3,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import models
-from django.db.models import Prefetch
 from drf_spectacular.utils import extend_schema, extend_schema_view, inline_serializer
 
 from switchyard.api.viewsets import PAGE_PARAMETERS, WorkspaceResourceViewSet, list_response
@@ -16,6 +15,7 @@ from workspace.api.member_serializers import (
     MemberSerializer,
 )
 from workspace.models import Invitation, Membership, UserGroup
+from workspace.selectors import members_with_groups
 from workspace.services import members as service
 
 
@@ -43,14 +43,7 @@ class MemberViewSet(WorkspaceResourceViewSet):
     required_workspace_action = "administer"
 
     def base_queryset(self) -> models.QuerySet[Membership]:
-        groups = UserGroup.objects.filter(workspace=self.workspace)
-        return (
-            Membership.objects.filter(workspace=self.workspace)
-            .select_related("user", "workspace")
-            .prefetch_related(
-                Prefetch("user__user_groups", queryset=groups, to_attr="workspace_groups")
-            )
-        )
+        return members_with_groups(self.workspace)
 
     def lookup(self, queryset: models.QuerySet[Membership], key: str) -> Membership | None:
         return queryset.filter(user_id=int(key)).first()

@@ -12,8 +12,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Prefetch
+from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -21,24 +20,19 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from switchyard.errors import SwitchyardError
-from workspace import access
 from workspace.access import Principal
 from workspace.forms import GrantForm, GroupForm, InviteForm, TokenForm
 from workspace.models import AccessToken, Invitation, Membership, RoleGrant, UserGroup, Workspace
-from workspace.selectors import workspace_for
+from workspace.selectors import members_with_groups
 from workspace.services import grants as grant_service
 from workspace.services import groups as group_service
 from workspace.services import members as member_service
 from workspace.services import tokens as token_service
-from workspace.views.base import attach_error
+from workspace.views.base import administered_workspace, attach_error
 
 
 def _administered(request: HttpRequest, slug: str) -> tuple[Principal, Workspace]:
-    principal = Principal(request.user)
-    workspace = workspace_for(principal, slug)
-    if not access.can(principal, "administer", workspace):
-        raise PermissionDenied("Only Workspace Owners manage access.")
-    return principal, workspace
+    return administered_workspace(request, slug, "Only Workspace Owners manage access.")
 
 
 def _run(request: HttpRequest, action: Callable[[], object], done: str) -> None:
@@ -51,15 +45,7 @@ def _run(request: HttpRequest, action: Callable[[], object], done: str) -> None:
 
 
 def _members(workspace: Workspace) -> list[Membership]:
-    groups = UserGroup.objects.filter(workspace=workspace).order_by("name")
-    return list(
-        Membership.objects.filter(workspace=workspace)
-        .select_related("user")
-        .prefetch_related(
-            Prefetch("user__user_groups", queryset=groups, to_attr="workspace_groups")
-        )
-        .order_by("user__username")
-    )
+    return list(members_with_groups(workspace).order_by("user__username"))
 
 
 @login_required

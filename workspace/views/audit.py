@@ -8,29 +8,25 @@ from collections.abc import Iterator
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, StreamingHttpResponse
 from django.shortcuts import render
 
 from switchyard.api.pagination import paginate
 from switchyard.errors import SwitchyardError
-from workspace import access
-from workspace.access import Principal
 from workspace.api.serializers import actor_of
 from workspace.filtersets import AuditEntryFilterSet
 from workspace.models import AuditEntry, Workspace
-from workspace.selectors import audit_entries_for, workspace_for
-from workspace.views.base import HtmxHttpRequest
+from workspace.selectors import audit_entries_for
+from workspace.views.base import HtmxHttpRequest, administered_workspace
 
 PAGE_SIZE = 50
 CSV_COLUMNS = ("time", "action", "resource_type", "resource_name", "actor", "before", "after")
 
 
 def _trail(request: HttpRequest, slug: str) -> tuple[Workspace, AuditEntryFilterSet]:
-    principal = Principal(request.user)
-    workspace = workspace_for(principal, slug)
-    if not access.can(principal, "administer", workspace):
-        raise PermissionDenied("Only Workspace Owners can read the audit trail.")
+    _principal, workspace = administered_workspace(
+        request, slug, "Only Workspace Owners can read the audit trail."
+    )
     entries = audit_entries_for(workspace).order_by("-time", "-id")
     return workspace, AuditEntryFilterSet(request.GET, queryset=entries)
 

@@ -1,10 +1,15 @@
 from __future__ import annotations
 
 from django import forms
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 from django_htmx.middleware import HtmxDetails
 
 from switchyard.errors import SwitchyardError
+from workspace import access
+from workspace.access import Principal
+from workspace.models import Workspace
+from workspace.selectors import workspace_for
 
 
 class HtmxHttpRequest(HttpRequest):
@@ -20,3 +25,15 @@ def attach_error(
     ``field_names`` maps those a form calls differently), else above the form."""
     field = (field_names or {}).get(exc.field or "", exc.field)
     form.add_error(field if field in form.fields else None, exc.message)
+
+
+def administered_workspace(
+    request: HttpRequest, slug: str, refusal: str
+) -> tuple[Principal, Workspace]:
+    """The workspace of an owner-only page: 404 if the user cannot see it, 403 with
+    ``refusal`` if they can see it but not administer it."""
+    principal = Principal(request.user)
+    workspace = workspace_for(principal, slug)
+    if not access.can(principal, "administer", workspace):
+        raise PermissionDenied(refusal)
+    return principal, workspace
