@@ -205,6 +205,11 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "switchyard@localhost"
 
 # --- REST API -----------------------------------------------------------------
 
+# The event store keeps a day per partition; beat creates partitions this many
+# days ahead and drops those older than the retention.
+EVENT_RETENTION_DAYS = int(os.environ.get("EVENT_RETENTION_DAYS", "30"))
+EVENT_PARTITIONS_AHEAD_DAYS = int(os.environ.get("EVENT_PARTITIONS_AHEAD_DAYS", "7"))
+
 API_RATE_LIMIT_PER_MINUTE = int(os.environ.get("API_RATE_LIMIT_PER_MINUTE", "200"))
 
 REST_FRAMEWORK = {

@@ -123,6 +123,11 @@ def restrict(
         return queryset.filter(workspace_id__in=_workspace_ids(principal, level))
     if queryset.model is Source:
         return queryset.filter(_sources_q(principal, action))
+    if (path := getattr(queryset.model, "SOURCE_PATH", None)) is not None:
+        # Write keys, destinations and their mappings and filters belong to their
+        # source: Source Admins edit "connected streaming destinations" and keys.
+        allowed = Source.objects.filter(_sources_q(principal, action)).values("pk")
+        return queryset.filter(**{f"{path}__in": allowed})
     raise NotImplementedError(f"no access rule for {queryset.model.__name__}")
 
 

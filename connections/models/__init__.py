@@ -1,3 +1,16 @@
-from connections.models.sources import Source, SourceLabel
+from connections.models.destinations import Destination, DestinationFilter, Subscription
+from connections.models.events import DeliveryBatch, Event, EventMessage, PipelineCount
+from connections.models.sources import Source, SourceLabel, WriteKey
 
-__all__ = ["Source", "SourceLabel"]
+__all__ = [
+    "DeliveryBatch",
+    "Destination",
+    "DestinationFilter",
+    "Event",
+    "EventMessage",
+    "PipelineCount",
+    "Source",
+    "SourceLabel",
+    "Subscription",
+    "WriteKey",
+]

@@ -6,18 +6,23 @@ from switchyard.api import names
 
 
 class Source(models.Model):
-    """Where events come from. Minimal for now: the connections issue grows it
-    (source types, write keys, settings); access control already applies."""
+    """Where events come from: a catalog source type, its write keys and its
+    destinations. Labels scope who may see or change it (workspace.access)."""
 
     workspace = models.ForeignKey(
         "workspace.Workspace", on_delete=models.CASCADE, related_name="sources"
     )
     slug = models.SlugField(max_length=64)
     display_name = models.CharField(max_length=100)
+    # A catalog source type slug (connections.catalog); checked by the service.
+    source_type = models.CharField(max_length=64, default="http-api")
+    enabled = models.BooleanField(default=True)
+    settings = models.JSONField(default=dict, blank=True)
     labels = models.ManyToManyField(
         "workspace.Label", through="SourceLabel", related_name="sources", blank=True
     )
     create_time = models.DateTimeField(auto_now_add=True)
+    update_time = models.DateTimeField(auto_now=True)
 
     class Meta:
         constraints = (
@@ -55,3 +60,33 @@ class SourceLabel(models.Model):
 
     def __str__(self) -> str:
         return f"{self.source} {self.key}"
+
+
+class WriteKey(models.Model):
+    """A credential the tracking libraries send. Segment's write keys are not
+    secrets (they ship in browser JavaScript), so the key is stored as is: the
+    Tracking API looks it up on every request. Revoked keys stay for the audit
+    trail and stop authenticating at once."""
+
+    key_id = models.CharField(max_length=32, unique=True)
+    source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="write_keys")
+    secret = models.CharField(max_length=64, unique=True)
+    description = models.CharField(max_length=200, blank=True)
+    create_time = models.DateTimeField(auto_now_add=True)
+    revoke_time = models.DateTimeField(null=True, blank=True)
+
+    SOURCE_PATH = "source"
+
+    class Meta:
+        indexes = (models.Index(fields=("source", "create_time", "id"), name="write_key_keyset"),)
+
+    def __str__(self) -> str:
+        return f"{self.key_id} ({self.source})"
+
+    @property
+    def resource_name(self) -> str:
+        return f"{self.source.resource_name}/write-keys/{self.key_id}"
+
+    @property
+    def masked(self) -> str:
+        return f"{self.secret[:4]}{'•' * 8}{self.secret[-4:]}"

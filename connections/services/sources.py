@@ -1,12 +1,16 @@
-"""Source writes. Minimal until the connections issue: name, display name, labels."""
+"""Source writes: create (with a first write key), update, delete (which
+disconnects its destinations)."""
 
 from __future__ import annotations
 
 from typing import Any
 
+import orjson
 from django.db import IntegrityError, transaction
 
+from connections import catalog
 from connections.models import Source, SourceLabel
+from connections.services import write_keys
 from switchyard.api import names
 from switchyard.errors import AlreadyExists, InvalidArgument, PermissionDenied
 from switchyard.validation import clean_text
@@ -16,14 +20,46 @@ from workspace.models import Label, Workspace
 from workspace.services import audit
 
 DISPLAY_NAME_MAX = 100
+SETTINGS_MAX_BYTES = 16_384
+UPDATABLE = {"display_name", "labels", "enabled", "settings"}
 
 
 def snapshot(source: Source) -> dict[str, Any]:
     return {
         "slug": source.slug,
         "display_name": source.display_name,
+        "source_type": source.source_type,
+        "enabled": source.enabled,
+        "settings": source.settings,
         "labels": sorted(str(label) for label in source.labels.all()),
     }
+
+
+def clean_source_type(value: object) -> str:
+    if not isinstance(value, str) or catalog.source_type(value) is None:
+        known = ", ".join(t.slug for t in catalog.source_types())
+        raise InvalidArgument(
+            f"unknown source type {value!r}; choose one of the catalog's: {known}",
+            field="source_type",
+        )
+    return value
+
+
+def clean_settings(value: object) -> dict[str, Any]:
+    """Source settings are free-form options for the libraries; bounded in size."""
+    if not isinstance(value, dict):
+        raise InvalidArgument("settings must be a JSON object", field="settings")
+    if len(orjson.dumps(value)) > SETTINGS_MAX_BYTES:
+        raise InvalidArgument(
+            f"settings must be at most {SETTINGS_MAX_BYTES} bytes of JSON", field="settings"
+        )
+    return value
+
+
+def _clean_enabled(value: object) -> bool:
+    if not isinstance(value, bool):
+        raise InvalidArgument("enabled must be true or false", field="enabled")
+    return value
 
 
 def _clean_display_name(value: object) -> str:
@@ -65,6 +101,9 @@ def do_create_source(
     workspace: Workspace,
     slug: object,
     display_name: object,
+    source_type: object = "http-api",
+    enabled: object = True,
+    settings: object = None,
     labels: object = (),
 ) -> Source:
     if not access.can_create(principal, "source", workspace):
@@ -77,12 +116,16 @@ def do_create_source(
         workspace=workspace,
         slug=names.validate_slug(slug, field="name"),
         display_name=_clean_display_name(display_name),
+        source_type=clean_source_type(source_type),
+        enabled=_clean_enabled(enabled),
+        settings=clean_settings({} if settings is None else settings),
     )
     chosen = resolve_labels(workspace, list(labels) if isinstance(labels, tuple) else labels)
     try:
         with transaction.atomic():
             source.save()
             _set_labels(source, chosen)
+            write_keys.create_first_key(source)
             audit.record(
                 principal,
                 "source.created",
@@ -100,14 +143,20 @@ def do_create_source(
 def do_update_source(*, principal: Principal, source: Source, changes: dict[str, Any]) -> Source:
     """Source Admins may change the sources they administer, labels included."""
     access.require(principal, "change", source)
-    unknown = set(changes) - {"display_name", "labels"}
+    unknown = set(changes) - UPDATABLE
     if unknown:
-        raise InvalidArgument(f"cannot update source field(s) {sorted(unknown)}")
+        raise InvalidArgument(
+            f"cannot update source field(s) {sorted(unknown)}: the slug and type are immutable"
+        )
     before = snapshot(source)
     with transaction.atomic():
         if "display_name" in changes:
             source.display_name = _clean_display_name(changes["display_name"])
-            source.save(update_fields=["display_name"])
+        if "enabled" in changes:
+            source.enabled = _clean_enabled(changes["enabled"])
+        if "settings" in changes:
+            source.settings = clean_settings(changes["settings"])
+        source.save()
         if "labels" in changes:
             _set_labels(source, resolve_labels(source.workspace, changes["labels"]))
         after = snapshot(source)
@@ -125,8 +174,17 @@ def do_update_source(*, principal: Principal, source: Source, changes: dict[str,
 
 
 def do_delete_source(*, principal: Principal, source: Source) -> None:
+    """Deleting a source disconnects (deletes) its destinations, each audited."""
     access.require(principal, "delete", source)
     with transaction.atomic():
+        for destination in source.destinations.all():
+            audit.record(
+                principal,
+                "destination.deleted",
+                workspace=source.workspace,
+                resource_name=destination.resource_name,
+                before={"definition": destination.definition, "reason": "source deleted"},
+            )
         audit.record(
             principal,
             "source.deleted",

@@ -9,7 +9,7 @@ list, is an invalid argument rather than a silently wrong page.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from django.core import signing
@@ -102,3 +102,38 @@ def paginate(
     last = rows[-1]
     key = [getattr(last, f.removeprefix("-")) for f in ordering]
     return rows, make_token(scope, key)
+
+
+T = TypeVar("T")
+
+
+def paginate_items(
+    items: Iterable[T],
+    params: Mapping[str, str],
+    *,
+    scope: str,
+    key: Callable[[T], tuple[Any, ...]],
+) -> tuple[list[T], str]:
+    """``paginate`` for a list held in memory (the catalog): the same page size
+    rules and signed keyset tokens, ordered by ``key`` (unique per item)."""
+    size = page_size_from(params)
+    ordered = sorted(items, key=key)
+    if token := params.get("page_token"):
+        width = len(key(ordered[0])) if ordered else None
+        after = tuple(read_token(scope, token, width) if width else _read_any(scope, token))
+        ordered = [item for item in ordered if key(item) > after]
+    if len(ordered) <= size:
+        return ordered, ""
+    page = ordered[:size]
+    return page, make_token(scope, list(key(page[-1])))
+
+
+def _read_any(scope: str, token: str) -> list[Any]:
+    """Check a token's signature when there is nothing to page (its width is unknown)."""
+    try:
+        key = signing.loads(token, salt=_salt(scope))
+    except signing.BadSignature as exc:
+        raise InvalidArgument("invalid page_token", field="page_token") from exc
+    if not isinstance(key, list):
+        raise InvalidArgument("invalid page_token", field="page_token")
+    return [_decode(v) for v in key]

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from django.db import models
+from drf_spectacular.drainage import set_override
 from drf_spectacular.utils import OpenApiParameter, inline_serializer
 from rest_framework import serializers, viewsets
 from rest_framework.permissions import IsAuthenticated
@@ -35,9 +36,12 @@ PAGE_PARAMETERS = [
 
 def list_response(name: str, collection_key: str, item: serializers.Serializer) -> Any:
     """The OpenAPI shape of a List answer: ``{<collection>: [...], "next_page_token": ""}``."""
-    return inline_serializer(
+    shape = inline_serializer(
         name, {collection_key: item, "next_page_token": serializers.CharField()}
     )
+    # One object, not a list of them: drf-spectacular wraps a list action's answer in
+    # an array unless told otherwise.
+    return set_override(shape, "many", False)
 
 
 def principal_of(request: Request) -> Principal:

@@ -1,0 +1,105 @@
+"""Daily partitions of the event table: created ahead by beat, dropped after
+the retention period. A DEFAULT partition catches anything outside them, so an
+accepted event is stored even if beat has not run for days."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+
+TABLE = "connections_event"
+PREFIX = f"{TABLE}_p"
+
+
+def _name(day: dt.date) -> str:
+    return f"{PREFIX}{day:%Y%m%d}"
+
+
+def existing_partitions() -> dict[str, dt.date]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT child.relname FROM pg_inherits
+            JOIN pg_class parent ON parent.oid = pg_inherits.inhparent
+            JOIN pg_class child ON child.oid = pg_inherits.inhrelid
+            WHERE parent.relname = %s AND child.relname LIKE %s
+            """,
+            [TABLE, f"{PREFIX}%"],
+        )
+        names = [row[0] for row in cursor.fetchall()]
+    return {n: dt.datetime.strptime(n[len(PREFIX) :], "%Y%m%d").date() for n in names}
+
+
+def ensure_partitions(days_ahead: int | None = None, *, today: dt.date | None = None) -> list[str]:
+    """Create today's partition and the next ``days_ahead`` days'; returns the new ones.
+
+    A day whose rows already sit in the DEFAULT partition is moved into its own
+    partition in the same transaction (PostgreSQL refuses to attach otherwise)."""
+    ahead = settings.EVENT_PARTITIONS_AHEAD_DAYS if days_ahead is None else days_ahead
+    start = today or timezone.now().date()
+    have = existing_partitions()
+    created = []
+    for offset in range(ahead + 1):
+        day = start + dt.timedelta(days=offset)
+        name = _name(day)
+        if name in have:
+            continue
+        low, high = day.isoformat(), (day + dt.timedelta(days=1)).isoformat()
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(f"LOCK TABLE {TABLE}_default IN ACCESS EXCLUSIVE MODE")
+            cursor.execute(f"CREATE TABLE {name} (LIKE {TABLE} INCLUDING DEFAULTS)")
+            cursor.execute(
+                f"WITH moved AS (DELETE FROM {TABLE}_default WHERE received_at >= %s "
+                f"AND received_at < %s RETURNING *) INSERT INTO {name} SELECT * FROM moved",
+                [low, high],
+            )
+            cursor.execute(
+                f"ALTER TABLE {TABLE} ATTACH PARTITION {name} "
+                f"FOR VALUES FROM ('{low}') TO ('{high}')"
+            )
+        created.append(name)
+    return created
+
+
+def drop_expired_partitions(
+    retention_days: int | None = None, *, today: dt.date | None = None
+) -> list[str]:
+    """Drop whole days older than the retention period (default 30 days)."""
+    keep = settings.EVENT_RETENTION_DAYS if retention_days is None else retention_days
+    cutoff = (today or timezone.now().date()) - dt.timedelta(days=keep)
+    dropped = []
+    for name, day in sorted(existing_partitions().items()):
+        if day < cutoff:
+            with connection.cursor() as cursor:
+                cursor.execute(f"DROP TABLE {name}")
+            dropped.append(name)
+    if dropped:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"DELETE FROM {TABLE}_default WHERE received_at < %s",
+                [dt.datetime.combine(cutoff, dt.time(), tzinfo=dt.UTC)],
+            )
+    return dropped
+
+
+DEDUPE_WINDOW = dt.timedelta(hours=24)
+
+
+def forget_old_messages(now: dt.datetime | None = None) -> int:
+    """MessageIds older than the dedupe window may be stored again."""
+    from connections.models import EventMessage
+
+    cutoff = (now or timezone.now()) - DEDUPE_WINDOW
+    deleted, _ = EventMessage.objects.filter(received_at__lt=cutoff).delete()
+    return deleted
+
+
+def do_maintain_event_store() -> dict[str, object]:
+    return {
+        "created": ensure_partitions(),
+        "dropped": drop_expired_partitions(),
+        "forgotten": forget_old_messages(),
+    }

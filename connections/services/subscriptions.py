@@ -1,0 +1,158 @@
+"""Subscriptions (action mappings): a trigger, an action of the destination's
+definition and a field mapping checked against that action's fields."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Max
+
+from connections.catalog import ActionDef
+from connections.models import Destination, Subscription
+from connections.services.destinations import definition_of
+from connections.services.expressions import clean_expression
+from switchyard.api import names
+from switchyard.errors import FailedPrecondition, InvalidArgument
+from switchyard.validation import clean_text
+from workspace import access
+from workspace.access import Principal
+from workspace.services import audit
+
+# "Individual destination instances have support a maximum of 50 mappings."
+SUBSCRIPTIONS_PER_DESTINATION_MAX = 50
+NAME_MAX = 100
+UPDATABLE = {"name", "action", "enabled", "trigger", "mapping"}
+
+
+def snapshot(subscription: Subscription) -> dict[str, Any]:
+    return {
+        "name": subscription.name,
+        "action": subscription.action,
+        "enabled": subscription.enabled,
+        "trigger": subscription.trigger,
+        "mapping": subscription.mapping,
+    }
+
+
+def clean_action(destination: Destination, value: object) -> ActionDef:
+    definition = definition_of(destination)
+    action = definition.action(value) if isinstance(value, str) else None
+    if action is None:
+        offered = ", ".join(a.key for a in definition.actions)
+        raise InvalidArgument(
+            f"unknown action {value!r} for {definition.name}; it offers: {offered}",
+            field="action",
+        )
+    return action
+
+
+def clean_mapping(action: ActionDef, value: object) -> dict[str, Any]:
+    problems = action.validate_mapping(value)
+    if problems:
+        raise InvalidArgument(
+            f"invalid mapping for action {action.name!r}: " + "; ".join(problems), field="mapping"
+        )
+    assert isinstance(value, dict)
+    return value
+
+
+def _clean_enabled(value: object) -> bool:
+    if not isinstance(value, bool):
+        raise InvalidArgument("enabled must be true or false", field="enabled")
+    return value
+
+
+def do_create_subscription(
+    *,
+    principal: Principal,
+    destination: Destination,
+    action: object,
+    name: object = "",
+    trigger: object = None,
+    mapping: object = None,
+    enabled: object = False,
+) -> Subscription:
+    """A missing trigger or mapping takes the action's defaults; new mappings
+    start disabled, as in Segment."""
+    access.require(principal, "change", destination)
+    chosen = clean_action(destination, action)
+    subscription = Subscription(
+        destination=destination,
+        key_id=names.generate_id("sub", 12),
+        name=clean_text(name or chosen.name, field="name", limit=NAME_MAX),
+        action=chosen.key,
+        trigger=clean_expression(
+            chosen.default_trigger if trigger is None else trigger, field="trigger"
+        ),
+        mapping=clean_mapping(chosen, chosen.default_mapping() if mapping is None else mapping),
+        enabled=_clean_enabled(enabled),
+    )
+    with transaction.atomic():
+        Destination.objects.select_for_update().filter(pk=destination.pk).first()
+        existing = Subscription.objects.filter(destination=destination)
+        count = existing.count()
+        if count >= SUBSCRIPTIONS_PER_DESTINATION_MAX:
+            raise FailedPrecondition(
+                f"a destination holds at most {SUBSCRIPTIONS_PER_DESTINATION_MAX} mappings; "
+                "delete one before adding another"
+            )
+        last = existing.aggregate(last=Max("position"))["last"]
+        subscription.position = 0 if last is None else last + 1
+        subscription.save()
+        audit.record(
+            principal,
+            "subscription.created",
+            workspace=destination.source.workspace,
+            resource_name=subscription.resource_name,
+            after=snapshot(subscription),
+        )
+    return subscription
+
+
+def do_update_subscription(
+    *, principal: Principal, subscription: Subscription, changes: dict[str, Any]
+) -> Subscription:
+    access.require(principal, "change", subscription)
+    unknown = set(changes) - UPDATABLE
+    if unknown:
+        raise InvalidArgument(f"cannot update subscription field(s) {sorted(unknown)}")
+    before = snapshot(subscription)
+    destination = subscription.destination
+    action = clean_action(destination, changes.get("action", subscription.action))
+    if "name" in changes:
+        subscription.name = clean_text(changes["name"], field="name", limit=NAME_MAX)
+    if "enabled" in changes:
+        subscription.enabled = _clean_enabled(changes["enabled"])
+    if "trigger" in changes:
+        subscription.trigger = clean_expression(changes["trigger"], field="trigger")
+    # A new action re-checks the mapping against that action's fields.
+    subscription.action = action.key
+    subscription.mapping = clean_mapping(action, changes.get("mapping", subscription.mapping))
+    after = snapshot(subscription)
+    changed = {k for k in after if after[k] != before[k]}
+    with transaction.atomic():
+        subscription.save()
+        if changed:
+            audit.record(
+                principal,
+                "subscription.updated",
+                workspace=destination.source.workspace,
+                resource_name=subscription.resource_name,
+                before={k: before[k] for k in changed},
+                after={k: after[k] for k in changed},
+            )
+    return subscription
+
+
+def do_delete_subscription(*, principal: Principal, subscription: Subscription) -> None:
+    access.require(principal, "change", subscription)
+    with transaction.atomic():
+        audit.record(
+            principal,
+            "subscription.deleted",
+            workspace=subscription.destination.source.workspace,
+            resource_name=subscription.resource_name,
+            before=snapshot(subscription),
+        )
+        subscription.delete()
