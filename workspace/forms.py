@@ -89,22 +89,6 @@ class TokenForm(forms.Form):
     )
 
 
-class SourceForm(forms.Form):
-    display_name = forms.CharField(max_length=100)
-    labels = forms.CharField(
-        required=False, help_text="key:value labels separated by spaces, e.g. environment:prod"
-    )
-
-    def label_list(self) -> list[str]:
-        return self.cleaned_data["labels"].split()
-
-
-class SourceCreateForm(SourceForm):
-    slug = forms.CharField(max_length=64, help_text=f"Used in the API; {SLUG_RULE}")
-
-    field_order = ("display_name", "slug", "labels")
-
-
 class GrantForm(forms.Form):
     """A role grant: role, scope, and the labels or sources the scope needs."""
 

@@ -51,11 +51,12 @@ def ensure_partitions(days_ahead: int | None = None, *, today: dt.date | None = 
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(f"LOCK TABLE {TABLE}_default IN ACCESS EXCLUSIVE MODE")
             cursor.execute(f"CREATE TABLE {name} (LIKE {TABLE} INCLUDING DEFAULTS)")
-            cursor.execute(
-                f"WITH moved AS (DELETE FROM {TABLE}_default WHERE received_at >= %s "
-                f"AND received_at < %s RETURNING *) INSERT INTO {name} SELECT * FROM moved",
-                [low, high],
+            # Names are our constants and dates; values go as parameters.
+            move = (
+                f"WITH moved AS (DELETE FROM {TABLE}_default WHERE received_at >= %s "  # noqa: S608
+                f"AND received_at < %s RETURNING *) INSERT INTO {name} SELECT * FROM moved"
             )
+            cursor.execute(move, [low, high])
             cursor.execute(
                 f"ALTER TABLE {TABLE} ATTACH PARTITION {name} "
                 f"FOR VALUES FROM ('{low}') TO ('{high}')"
@@ -79,7 +80,7 @@ def drop_expired_partitions(
     if dropped:
         with connection.cursor() as cursor:
             cursor.execute(
-                f"DELETE FROM {TABLE}_default WHERE received_at < %s",
+                f"DELETE FROM {TABLE}_default WHERE received_at < %s",  # noqa: S608
                 [dt.datetime.combine(cutoff, dt.time(), tzinfo=dt.UTC)],
             )
     return dropped

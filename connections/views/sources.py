@@ -1,23 +1,58 @@
-"""Connections > Sources: the list a principal may see, create, and one source's page."""
+"""Connections: the overview, the sources a principal may see, and one source's
+page (overview, write keys, destinations, settings)."""
 
 from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import Count, Prefetch, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
-from connections.models import Source
+from connections import catalog
+from connections.forms import SourceCreateForm, SourceForm, WriteKeyForm
+from connections.models import Destination, Source
 from connections.services import sources as service
+from connections.services import write_keys as write_key_service
 from switchyard.errors import SwitchyardError
 from workspace import access
 from workspace.access import Principal
-from workspace.forms import SourceCreateForm, SourceForm
-from workspace.models import Label
+from workspace.models import Label, Workspace
 from workspace.selectors import workspace_for
 from workspace.views.base import attach_error
 
 _FORM_FIELDS = {"name": "slug"}
+
+
+@login_required
+def overview(request: HttpRequest, slug: str) -> HttpResponse:
+    """Every visible source with the destinations it feeds."""
+    principal = Principal(request.user)
+    workspace = workspace_for(principal, slug)
+    rows = (
+        access.restrict(Source.objects.filter(workspace=workspace), principal, "view")
+        .prefetch_related(
+            Prefetch(
+                "destinations",
+                queryset=Destination.objects.annotate(
+                    mapping_count=Count("subscriptions", filter=Q(subscriptions__enabled=True))
+                ).order_by("display_name"),
+            )
+        )
+        .order_by("display_name", "slug")
+    )
+    types = {t.slug: t for t in catalog.source_types()}
+    definitions = {d.slug: d for d in catalog.destinations()}
+    sources = [
+        {
+            "source": s,
+            "type": types.get(s.source_type),
+            "destinations": [(d, definitions.get(d.definition)) for d in s.destinations.all()],
+        }
+        for s in rows
+    ]
+    context = {"workspace": workspace, "nav": "connections", "sources": sources}
+    return render(request, "connections/overview.html", context)
 
 
 @login_required
@@ -33,6 +68,7 @@ def source_list(request: HttpRequest, slug: str) -> HttpResponse:
                 workspace=workspace,
                 slug=form.cleaned_data["slug"],
                 display_name=form.cleaned_data["display_name"],
+                source_type=form.cleaned_data["source_type"],
                 labels=form.label_list(),
             )
         except SwitchyardError as exc:
@@ -43,13 +79,15 @@ def source_list(request: HttpRequest, slug: str) -> HttpResponse:
     rows = (
         access.restrict(Source.objects.filter(workspace=workspace), principal, "view")
         .prefetch_related("labels")
+        .annotate(destination_count=Count("destinations"))
         .order_by("display_name", "slug")
     )
+    types = {t.slug: t.name for t in catalog.source_types()}
     keys = sorted(set(Label.objects.filter(workspace=workspace).values_list("key", flat=True)))
     context = {
         "workspace": workspace,
         "nav": "sources",
-        "rows": rows,
+        "rows": [(s, types.get(s.source_type, s.source_type)) for s in rows],
         "keys": keys,
         "form": form,
         "can_create": can_create,
@@ -57,46 +95,106 @@ def source_list(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "connections/sources.html", context, status=400 if form.errors else 200)
 
 
-@login_required
-def source_detail(request: HttpRequest, slug: str, source: str) -> HttpResponse:
-    principal = Principal(request.user)
-    workspace = workspace_for(principal, slug)
+def _source_or_404(principal: Principal, workspace: Workspace, slug: str) -> Source:
     found = (
-        access.restrict(Source.objects.filter(workspace=workspace, slug=source), principal, "view")
+        access.restrict(Source.objects.filter(workspace=workspace, slug=slug), principal, "view")
+        .select_related("workspace")
         .prefetch_related("labels")
         .first()
     )
     if found is None:
         raise Http404("source not found")
+    return found
+
+
+def _post_source_action(
+    request: HttpRequest, principal: Principal, found: Source, form: SourceForm
+) -> HttpResponse | None:
+    """One form per intent on the source page; returns the redirect on success."""
+    here = redirect("connections:source", slug=found.workspace.slug, source=found.slug)
+    intent = request.POST.get("intent", "save")
+    if intent == "delete":
+        if request.POST.get("confirm") != found.slug:
+            messages.error(request, f"Type the source's slug ({found.slug}) to delete it.")
+            return here
+        service.do_delete_source(principal=principal, source=found)
+        messages.success(request, f"Deleted source {found.display_name} and its destinations.")
+        return redirect("connections:sources", slug=found.workspace.slug)
+    if intent == "create_key":
+        key_form = WriteKeyForm(request.POST)
+        description = key_form.cleaned_data["description"] if key_form.is_valid() else ""
+        write_key_service.do_create_write_key(
+            principal=principal, source=found, description=description
+        )
+        messages.success(request, "Created a write key.")
+        return here
+    if intent == "revoke_key":
+        key = found.write_keys.filter(key_id=request.POST.get("key_id", "")).first()
+        if key is None:
+            raise Http404("write key not found")
+        write_key_service.do_revoke_write_key(principal=principal, key=key)
+        messages.success(request, f"Revoked write key {key.key_id}; it no longer authenticates.")
+        return here
+    if form.is_valid():
+        service.do_update_source(
+            principal=principal,
+            source=found,
+            changes={
+                "display_name": form.cleaned_data["display_name"],
+                "enabled": form.cleaned_data["enabled"],
+                "labels": form.label_list(),
+            },
+        )
+        messages.success(request, "Source saved.")
+        return here
+    return None
+
+
+@login_required
+def source_detail(request: HttpRequest, slug: str, source: str) -> HttpResponse:
+    principal = Principal(request.user)
+    workspace = workspace_for(principal, slug)
+    found = _source_or_404(principal, workspace, source)
     form = SourceForm(
-        request.POST or None,
-        initial={"display_name": found.display_name, "labels": " ".join(found.label_names)},
+        request.POST
+        if request.method == "POST" and request.POST.get("intent", "save") == "save"
+        else None,
+        initial={
+            "display_name": found.display_name,
+            "enabled": found.enabled,
+            "labels": " ".join(found.label_names),
+        },
     )
     if request.method == "POST":
         try:
-            if request.POST.get("delete"):
-                service.do_delete_source(principal=principal, source=found)
-                messages.success(request, f"Deleted source {found.display_name}.")
-                return redirect("connections:sources", slug=slug)
-            if form.is_valid():
-                service.do_update_source(
-                    principal=principal,
-                    source=found,
-                    changes={
-                        "display_name": form.cleaned_data["display_name"],
-                        "labels": form.label_list(),
-                    },
-                )
-                messages.success(request, "Source saved.")
-                return redirect("connections:source", slug=slug, source=found.slug)
+            done = _post_source_action(request, principal, found, form)
         except SwitchyardError as exc:
+            if request.POST.get("intent", "save") != "save":
+                messages.error(request, exc.message)
+                return redirect("connections:source", slug=slug, source=found.slug)
             attach_error(form, exc, _FORM_FIELDS)
+        else:
+            if done is not None:
+                return done
+    can_change = access.can(principal, "change", found)
+    definitions = {d.slug: d for d in catalog.destinations()}
+    destinations = [
+        (d, definitions.get(d.definition))
+        for d in found.destinations.annotate(
+            mapping_count=Count("subscriptions", filter=Q(subscriptions__enabled=True))
+        ).order_by("display_name")
+    ]
     context = {
         "workspace": workspace,
         "nav": "sources",
         "source": found,
+        "source_type": catalog.source_type(found.source_type),
+        "write_keys": found.write_keys.order_by("revoke_time", "-create_time"),
+        "show_secrets": write_key_service.can_read_secret(principal, found),
+        "destinations": destinations,
         "form": form,
-        "can_change": access.can(principal, "change", found),
+        "can_change": can_change,
         "can_delete": access.can(principal, "delete", found),
+        "tracking_host": request.build_absolute_uri("/").rstrip("/"),
     }
     return render(request, "connections/source.html", context, status=400 if form.errors else 200)

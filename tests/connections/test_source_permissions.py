@@ -129,7 +129,9 @@ def test_ui(subject: tuple[User, tuple]) -> None:
             assert saved.status_code == 404
     renamed = set(Source.objects.filter(display_name="Renamed").values_list("slug", flat=True))
     assert renamed == (set(listed) if may_write else set())
-    client.post(f"{UI}/", {"display_name": "New", "slug": "new", "labels": ""})
+    client.post(
+        f"{UI}/", {"display_name": "New", "slug": "new", "labels": "", "source_type": "python"}
+    )
     assert Source.objects.filter(slug="new").exists() == may_create
 
 

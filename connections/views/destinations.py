@@ -1,0 +1,343 @@
+"""Connections > Destinations: the add-destination flow (pick a catalog entry, a
+source, then settings), one destination's page (Settings, Mappings, Filters,
+Test tabs) and its "test on a sample event" panel. The services decide; these
+views parse forms and show the services' errors at the fields they name."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from connections import catalog, filtering
+from connections.catalog import DestinationDefinition
+from connections.destination_forms import (
+    SETTINGS_ERRORS,
+    SettingsForm,
+    SettingsInputError,
+    add_service_error,
+    sample_event_json,
+)
+from connections.models import Destination, Source
+from connections.services import destinations as service
+from connections.services import preview as preview_service
+from connections.services.subscriptions import SUBSCRIPTIONS_PER_DESTINATION_MAX
+from switchyard import errors
+from switchyard.errors import SwitchyardError
+from workspace import access
+from workspace.access import Principal
+from workspace.models import Workspace
+from workspace.selectors import workspace_for
+from workspace.views.base import HtmxHttpRequest
+
+TABS = ("settings", "mappings", "filters", "test")
+
+
+# --- shared helpers (the mapping and filter views use them too) -------------------------
+
+
+def destination_or_404(
+    principal: Principal, workspace: Workspace, source: str, destination: str
+) -> Destination:
+    found = (
+        access.restrict(
+            Destination.objects.filter(
+                source__workspace=workspace, source__slug=source, key_id=destination
+            ),
+            principal,
+            "view",
+        )
+        .select_related("source", "source__workspace")
+        .first()
+    )
+    if found is None:
+        raise Http404("destination not found")
+    return found
+
+
+def destination_url(destination: Destination, tab: str = "") -> str:
+    url = reverse(
+        "connections:destination",
+        args=[destination.source.workspace.slug, destination.source.slug, destination.key_id],
+    )
+    return f"{url}?tab={tab}" if tab else url
+
+
+def refuse(exc: SwitchyardError) -> None:
+    """Permission and visibility errors become Django's 403/404 pages."""
+    if isinstance(exc, errors.PermissionDenied):
+        raise PermissionDenied(exc.message) from exc
+    if isinstance(exc, errors.NotFound):
+        raise Http404(exc.message) from exc
+
+
+def require_change(principal: Principal, obj: Any) -> None:
+    if not access.can(principal, "change", obj):
+        raise PermissionDenied("you have read-only access to this destination")
+
+
+def base_context(
+    workspace: Workspace, destination: Destination, principal: Principal
+) -> dict[str, Any]:
+    definition = catalog.destination(destination.definition)
+    return {
+        "workspace": workspace,
+        "nav": "sources",
+        "source": destination.source,
+        "destination": destination,
+        "definition": definition,
+        "can_change": access.can(principal, "change", destination),
+    }
+
+
+# --- add a destination ----------------------------------------------------------------
+
+
+def _matches(definition: DestinationDefinition, query: str) -> bool:
+    text = " ".join(
+        [definition.name, definition.slug, definition.description, *definition.categories]
+    )
+    return query.lower() in text.lower()
+
+
+@login_required
+def source_add_destination(request: HttpRequest, slug: str, source: str) -> HttpResponse:
+    url = reverse("connections:add_destination", args=[slug])
+    return redirect(f"{url}?{urlencode({'source': source})}")
+
+
+@login_required
+def add_destination(request: HttpRequest, slug: str) -> HttpResponse:
+    principal = Principal(request.user)
+    workspace = workspace_for(principal, slug)
+    params = request.POST if request.method == "POST" else request.GET
+    definition_slug = params.get("definition", "").strip()
+    source_slug = params.get("source", "").strip()
+    context: dict[str, Any] = {
+        "workspace": workspace,
+        "nav": "sources",
+        "source_slug": source_slug,
+        "definition_slug": definition_slug,
+    }
+    definition = catalog.destination(definition_slug) if definition_slug else None
+    if definition is None:  # step 1: pick a destination from the catalog
+        query = request.GET.get("q", "").strip()
+        context.update(
+            step=1,
+            query=query,
+            definitions=[d for d in catalog.destinations() if not query or _matches(d, query)],
+            unknown=definition_slug,
+        )
+        return render(request, "connections/destination_add.html", context)
+    context["definition"] = definition
+    visible = access.restrict(Source.objects.filter(workspace=workspace), principal, "view")
+    changeable = access.restrict(visible, principal, "change").order_by("display_name", "slug")
+    chosen = visible.filter(slug=source_slug).first() if source_slug else None
+    if chosen is not None and not access.can(principal, "change", chosen):
+        if request.method == "POST":
+            raise PermissionDenied("you may not add destinations to this source")
+        context["read_only_source"] = chosen
+        chosen = None
+    if chosen is None:  # step 2: pick a source the user may change
+        context.update(step=2, sources=changeable)
+        return render(request, "connections/destination_add.html", context)
+    form = SettingsForm(
+        request.POST if request.method == "POST" else None,
+        definition=definition,
+        initial={"display_name": definition.name, "enabled": False},
+    )
+    quick_setup = request.POST.get("quick_setup") == "on" if request.method == "POST" else True
+    context.update(step=3, source=chosen, form=form, quick_setup=quick_setup)
+    if request.method == "POST" and form.is_valid():
+        try:
+            created = service.do_create_destination(
+                principal=principal,
+                source=chosen,
+                definition=definition.slug,
+                display_name=form.cleaned_data["display_name"],
+                settings=form.settings(),
+                enabled=form.cleaned_data["enabled"],
+                presets=True if quick_setup else None,
+            )
+        except SettingsInputError as exc:
+            form.add_error(exc.field, exc.message)
+        except SwitchyardError as exc:
+            refuse(exc)
+            add_service_error(form, exc, SETTINGS_ERRORS)
+        else:
+            presets = created.subscriptions.count()
+            note = f" with {presets} preset mapping{'s' if presets != 1 else ''}" if presets else ""
+            messages.success(
+                request, f"Added {created.display_name} to {chosen.display_name}{note}."
+            )
+            return redirect(destination_url(created))
+    status = 400 if form.errors else 200
+    return render(request, "connections/destination_add.html", context, status=status)
+
+
+# --- one destination ----------------------------------------------------------------------
+
+
+def _settings_form(destination: Destination, data: Any = None) -> SettingsForm:
+    definition = service.definition_of(destination)
+    stored = frozenset(k for k in definition.secret_settings if destination.settings.get(k))
+    return SettingsForm(
+        data,
+        definition=definition,
+        values=destination.settings,
+        stored_secrets=stored,
+        initial={"display_name": destination.display_name, "enabled": destination.enabled},
+    )
+
+
+def _post(request: HttpRequest, principal: Principal, found: Destination) -> HttpResponse | None:
+    """The Settings tab's forms; a response on success, None to show the page."""
+    intent = request.POST.get("intent", "save")
+    if intent == "delete":
+        service.do_delete_destination(principal=principal, destination=found)
+        messages.success(request, f"Deleted destination {found.display_name}.")
+        return redirect(
+            "connections:source", slug=found.source.workspace.slug, source=found.source.slug
+        )
+    if intent == "enable":
+        enabled = request.POST.get("enabled") == "1"
+        service.do_update_destination(
+            principal=principal, destination=found, changes={"enabled": enabled}
+        )
+        messages.success(request, f"{'Enabled' if enabled else 'Disabled'} {found.display_name}.")
+        return redirect(destination_url(found, request.POST.get("tab", "settings")))
+    raise Http404(f"unknown action {intent!r}")
+
+
+@login_required
+def destination_detail(
+    request: HttpRequest, slug: str, source: str, destination: str
+) -> HttpResponse:
+    principal = Principal(request.user)
+    workspace = workspace_for(principal, slug)
+    found = destination_or_404(principal, workspace, source, destination)
+    tab = request.GET.get("tab", "settings")
+    if tab not in TABS:
+        tab = "settings"
+    saving = request.method == "POST" and request.POST.get("intent", "save") == "save"
+    form = _settings_form(found, request.POST if saving else None)
+    if request.method == "POST":
+        require_change(principal, found)
+        try:
+            if saving:
+                if form.is_valid():
+                    service.do_update_destination(
+                        principal=principal,
+                        destination=found,
+                        changes={
+                            "display_name": form.cleaned_data["display_name"],
+                            "enabled": form.cleaned_data["enabled"],
+                            "settings": form.settings(),
+                        },
+                    )
+                    messages.success(request, "Destination settings saved.")
+                    return redirect(destination_url(found, "settings"))
+            else:
+                done = _post(request, principal, found)
+                if done is not None:
+                    return done
+        except SettingsInputError as exc:
+            form.add_error(exc.field, exc.message)
+        except SwitchyardError as exc:
+            refuse(exc)
+            if not saving:
+                messages.error(request, exc.message)
+                return redirect(destination_url(found, tab))
+            add_service_error(form, exc, SETTINGS_ERRORS)
+            found.refresh_from_db()
+        tab = "settings"
+    subscriptions = list(found.subscriptions.order_by("position", "id"))
+    filters = list(found.filters.order_by("position", "id"))
+    definition = catalog.destination(found.definition)
+    action_names = {a.key: a.name for a in definition.actions} if definition else {}
+    context = base_context(workspace, found, principal)
+    context.update(
+        tab=tab,
+        form=form,
+        confirm_delete=request.GET.get("delete") == "1",
+        subscriptions=[(s, action_names.get(s.action, s.action)) for s in subscriptions],
+        filters=[(f, summarize_actions(f.actions)) for f in filters],
+        mappings_full=len(subscriptions) >= SUBSCRIPTIONS_PER_DESTINATION_MAX,
+        mappings_max=SUBSCRIPTIONS_PER_DESTINATION_MAX,
+        filters_full=len(filters) >= filtering.FILTERS_PER_DESTINATION,
+        filters_max=filtering.FILTERS_PER_DESTINATION,
+        sample_event=sample_event_json(),
+    )
+    return render(
+        request, "connections/destination.html", context, status=400 if form.errors else 200
+    )
+
+
+def summarize_actions(actions: Any) -> str:
+    """``Sample 10% by userId; Drop properties.email`` for the filters table."""
+    parts: list[str] = []
+    for action in actions or []:
+        kind = action.get("type")
+        if kind == "DROP":
+            parts.append("Drop event")
+        elif kind == "SAMPLE":
+            percent = float(action.get("percent", 0)) * 100
+            by = f" by {action['path']}" if action.get("path") else ""
+            parts.append(f"Sample {percent:g}%{by}")
+        elif kind in ("DROP_PROPERTIES", "ALLOW_PROPERTIES"):
+            names = [
+                f"{obj}.{name}" if obj else name
+                for obj, items in (action.get("fields") or {}).items()
+                for name in items
+            ]
+            verb = "Drop" if kind == "DROP_PROPERTIES" else "Allow only"
+            parts.append(f"{verb} {', '.join(names)}")
+    return "; ".join(parts)
+
+
+# --- the test panel ----------------------------------------------------------------------
+
+
+@login_required
+@require_POST
+def destination_test(
+    request: HtmxHttpRequest, slug: str, source: str, destination: str
+) -> HttpResponse:
+    """Run the destination's saved filters and mappings on a sample event (nothing
+    is sent); answers the result partial, 200 even for bad input so htmx swaps it."""
+    principal = Principal(request.user)
+    workspace = workspace_for(principal, slug)
+    found = destination_or_404(principal, workspace, source, destination)
+    context: dict[str, Any] = {"destination": found}
+    text = request.POST.get("event", "")
+    try:
+        event = json.loads(text)
+    except ValueError as exc:
+        context["error"] = f"The sample event is not valid JSON: {exc}."
+        return render(request, "connections/_destination_test_result.html", context)
+    try:
+        result = preview_service.preview(found, event)
+    except SwitchyardError as exc:
+        context["error"] = exc.message
+        return render(request, "connections/_destination_test_result.html", context)
+    for mapping in result["mappings"]:
+        mapping["payload_json"] = (
+            json.dumps(mapping["payload"], indent=2, ensure_ascii=False)
+            if mapping["payload"] is not None
+            else ""
+        )
+    result["event_json"] = (
+        json.dumps(result["event"], indent=2, ensure_ascii=False)
+        if result["event"] is not None
+        else ""
+    )
+    context["result"] = result
+    return render(request, "connections/_destination_test_result.html", context)

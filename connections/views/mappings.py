@@ -1,0 +1,249 @@
+"""The mapping editor: action, name, enabled, the trigger (condition builder or
+raw FQL) and the field mapping; plus the htmx helpers (the action's field list,
+the generated FQL) and the enable/delete buttons of the Mappings tab."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from connections import triggers
+from connections.catalog import ActionDef, DestinationDefinition
+from connections.destination_forms import (
+    COMMON_PATHS,
+    MAPPING_ERRORS,
+    MappingForm,
+    add_service_error,
+    conditions_from_post,
+    sample_event_json,
+)
+from connections.models import Destination, Subscription
+from connections.services import destinations as destination_service
+from connections.services import subscriptions as service
+from connections.services.expressions import clean_expression
+from connections.views.destinations import (
+    base_context,
+    destination_or_404,
+    destination_url,
+    refuse,
+    require_change,
+)
+from switchyard.errors import SwitchyardError
+from workspace.access import Principal
+from workspace.selectors import workspace_for
+from workspace.views.base import HtmxHttpRequest
+
+
+def _subscription_or_404(destination: Destination, key_id: str) -> Subscription:
+    found = destination.subscriptions.filter(key_id=key_id).first()
+    if found is None:
+        raise Http404("mapping not found")
+    return found
+
+
+def _action(definition: DestinationDefinition, key: str | None) -> ActionDef:
+    chosen = definition.action(key) if key else None
+    if chosen is None:
+        if not definition.actions:
+            raise Http404(f"{definition.name} has no actions")
+        chosen = definition.actions[0]
+    return chosen
+
+
+def _trigger_initial(trigger: str) -> tuple[dict[str, Any], list[triggers.Condition]]:
+    """Show a trigger as builder rows when the builder can, else as raw FQL."""
+    parsed = triggers.from_fql(trigger) if trigger else None
+    if parsed is None:
+        return {"trigger": trigger, "match": "all"}, []
+    match, rows = parsed
+    return {"match": match, "trigger": ""}, rows
+
+
+@login_required
+def mapping_editor(
+    request: HttpRequest,
+    slug: str,
+    source: str,
+    destination: str,
+    subscription: str | None = None,
+) -> HttpResponse:
+    principal = Principal(request.user)
+    workspace = workspace_for(principal, slug)
+    found = destination_or_404(principal, workspace, source, destination)
+    definition = destination_service.definition_of(found)
+    existing = _subscription_or_404(found, subscription) if subscription else None
+    if request.method == "POST":
+        require_change(principal, existing or found)
+        action = _action(definition, request.POST.get("action"))
+        form = MappingForm(request.POST, definition=definition, action=action)
+    else:
+        key = request.GET.get("action") or (existing.action if existing else None)
+        action = _action(definition, key)
+        trigger = existing.trigger if existing else action.default_trigger
+        initial, rows = _trigger_initial(trigger)
+        initial.update(
+            name=existing.name if existing else action.name,
+            action=action.key,
+            enabled=existing.enabled if existing else False,
+        )
+        mapping = existing.mapping if existing and existing.action == action.key else None
+        form = MappingForm(
+            definition=definition, action=action, initial=initial, mapping=mapping, conditions=rows
+        )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            if existing is None:
+                saved = service.do_create_subscription(
+                    principal=principal,
+                    destination=found,
+                    action=action.key,
+                    name=data["name"],
+                    trigger=data["trigger_value"],
+                    mapping=data["mapping_value"],
+                    enabled=data["enabled"],
+                )
+            else:
+                saved = service.do_update_subscription(
+                    principal=principal,
+                    subscription=existing,
+                    changes={
+                        "name": data["name"],
+                        "action": action.key,
+                        "enabled": data["enabled"],
+                        "trigger": data["trigger_value"],
+                        "mapping": data["mapping_value"],
+                    },
+                )
+        except SwitchyardError as exc:
+            refuse(exc)
+            add_service_error(form, exc, MAPPING_ERRORS)
+            if existing is not None:
+                existing.refresh_from_db()
+        else:
+            verb = "Created" if existing is None else "Saved"
+            messages.success(request, f"{verb} mapping {saved.name}.")
+            return redirect(destination_url(found, "mappings"))
+    count = found.subscriptions.count()
+    context = base_context(workspace, found, principal)
+    context.update(
+        form=form,
+        action=action,
+        subscription=existing,
+        common_paths=COMMON_PATHS,
+        fields=triggers.FIELDS,
+        operators=triggers.OPERATORS,
+        full=existing is None and count >= service.SUBSCRIPTIONS_PER_DESTINATION_MAX,
+        mappings_max=service.SUBSCRIPTIONS_PER_DESTINATION_MAX,
+        sample_event=sample_event_json(),
+    )
+    return render(request, "connections/mapping.html", context, status=400 if form.errors else 200)
+
+
+@login_required
+@require_GET
+def mapping_fields(request: HttpRequest, slug: str, source: str, destination: str) -> HttpResponse:
+    """The field list of ``?action=`` with that action's defaults (htmx swaps it in)."""
+    principal = Principal(request.user)
+    workspace = workspace_for(principal, slug)
+    found = destination_or_404(principal, workspace, source, destination)
+    definition = destination_service.definition_of(found)
+    action = _action(definition, request.GET.get("action"))
+    form = MappingForm(definition=definition, action=action, initial={"action": action.key})
+    context = {"form": form, "action": action, "common_paths": COMMON_PATHS}
+    return render(request, "connections/_mapping_fields.html", context)
+
+
+@login_required
+@require_POST
+def trigger_preview(request: HttpRequest, slug: str, source: str, destination: str) -> HttpResponse:
+    """The FQL the builder rows make (or the raw FQL's check), before saving."""
+    principal = Principal(request.user)
+    workspace = workspace_for(principal, slug)
+    destination_or_404(principal, workspace, source, destination)
+    raw = request.POST.get("trigger", "").strip()
+    context: dict[str, Any] = {"raw": bool(raw)}
+    try:
+        expression = raw or triggers.to_fql(
+            conditions_from_post(request.POST), request.POST.get("match", "all")
+        )
+        context["fql"] = clean_expression(expression, field="trigger")
+    except triggers.TriggerError as exc:
+        context["error"] = exc.message
+    except SwitchyardError as exc:
+        context["error"] = exc.message
+    return render(request, "connections/_trigger_preview.html", context)
+
+
+def _after(
+    request: HtmxHttpRequest, found: Destination, template: str, **extra: Any
+) -> HttpResponse:
+    if request.htmx and template:
+        return render(request, template, {"destination": found, **extra})
+    return redirect(destination_url(found, "mappings"))
+
+
+@login_required
+@require_POST
+def mapping_toggle(
+    request: HtmxHttpRequest, slug: str, source: str, destination: str, subscription: str
+) -> HttpResponse:
+    principal = Principal(request.user)
+    workspace = workspace_for(principal, slug)
+    found = destination_or_404(principal, workspace, source, destination)
+    row = _subscription_or_404(found, subscription)
+    require_change(principal, row)
+    try:
+        service.do_update_subscription(
+            principal=principal, subscription=row, changes={"enabled": not row.enabled}
+        )
+    except SwitchyardError as exc:
+        refuse(exc)
+        row.refresh_from_db()
+        if not request.htmx:
+            messages.error(request, exc.message)
+        return _after(
+            request, found, "connections/_mapping_row.html", **_row(found, row, exc.message)
+        )
+    if not request.htmx:
+        state = "Enabled" if row.enabled else "Disabled"
+        messages.success(request, f"{state} mapping {row.name}.")
+    return _after(request, found, "connections/_mapping_row.html", **_row(found, row))
+
+
+def _row(found: Destination, row: Subscription, error: str = "") -> dict[str, Any]:
+    definition = destination_service.definition_of(found)
+    action = definition.action(row.action)
+    return {
+        "s": row,
+        "action_name": action.name if action else row.action,
+        "workspace": found.source.workspace,
+        "source": found.source,
+        "can_change": True,
+        "row_error": error,
+    }
+
+
+@login_required
+@require_POST
+def mapping_delete(
+    request: HttpRequest, slug: str, source: str, destination: str, subscription: str
+) -> HttpResponse:
+    principal = Principal(request.user)
+    workspace = workspace_for(principal, slug)
+    found = destination_or_404(principal, workspace, source, destination)
+    row = _subscription_or_404(found, subscription)
+    require_change(principal, row)
+    try:
+        service.do_delete_subscription(principal=principal, subscription=row)
+    except SwitchyardError as exc:
+        refuse(exc)
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"Deleted mapping {row.name}.")
+    return redirect(destination_url(found, "mappings"))
