@@ -181,19 +181,16 @@ def do_update_destination(
         incoming = _merge_secrets(definition, destination.settings, changes["settings"])
         destination.settings = definition.validate_settings(incoming)
     before = snapshot(Destination.objects.get(pk=destination.pk))
-    after = snapshot(destination)
-    changed = {k for k in after if after[k] != before[k]}
     with transaction.atomic():
         destination.save()
-        if changed:
-            audit.record(
-                principal,
-                "destination.updated",
-                workspace=destination.source.workspace,
-                resource_name=destination.resource_name,
-                before={k: before[k] for k in changed},
-                after={k: after[k] for k in changed},
-            )
+        audit.record_changes(
+            principal,
+            "destination.updated",
+            workspace=destination.source.workspace,
+            resource_name=destination.resource_name,
+            before=before,
+            after=snapshot(destination),
+        )
     return destination
 
 

@@ -6,12 +6,12 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Max
 
 from connections import filtering
 from connections.models import Destination, DestinationFilter
+from connections.services.positions import next_position
 from switchyard.api import names
-from switchyard.errors import FailedPrecondition, InvalidArgument
+from switchyard.errors import InvalidArgument
 from workspace import access
 from workspace.access import Principal
 from workspace.services import audit
@@ -55,15 +55,12 @@ def do_create_filter(
     row = DestinationFilter(destination=destination, key_id=names.generate_id("flt", 12))
     _store(row, spec)
     with transaction.atomic():
-        Destination.objects.select_for_update().filter(pk=destination.pk).first()
-        existing = DestinationFilter.objects.filter(destination=destination)
-        if existing.count() >= filtering.FILTERS_PER_DESTINATION:
-            raise FailedPrecondition(
-                f"a destination holds at most {filtering.FILTERS_PER_DESTINATION} filters; "
-                "delete one before adding another"
-            )
-        last = existing.aggregate(last=Max("position"))["last"]
-        row.position = 0 if last is None else last + 1
+        row.position = next_position(
+            destination,
+            DestinationFilter.objects.filter(destination=destination),
+            limit=filtering.FILTERS_PER_DESTINATION,
+            noun="filters",
+        )
         row.save()
         audit.record(
             principal,
@@ -85,19 +82,16 @@ def do_update_filter(
     before = snapshot(row)
     spec = filtering.filter_spec_from_json({**before, **changes})
     _store(row, spec)
-    after = snapshot(row)
-    changed = {k for k in after if after[k] != before[k]}
     with transaction.atomic():
         row.save()
-        if changed:
-            audit.record(
-                principal,
-                "destination_filter.updated",
-                workspace=row.destination.source.workspace,
-                resource_name=row.resource_name,
-                before={k: before[k] for k in changed},
-                after={k: after[k] for k in changed},
-            )
+        audit.record_changes(
+            principal,
+            "destination_filter.updated",
+            workspace=row.destination.source.workspace,
+            resource_name=row.resource_name,
+            before=before,
+            after=snapshot(row),
+        )
     return row
 
 

@@ -159,17 +159,14 @@ def do_update_source(*, principal: Principal, source: Source, changes: dict[str,
         source.save()
         if "labels" in changes:
             _set_labels(source, resolve_labels(source.workspace, changes["labels"]))
-        after = snapshot(source)
-        changed = {k for k in after if after[k] != before[k]}
-        if changed:
-            audit.record(
-                principal,
-                "source.updated",
-                workspace=source.workspace,
-                resource_name=source.resource_name,
-                before={k: before[k] for k in changed},
-                after={k: after[k] for k in changed},
-            )
+        audit.record_changes(
+            principal,
+            "source.updated",
+            workspace=source.workspace,
+            resource_name=source.resource_name,
+            before=before,
+            after=snapshot(source),
+        )
     return source
 
 

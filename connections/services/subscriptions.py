@@ -6,14 +6,14 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Max
 
 from connections.catalog import ActionDef
 from connections.models import Destination, Subscription
 from connections.services.destinations import definition_of
 from connections.services.expressions import clean_expression
+from connections.services.positions import next_position
 from switchyard.api import names
-from switchyard.errors import FailedPrecondition, InvalidArgument
+from switchyard.errors import InvalidArgument
 from switchyard.validation import clean_text
 from workspace import access
 from workspace.access import Principal
@@ -89,16 +89,12 @@ def do_create_subscription(
         enabled=_clean_enabled(enabled),
     )
     with transaction.atomic():
-        Destination.objects.select_for_update().filter(pk=destination.pk).first()
-        existing = Subscription.objects.filter(destination=destination)
-        count = existing.count()
-        if count >= SUBSCRIPTIONS_PER_DESTINATION_MAX:
-            raise FailedPrecondition(
-                f"a destination holds at most {SUBSCRIPTIONS_PER_DESTINATION_MAX} mappings; "
-                "delete one before adding another"
-            )
-        last = existing.aggregate(last=Max("position"))["last"]
-        subscription.position = 0 if last is None else last + 1
+        subscription.position = next_position(
+            destination,
+            Subscription.objects.filter(destination=destination),
+            limit=SUBSCRIPTIONS_PER_DESTINATION_MAX,
+            noun="mappings",
+        )
         subscription.save()
         audit.record(
             principal,
@@ -129,19 +125,16 @@ def do_update_subscription(
     # A new action re-checks the mapping against that action's fields.
     subscription.action = action.key
     subscription.mapping = clean_mapping(action, changes.get("mapping", subscription.mapping))
-    after = snapshot(subscription)
-    changed = {k for k in after if after[k] != before[k]}
     with transaction.atomic():
         subscription.save()
-        if changed:
-            audit.record(
-                principal,
-                "subscription.updated",
-                workspace=destination.source.workspace,
-                resource_name=subscription.resource_name,
-                before={k: before[k] for k in changed},
-                after={k: after[k] for k in changed},
-            )
+        audit.record_changes(
+            principal,
+            "subscription.updated",
+            workspace=destination.source.workspace,
+            resource_name=subscription.resource_name,
+            before=before,
+            after=snapshot(subscription),
+        )
     return subscription
 
 

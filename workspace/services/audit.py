@@ -30,6 +30,29 @@ def redact(value: Any) -> Any:
     return value
 
 
+def record_changes(
+    principal: Principal,
+    action: str,
+    *,
+    workspace: Workspace,
+    resource_name: str,
+    before: dict[str, Any],
+    after: dict[str, Any],
+) -> AuditEntry | None:
+    """Record an update with only the keys whose values changed; nothing if none did."""
+    changed = [k for k in after if after[k] != before.get(k)]
+    if not changed:
+        return None
+    return record(
+        principal,
+        action,
+        workspace=workspace,
+        resource_name=resource_name,
+        before={k: before.get(k) for k in changed},
+        after={k: after[k] for k in changed},
+    )
+
+
 def record(
     principal: Principal,
     action: str,
