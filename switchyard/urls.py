@@ -24,6 +24,7 @@ urlpatterns = [
     path("logout", auth_views.LogoutView.as_view(), name="logout"),
     path("django-admin/", admin.site.urls),
     path("v1beta/", include(api_urlpatterns)),
+    path("", include("connections.tracking.urls")),
     path("", include("connections.urls")),
     path("", include("workspace.urls")),
 ]

@@ -18,7 +18,7 @@ class Event(models.Model):
 
     id = models.BigAutoField(primary_key=True)
     received_at = models.DateTimeField()
-    workspace_id = models.BigIntegerField()
+    workspace_id = models.CharField(max_length=32)  # Workspace.id is a string
     source_id = models.BigIntegerField()
     message_id = models.CharField(max_length=128)
     type = models.CharField(max_length=16)
@@ -28,6 +28,8 @@ class Event(models.Model):
     anonymous_id = models.CharField(max_length=256, blank=True, default="")
     timestamp = models.DateTimeField()
     payload = models.JSONField()
+
+    SOURCE_PATH = "source_id"  # who may see the source may see its events
 
     class Meta:
         managed = False
@@ -81,7 +83,7 @@ class PipelineCount(models.Model):
     destination (delivered, filtered, failed, retrying, with a reason code).
     Upserted by connections.services.counters; ``destination_id`` 0 = none."""
 
-    workspace_id = models.BigIntegerField()
+    workspace_id = models.CharField(max_length=32)  # Workspace.id is a string
     source_id = models.BigIntegerField()
     destination_id = models.BigIntegerField(default=0)
     bucket = models.DateTimeField(help_text="the minute the events happened in")

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 @dataclass(frozen=True)
 class Key:
-    workspace_id: int
+    workspace_id: str
     source_id: int
     stage: str
     outcome: str

@@ -1,0 +1,273 @@
+"""Normalize and validate Tracking API messages (the Segment Spec).
+
+Each message that passes becomes one ``Row``: the columns the event table
+indexes and the stored payload (JSON text), which is the message as sent plus
+what the Tracking API adds:
+
+- ``messageId`` when the library sent none ("sy-" + a uuid4 in hex);
+- ``receivedAt``: one value for the whole request;
+- ``timestamp`` corrected for the device's clock skew, as the Spec's common
+  fields page describes: ``timestamp = receivedAt - (sentAt - originalTimestamp)``
+  when the message (or its batch) carries ``sentAt``; the timestamp as sent
+  when there is no ``sentAt`` (historical imports); ``receivedAt`` when the
+  message has no timestamp at all;
+- ``originalTimestamp``: the timestamp as sent (kept when the library sent one);
+- a batch's own ``context`` and ``integrations`` merged under each message's
+  (the message's keys win). ``writeKey`` is not stored.
+
+A request with any invalid message is refused whole with a 400 that names the
+message and the problem (``batch[3]: track needs an event name``); Segment's
+libraries do not retry a 400, and nothing of the request is stored.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+TYPES = ("identify", "track", "page", "screen", "group", "alias")
+_TYPE_SET = frozenset(TYPES)
+
+KB = 1024
+MESSAGE_LIMIT = 32 * KB  # one message (and one single-call request body)
+BATCH_BODY_LIMIT = 500 * KB  # one batch request body
+BATCH_EVENTS_LIMIT = 2_500  # messages in one batch request
+MESSAGE_ID_LIMIT = 100  # characters (Segment's documented maximum)
+ID_LIMIT = 256  # characters of userId / anonymousId (the event table's columns)
+NAME_COLUMN = 256  # event_name column: longer names are stored whole in the payload
+
+_OBJECT_FIELDS = ("properties", "traits", "context", "integrations")
+_UTC = dt.UTC
+
+
+class Invalid(ValueError):
+    """A request the Tracking API refuses with a 400; ``str()`` is the message."""
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    message_id: str
+    type: str
+    event_name: str
+    user_id: str
+    anonymous_id: str
+    timestamp: str  # ISO-8601, UTC
+    payload: str  # the stored message, JSON
+
+
+def iso(value: dt.datetime) -> str:
+    """``2015-12-10T04:08:31.909Z``: UTC, millisecond precision, as Segment writes them."""
+    return value.astimezone(_UTC).replace(tzinfo=None).isoformat(timespec="milliseconds") + "Z"
+
+
+def new_message_id() -> str:
+    return "sy-" + uuid.uuid4().hex
+
+
+def _date(message: dict[str, Any], field: str) -> dt.datetime | None:
+    value = message.get(field)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise Invalid(f"{field} must be an ISO-8601 date string")
+    try:
+        parsed = dt.datetime.fromisoformat(value)
+    except ValueError:
+        raise Invalid(f'{field} "{value[:64]}" is not an ISO-8601 date') from None
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=_UTC)
+
+
+def _identifier(message: dict[str, Any], field: str) -> str:
+    """A user, anonymous, group or previous id: a string (numbers are turned into one).
+    ``""`` when absent."""
+    value = message.get(field)
+    if value is None or value == "":
+        return ""
+    if isinstance(value, str):
+        if len(value) > ID_LIMIT:
+            raise Invalid(f"{field} is longer than {ID_LIMIT} characters")
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        text = str(value)
+        message[field] = text
+        return text
+    raise Invalid(f"{field} must be a string")
+
+
+def _optional_string(message: dict[str, Any], field: str) -> str:
+    value = message.get(field)
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise Invalid(f"{field} must be a string")
+    return value
+
+
+def _contains_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any("\x00" in k or _contains_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_contains_nul(v) for v in value)
+    return False
+
+
+def normalize(
+    message: Any,
+    *,
+    kind: str | None,
+    received_at: dt.datetime,
+    received_iso: str,
+    sent_at: dt.datetime | None = None,
+    batch_context: dict[str, Any] | None = None,
+    batch_integrations: dict[str, Any] | None = None,
+    measure: bool = False,
+) -> Row:
+    """Validate one message and return its row; raises ``Invalid``.
+
+    ``kind`` is the call type an endpoint implies (``/v1/track``); ``None`` in a
+    batch, where each message names its own ``type``. ``sent_at`` is the
+    batch's ``sentAt`` (a message's own wins). ``measure`` checks the
+    32 KB limit on the message itself (single calls check the request body).
+    """
+    if not isinstance(message, dict):
+        raise Invalid("a message must be a JSON object")
+    out = dict(message)
+    out.pop("writeKey", None)
+    if kind is None:
+        kind = out.get("type")
+        if kind not in _TYPE_SET:
+            if kind is None:
+                raise Invalid(f"type is required (one of {', '.join(TYPES)})")
+            shown = kind if isinstance(kind, str) else orjson.dumps(kind).decode()
+            raise Invalid(f'unknown type "{shown[:32]}"; expected one of {", ".join(TYPES)}')
+    else:
+        out["type"] = kind
+
+    for field in _OBJECT_FIELDS:
+        value = out.get(field)
+        if value is not None and not isinstance(value, dict):
+            raise Invalid(f"{field} must be an object")
+
+    user_id = _identifier(out, "userId")
+    anonymous_id = _identifier(out, "anonymousId")
+    event_name = ""
+    if kind == "alias":
+        if not user_id:
+            raise Invalid("alias needs a userId (the new id)")
+        if not _identifier(out, "previousId"):
+            raise Invalid("alias needs a previousId")
+    elif not user_id and not anonymous_id:
+        raise Invalid(f"{kind} needs a userId or an anonymousId")
+    if kind == "track":
+        event = out.get("event")
+        if event is None or event == "":
+            raise Invalid("track needs an event name")
+        if not isinstance(event, str):
+            raise Invalid("event must be a string")
+        event_name = event
+    elif kind == "page" or kind == "screen":
+        event_name = _optional_string(out, "name")
+        _optional_string(out, "category")
+    elif kind == "group" and not _identifier(out, "groupId"):
+        raise Invalid("group needs a groupId")
+
+    message_id = out.get("messageId")
+    if message_id is None or message_id == "":
+        message_id = out["messageId"] = new_message_id()
+    elif not isinstance(message_id, str):
+        raise Invalid("messageId must be a string")
+    elif len(message_id) > MESSAGE_ID_LIMIT:
+        raise Invalid(f"messageId is longer than {MESSAGE_ID_LIMIT} characters")
+
+    # Timestamps: the Spec's clock-skew correction.
+    original = _date(out, "originalTimestamp")
+    sent = _date(out, "sentAt") or sent_at
+    stamped = _date(out, "timestamp") or original
+    if stamped is not None:
+        if original is None:
+            original = stamped
+            out["originalTimestamp"] = out["timestamp"]
+        timestamp = received_at - (sent - stamped) if sent is not None else stamped
+    else:
+        timestamp = received_at
+    timestamp_iso = iso(timestamp)
+    out["timestamp"] = timestamp_iso
+    out["receivedAt"] = received_iso
+
+    if batch_context:
+        own = out.get("context")
+        out["context"] = {**batch_context, **own} if own else batch_context
+    if batch_integrations:
+        own = out.get("integrations")
+        out["integrations"] = {**batch_integrations, **own} if own else batch_integrations
+
+    payload = orjson.dumps(out)
+    if b"\\u0000" in payload and _contains_nul(out):
+        raise Invalid("the message contains a NUL character (\\u0000), which cannot be stored")
+    # What is stored is a little larger than what was sent (receivedAt...): only
+    # messages near the limit are measured as sent.
+    if (
+        measure
+        and len(payload) > MESSAGE_LIMIT - 512
+        and len(orjson.dumps(message)) > MESSAGE_LIMIT
+    ):
+        raise Invalid(f"the message is larger than the {MESSAGE_LIMIT // KB} KB limit")
+    return Row(
+        message_id,
+        kind,
+        event_name[:NAME_COLUMN],
+        user_id,
+        anonymous_id,
+        timestamp_iso,
+        payload.decode(),
+    )
+
+
+def normalize_batch(
+    body: dict[str, Any], *, received_at: dt.datetime, received_iso: str
+) -> list[Row]:
+    """The messages of a ``/v1/batch`` body; errors name the message's index."""
+    messages = body.get("batch")
+    if not isinstance(messages, list):
+        raise Invalid("batch must be a list of messages")
+    if not messages:
+        raise Invalid("batch is empty")
+    if len(messages) > BATCH_EVENTS_LIMIT:
+        raise Invalid(
+            f"batch has {len(messages):,} messages; the limit is "
+            f"{BATCH_EVENTS_LIMIT:,} messages per request"
+        )
+    try:
+        sent_at = _date(body, "sentAt")
+    except Invalid as error:
+        raise Invalid(f"batch: {error}") from None
+    context = body.get("context")
+    integrations = body.get("integrations")
+    if context is not None and not isinstance(context, dict):
+        raise Invalid("batch: context must be an object")
+    if integrations is not None and not isinstance(integrations, dict):
+        raise Invalid("batch: integrations must be an object")
+    rows = []
+    for index, message in enumerate(messages):
+        try:
+            rows.append(
+                normalize(
+                    message,
+                    kind=None,
+                    received_at=received_at,
+                    received_iso=received_iso,
+                    sent_at=sent_at,
+                    batch_context=context,
+                    batch_integrations=integrations,
+                    measure=True,
+                )
+            )
+        except Invalid as error:
+            raise Invalid(f"batch[{index}]: {error}") from None
+    return rows

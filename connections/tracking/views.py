@@ -1,0 +1,205 @@
+"""The Tracking API: what Segment's libraries speak.
+
+Plain Django function views (no DRF, no ORM on the way in): read the body
+(gzip allowed), parse it with orjson, validate and normalize every message,
+then store them with one statement (connections.services.ingest). A 200
+``{"success": true}`` means the messages are committed to PostgreSQL.
+
+Errors answer ``{"success": false, "error": "..."}``: 400 for a body or message
+the Spec refuses (naming the message and the limit or field), 401 for a missing,
+unknown or revoked write key. Every answer carries CORS headers, so a browser
+(analytics.js) may post from any origin; analytics.js posts ``text/plain`` to
+skip the preflight, so any content type carrying JSON is read.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Callable
+from typing import Any
+
+import orjson
+from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
+
+from connections.services.ingest import ingest
+from connections.tracking import auth
+from connections.tracking.validation import (
+    BATCH_BODY_LIMIT,
+    KB,
+    MESSAGE_LIMIT,
+    Invalid,
+    iso,
+    normalize,
+    normalize_batch,
+)
+
+_OK = b'{"success":true}'
+_JSON = "application/json"
+_ALLOW_HEADERS = "Content-Type, Authorization, Content-Encoding"
+# A gzip stream can be a little larger than what it holds (incompressible data).
+_GZIP_SLACK = 1 * KB
+
+
+def _cors(request: HttpRequest, response: HttpResponse) -> HttpResponse:
+    origin = request.META.get("HTTP_ORIGIN")
+    response["Access-Control-Allow-Origin"] = origin or "*"
+    if origin:
+        response["Vary"] = "Origin"
+    return response
+
+
+_CODES = {400: "invalid_request", 401: "invalid_write_key", 405: "method_not_allowed"}
+
+
+def _error(request: HttpRequest, status: int, message: str) -> HttpResponse:
+    # "code" and "message" as well: Segment's libraries read those from an error.
+    body = orjson.dumps(
+        {"success": False, "error": message, "code": _CODES[status], "message": message}
+    )
+    return _cors(request, HttpResponse(body, status=status, content_type=_JSON))
+
+
+def _preflight(request: HttpRequest) -> HttpResponse:
+    response = _cors(request, HttpResponse(status=204))
+    response["Access-Control-Allow-Methods"] = "POST, OPTIONS"
+    response["Access-Control-Allow-Headers"] = _ALLOW_HEADERS
+    response["Access-Control-Max-Age"] = "86400"
+    return response
+
+
+def _too_large(limit: int, batch: bool) -> Invalid:
+    what = "the batch request" if batch else "the message"
+    return Invalid(f"{what} is larger than the {limit // KB} KB limit")
+
+
+def read_body(request: HttpRequest, limit: int, *, batch: bool) -> bytes:
+    """The request body, gunzipped when ``Content-Encoding: gzip``; at most ``limit``
+    bytes once decompressed (checked before reading when Content-Length says)."""
+    encoding = request.META.get("HTTP_CONTENT_ENCODING", "").strip().lower()
+    if encoding not in ("", "identity", "gzip"):
+        raise Invalid(f'unsupported Content-Encoding "{encoding[:32]}"; send gzip or nothing')
+    gzipped = encoding == "gzip"
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    if length > limit + (_GZIP_SLACK if gzipped else 0):
+        raise _too_large(limit, batch)
+    raw = request.body
+    if gzipped:
+        inflater = zlib.decompressobj(wbits=zlib.MAX_WBITS | 16)
+        try:
+            raw = inflater.decompress(raw, limit + 1)
+        except zlib.error:
+            raise Invalid("the body is not valid gzip") from None
+        if len(raw) > limit or inflater.unconsumed_tail:
+            raise _too_large(limit, batch)
+        if not inflater.eof:
+            raise Invalid("the body is not valid gzip (truncated)")
+    elif len(raw) > limit:
+        raise _too_large(limit, batch)
+    return raw
+
+
+def parse(raw: bytes) -> dict[str, Any]:
+    if not raw:
+        raise Invalid("the body is empty; send a JSON object")
+    try:
+        body = orjson.loads(raw)
+    except orjson.JSONDecodeError as error:
+        raise Invalid(f"the body is not valid JSON: {error}") from None
+    if not isinstance(body, dict):
+        raise Invalid("the body must be a JSON object")
+    return body
+
+
+def _handle(request: HttpRequest, kind: str | None) -> HttpResponse:
+    """One call (``kind`` = its type) or, with ``kind=None``, a batch."""
+    if request.method == "OPTIONS":
+        return _preflight(request)
+    if request.method != "POST":
+        response = _error(request, 405, "the Tracking API accepts POST only")
+        response["Allow"] = "POST, OPTIONS"
+        return response
+    batch = kind is None
+    try:
+        body = parse(read_body(request, BATCH_BODY_LIMIT if batch else MESSAGE_LIMIT, batch=batch))
+    except Invalid as error:
+        return _error(request, 400, str(error))
+    key = auth.write_key(request, body)
+    if not key:
+        return _error(
+            request,
+            401,
+            "missing write key: send it as the HTTP Basic username or as writeKey in the body",
+        )
+    now = timezone.now()
+    # Milliseconds, as in the payload's receivedAt: the column and the payload agree.
+    received_at = now.replace(microsecond=now.microsecond // 1000 * 1000)
+    received_iso = iso(received_at)
+    try:
+        if batch:
+            rows = normalize_batch(body, received_at=received_at, received_iso=received_iso)
+        else:
+            rows = [normalize(body, kind=kind, received_at=received_at, received_iso=received_iso)]
+    except Invalid as error:
+        return _error(request, 400, str(error))
+    if ingest(key, rows, received_at=received_at) is None:
+        return _error(request, 401, "invalid write key (unknown or revoked)")
+    return _cors(request, HttpResponse(_OK, content_type=_JSON))
+
+
+def _endpoint(kind: str | None) -> Callable[[HttpRequest], HttpResponse]:
+    def view(request: HttpRequest) -> HttpResponse:
+        return _handle(request, kind)
+
+    view.__name__ = view.__qualname__ = f"tracking_{kind or 'batch'}"
+    return csrf_exempt(view)
+
+
+identify = _endpoint("identify")
+track = _endpoint("track")
+page = _endpoint("page")
+screen = _endpoint("screen")
+group = _endpoint("group")
+alias = _endpoint("alias")
+batch = _endpoint(None)
+
+
+def health(request: HttpRequest) -> HttpResponse:
+    """The tracking server's health: it needs PostgreSQL (Redis only speeds delivery up:
+    the sweeper enqueues what could not be), so that is all this checks."""
+    from django.db import connection
+
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    except Exception as exc:  # any failure is the answer, not an error
+        body = {"status": "degraded", "database": f"error: {exc.__class__.__name__}"}
+        return HttpResponse(orjson.dumps(body), status=503, content_type=_JSON)
+    return HttpResponse(b'{"status":"ok","database":"ok"}', content_type=_JSON)
+
+
+def project_settings(request: HttpRequest, write_key: str) -> HttpResponse:
+    """``GET /v1/projects/{writeKey}/settings``: what analytics.js loads from Segment's
+    CDN before it sends anything. Pointing the snippet's CDN at Switchyard (as the
+    custom-proxy page describes) makes it send its events here: the Segment.io
+    integration names this host as the API host. Unknown or revoked keys are 404."""
+    from connections.models import WriteKey
+
+    if request.method == "OPTIONS":
+        return _preflight(request)
+    if not WriteKey.objects.filter(secret=write_key, revoke_time=None).exists():
+        return _cors(
+            request, HttpResponse(b'{"error":"not found"}', status=404, content_type=_JSON)
+        )
+    segment_io = {
+        "apiKey": write_key,
+        "apiHost": f"{request.get_host()}/v1",
+        "protocol": request.scheme,
+        "addBundledMetadata": True,
+    }
+    body = {"integrations": {"Segment.io": segment_io}, "plan": {}, "enabledMiddleware": {}}
+    return _cors(request, HttpResponse(orjson.dumps(body), content_type=_JSON))
