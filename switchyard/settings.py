@@ -210,6 +210,30 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "switchyard@localhost"
 EVENT_RETENTION_DAYS = int(os.environ.get("EVENT_RETENTION_DAYS", "30"))
 EVENT_PARTITIONS_AHEAD_DAYS = int(os.environ.get("EVENT_PARTITIONS_AHEAD_DAYS", "7"))
 
+# --- Delivery to destinations (connections.delivery) --------------------------
+# Outbound requests: their timeout, and whether they may reach loopback, private,
+# link-local and other non-public addresses (off: the SSRF guard refuses them).
+DELIVERY_TIMEOUT_SECONDS = float(os.environ.get("DELIVERY_TIMEOUT_SECONDS", "10"))
+DELIVERY_ALLOW_PRIVATE_NETWORKS = _env_bool("DELIVERY_ALLOW_PRIVATE_NETWORKS", False)
+# Retries of timeouts, connection errors, 429 and 5xx: exponential backoff with
+# full jitter from the base delay, each wait capped, at most this many attempts
+# and no later than the window after the event was received (Segment: 4 hours).
+DELIVERY_MAX_ATTEMPTS = int(os.environ.get("DELIVERY_MAX_ATTEMPTS", "10"))
+DELIVERY_RETRY_WINDOW = int(os.environ.get("DELIVERY_RETRY_WINDOW", str(4 * 3600)))
+DELIVERY_RETRY_BASE_SECONDS = float(os.environ.get("DELIVERY_RETRY_BASE_SECONDS", "10"))
+DELIVERY_RETRY_MAX_DELAY_SECONDS = float(os.environ.get("DELIVERY_RETRY_MAX_DELAY_SECONDS", "3600"))
+# A worker's claim on a batch or retry expires after this long (a killed worker's
+# work is picked up again by the sweep); batches nobody claimed are re-queued after
+# DELIVERY_UNCLAIMED_SECONDS.
+DELIVERY_CLAIM_SECONDS = int(os.environ.get("DELIVERY_CLAIM_SECONDS", "360"))
+DELIVERY_UNCLAIMED_SECONDS = int(os.environ.get("DELIVERY_UNCLAIMED_SECONDS", "120"))
+# Connect and UserEngage name no URL setting in their catalog entries: requests go
+# to the endpoint each partner gives for its Segment integration, set here.
+DELIVERY_ENDPOINTS = {
+    "connect": os.environ.get("DELIVERY_CONNECT_URL", ""),
+    "userengage": os.environ.get("DELIVERY_USERENGAGE_URL", ""),
+}
+
 API_RATE_LIMIT_PER_MINUTE = int(os.environ.get("API_RATE_LIMIT_PER_MINUTE", "200"))
 
 REST_FRAMEWORK = {

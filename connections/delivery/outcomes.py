@@ -1,0 +1,215 @@
+"""What a delivery attempt came to, in the integration error codes, and when to
+try again.
+
+Codes follow Segment's integration error codes (reference/connections.md §11):
+``errors.discarded.<4xx>`` (permanent), ``errors.awaiting-retry.429``,
+``errors.awaiting-retry.5xx`` and ``errors.awaiting-retry.<ECONN...>`` (transient).
+``errors.discarded.BLOCKED_ADDRESS`` is ours: the SSRF guard refused the address.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import email.utils
+import errno
+import random
+import socket
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+from django.conf import settings
+
+from connections.delivery.http import BlockedAddress, Exchange
+
+DELIVERED = "delivered"
+RETRY = "retry"
+FAILED = "failed"
+
+INVALID_SETTINGS = "errors.discarded.INVALID_SETTINGS"
+MESSAGE_REJECTED = "errors.discarded.MESSAGE_REJECTED"
+# Ours, not Segment's: the destination resolved to a loopback, private,
+# link-local or otherwise non-public address and DELIVERY_ALLOW_PRIVATE_NETWORKS
+# is off.
+BLOCKED_ADDRESS = "errors.discarded.BLOCKED_ADDRESS"
+RATE_LIMITED = "errors.awaiting-retry.429"
+SERVER_ERROR = "errors.awaiting-retry.5xx"
+TIMED_OUT = "errors.awaiting-retry.ETIMEDOUT"
+REFUSED = "errors.awaiting-retry.ECONNREFUSED"
+RESET = "errors.awaiting-retry.ECONNRESET"
+NOT_FOUND = "errors.awaiting-retry.ENOTFOUND"
+UNREACHABLE = "errors.awaiting-retry.EHOSTUNREACH"
+INTERNAL = "errors.discarded.INTERNAL"
+
+EXCERPT_BYTES = 2048
+REQUEST_BODY_EXCERPT = 4096
+
+
+def excerpt(body: bytes, limit: int = EXCERPT_BYTES) -> str:
+    return body[:limit].decode("utf-8", errors="replace")
+
+
+@dataclass
+class Result:
+    """One attempt's outcome for one payload (a batched request gives each of its
+    payloads the same result)."""
+
+    status: str
+    code: str = ""
+    message: str = ""
+    request: dict[str, Any] | None = None
+    response: dict[str, Any] | None = None
+    retry_after: float | None = None
+
+    @property
+    def delivered(self) -> bool:
+        return self.status == DELIVERED
+
+    @property
+    def connection_problem(self) -> bool:
+        """Timeouts and connection failures: the rest of a batch to the same
+        destination is not tried in the same run (it would time out too)."""
+        return self.status == RETRY and self.response is None
+
+
+def failed(code: str, message: str, **extra: Any) -> Result:
+    return Result(FAILED, code, message, **extra)
+
+
+def request_record(exchange: Exchange, secrets: tuple[str, ...] = ()) -> dict[str, Any]:
+    """The request as the drill-down shows it: secrets and credentials masked."""
+    return {
+        "method": exchange.method,
+        "url": mask(exchange.url, secrets),
+        "headers": redact_headers(exchange.headers, secrets),
+        "body": mask(excerpt(exchange.body, REQUEST_BODY_EXCERPT), secrets),
+    }
+
+
+SENSITIVE_HEADERS = frozenset({"authorization", "cookie", "x-signature", "proxy-authorization"})
+
+
+def redact_headers(headers: dict[str, str], secrets: tuple[str, ...] = ()) -> dict[str, str]:
+    return {
+        k: ("[redacted]" if k.lower() in SENSITIVE_HEADERS else mask(v, secrets))
+        for k, v in headers.items()
+    }
+
+
+def mask(text: str, secrets: tuple[str, ...]) -> str:
+    for secret in secrets:
+        if secret and len(secret) >= 4:
+            text = text.replace(secret, "[redacted]")
+    return text
+
+
+def retry_after_seconds(value: str | None, now: dt.datetime) -> float | None:
+    """Retry-After as seconds from now: delta-seconds or an HTTP-date."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.UTC)
+    return max(0.0, (when - now).total_seconds())
+
+
+def from_exchange(exchange: Exchange, secrets: tuple[str, ...] = ()) -> Result:
+    status = exchange.status
+    request = request_record(exchange, secrets)
+    response = {
+        "status": status,
+        "body": excerpt(exchange.response_body),
+        "content_type": exchange.header("content-type") or "",
+    }
+    if 200 <= status < 300:
+        return Result(DELIVERED, request=request, response=response)
+    message = f"HTTP {status} from {request['url']}"
+    if status == 429 or status == 408:
+        after = retry_after_seconds(exchange.header("retry-after"), dt.datetime.now(dt.UTC))
+        code = RATE_LIMITED if status == 429 else f"errors.awaiting-retry.{status}"
+        return Result(RETRY, code, message, request, response, retry_after=after)
+    if status >= 500:
+        after = retry_after_seconds(exchange.header("retry-after"), dt.datetime.now(dt.UTC))
+        return Result(RETRY, SERVER_ERROR, message, request, response, retry_after=after)
+    if 300 <= status < 400:
+        message = f"HTTP {status}: more than 3 redirects, or a redirect to a non-HTTP URL"
+    return Result(FAILED, f"errors.discarded.{status}", message, request, response)
+
+
+def _errno_code(exc: BaseException) -> str | None:
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, socket.gaierror):
+            return NOT_FOUND
+        if isinstance(current, ConnectionRefusedError):
+            return REFUSED
+        if isinstance(current, ConnectionResetError):
+            return RESET
+        if isinstance(current, OSError) and current.errno in (
+            errno.EHOSTUNREACH,
+            errno.ENETUNREACH,
+        ):
+            return UNREACHABLE
+        current = current.__cause__ or current.__context__
+    return None
+
+
+def from_exception(
+    exc: BaseException, method: str, url: str, body: bytes, secrets: tuple[str, ...] = ()
+) -> Result:
+    request = {"method": method, "url": mask(url, secrets), "body": mask(excerpt(body), secrets)}
+    if isinstance(exc, BlockedAddress):
+        return Result(FAILED, BLOCKED_ADDRESS, str(exc), request)
+    if isinstance(exc, httpx.TimeoutException):
+        timeout = settings.DELIVERY_TIMEOUT_SECONDS
+        return Result(RETRY, TIMED_OUT, f"no answer within {timeout:g} s", request)
+    if isinstance(exc, httpx.InvalidURL | httpx.UnsupportedProtocol):
+        problem = f"invalid URL {mask(url, secrets)!r}: {exc}"
+        return Result(FAILED, INVALID_SETTINGS, problem, request)
+    if isinstance(exc, httpx.LocalProtocolError):  # a header or body httpx refuses to send
+        return Result(FAILED, MESSAGE_REJECTED, f"cannot send this request: {exc}", request)
+    if isinstance(exc, httpx.TransportError):
+        if "cannot resolve" in str(exc):
+            code = NOT_FOUND
+        else:
+            code = _errno_code(exc) or (REFUSED if isinstance(exc, httpx.ConnectError) else RESET)
+        return Result(RETRY, code, str(exc) or type(exc).__name__, request)
+    raise exc
+
+
+# --- when to try again -----------------------------------------------------------
+
+
+def next_attempt(
+    attempts: int, received_at: dt.datetime, now: dt.datetime, retry_after: float | None = None
+) -> dt.datetime | None:
+    """When to try again after ``attempts`` attempts, or None: give up.
+
+    Exponential backoff with full jitter (a random wait up to base * 2^(n-1),
+    capped); ``Retry-After`` replaces the computed wait. Never more than
+    DELIVERY_MAX_ATTEMPTS attempts, never after DELIVERY_RETRY_WINDOW seconds
+    from the event's receipt."""
+    if attempts >= settings.DELIVERY_MAX_ATTEMPTS:
+        return None
+    if retry_after is not None:
+        delay = retry_after
+    else:
+        ceiling = min(
+            settings.DELIVERY_RETRY_MAX_DELAY_SECONDS,
+            settings.DELIVERY_RETRY_BASE_SECONDS * 2 ** max(0, attempts - 1),
+        )
+        delay = random.uniform(0, ceiling)  # noqa: S311 (jitter, not security)
+    when = now + dt.timedelta(seconds=delay)
+    if when > received_at + dt.timedelta(seconds=settings.DELIVERY_RETRY_WINDOW):
+        return None
+    return when
