@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from connections.views import catalog, destinations, filters, mappings, sources
+from connections.views import catalog, debugger, destinations, filters, mappings, sources
 
 app_name = "connections"
 
@@ -8,6 +8,16 @@ urlpatterns = [
     path("workspaces/<slug:slug>/connections/", sources.overview, name="overview"),
     path("workspaces/<slug:slug>/sources/", sources.source_list, name="sources"),
     path("workspaces/<slug:slug>/sources/<slug:source>/", sources.source_detail, name="source"),
+    path(
+        "workspaces/<slug:slug>/sources/<slug:source>/debugger/",
+        debugger.debugger,
+        name="debugger",
+    ),
+    path(
+        "workspaces/<slug:slug>/sources/<slug:source>/debugger/events/",
+        debugger.debugger_events,
+        name="debugger_events",
+    ),
     path("workspaces/<slug:slug>/catalog/", catalog.catalog_index, name="catalog"),
     path(
         "workspaces/<slug:slug>/catalog/destinations/<slug:definition>/",
@@ -35,6 +45,9 @@ urlpatterns = [
             [
                 path("", destinations.destination_detail, name="destination"),
                 path("test/", destinations.destination_test, name="destination_test"),
+                path(
+                    "send-test/", destinations.destination_send_test, name="destination_send_test"
+                ),
                 path("mappings/new/", mappings.mapping_editor, name="mapping_add"),
                 path("mappings/new/fields/", mappings.mapping_fields, name="mapping_fields"),
                 path(

@@ -3,11 +3,18 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import models
-from drf_spectacular.utils import extend_schema, extend_schema_view, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_view,
+    inline_serializer,
+)
+from rest_framework import serializers
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from connections import selectors
 from connections.api.serializers import (
     DestinationCreateSerializer,
     DestinationSerializer,
@@ -22,6 +29,7 @@ from connections.api.serializers import (
     WriteKeySerializer,
 )
 from connections.models import Destination, DestinationFilter, Source, Subscription, WriteKey
+from connections.services import delivery as delivery_service
 from connections.services import destinations as destination_service
 from connections.services import filters as filter_service
 from connections.services import preview as preview_service
@@ -242,6 +250,63 @@ class DestinationViewSet(SourceChildViewSet):
         incoming.is_valid(raise_exception=True)
         destination = self.get_object()
         return Response(preview_service.preview(destination, incoming.validated_data["event"]))
+
+    @extend_schema(
+        summary="Send Test Event",
+        description="POST .../destinations/{destination}:test. Sends the event for real, "
+        "as Segment's Event Tester does: filters are bypassed; every enabled mapping whose "
+        "trigger matches sends, or only `subscription` (an id) when given. Answers each "
+        "mapping's request and response. Nothing is counted or retried.",
+        request=inline_serializer(
+            "SendTestEvent",
+            {
+                "event": serializers.JSONField(),
+                "subscription": serializers.CharField(required=False),
+            },
+        ),
+        responses={200: inline_serializer("TestEventResult", {})},
+    )
+    def send_test(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        body = request.data if isinstance(request.data, dict) else {}
+        destination = self.get_object()
+        key = body.get("subscription")
+        subscription = None
+        if key is not None:
+            subscription = destination.subscriptions.filter(key_id=str(key)).first()
+            if subscription is None:
+                raise NotFound(f"subscription {key!r} not found on this destination")
+        return Response(
+            delivery_service.do_send_test_event(
+                self.principal, destination, body.get("event"), subscription
+            )
+        )
+
+    @extend_schema(
+        summary="Get Destination Delivery Metrics",
+        description="Delivered, filtered, failed and retrying counts over the last hour, "
+        "day or 7 days, with the reason codes behind them and the latest failures.",
+        parameters=[OpenApiParameter("window", str, description="1h, 24h (default) or 7d")],
+        responses={200: inline_serializer("DeliveryMetrics", {})},
+    )
+    @action(detail=True, methods=["get"], url_path="delivery-metrics")
+    def delivery_metrics(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        destination = self.get_object()
+        window = selectors.window_from(request.query_params.get("window"))
+        metrics = selectors.delivery_metrics(destination, window)
+        failures = [
+            {
+                "message_id": d.message_id,
+                "mapping": d.subscription.name,
+                "code": d.code,
+                "message": d.message,
+                "attempts": d.attempts,
+                "request": d.request,
+                "response": d.response,
+                "time": d.update_time,
+            }
+            for d in selectors.failed_deliveries(destination, limit=10)
+        ]
+        return Response({**metrics, "recent_failures": failures})
 
 
 class DestinationChildViewSet(SourceChildViewSet):

@@ -17,7 +17,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from connections import catalog, filtering
+from connections import catalog, filtering, selectors
 from connections.catalog import DestinationDefinition
 from connections.destination_forms import (
     SETTINGS_ERRORS,
@@ -27,6 +27,8 @@ from connections.destination_forms import (
     sample_event_json,
 )
 from connections.models import Destination, Source
+from connections.selectors import WINDOWS
+from connections.services import delivery as delivery_service
 from connections.services import destinations as service
 from connections.services import preview as preview_service
 from connections.services.subscriptions import SUBSCRIPTIONS_PER_DESTINATION_MAX
@@ -38,7 +40,7 @@ from workspace.models import Workspace
 from workspace.selectors import workspace_for
 from workspace.views.base import HtmxHttpRequest
 
-TABS = ("settings", "mappings", "filters", "test")
+TABS = ("settings", "mappings", "filters", "test", "delivery")
 
 
 # --- shared helpers (the mapping and filter views use them too) -------------------------
@@ -276,6 +278,15 @@ def destination_detail(
         filters_max=filtering.FILTERS_PER_DESTINATION,
         sample_event=sample_event_json(),
     )
+    if tab == "delivery":
+        asked = request.GET.get("window", "")
+        window = asked if asked in WINDOWS else "24h"
+        context.update(
+            window=window,
+            windows=WINDOWS,
+            metrics=selectors.delivery_metrics(found, window),
+            failures=selectors.failed_deliveries(found),
+        )
     return render(
         request, "connections/destination.html", context, status=400 if form.errors else 200
     )
@@ -341,3 +352,37 @@ def destination_test(
     )
     context["result"] = result
     return render(request, "connections/_destination_test_result.html", context)
+
+
+@login_required
+@require_POST
+def destination_send_test(
+    request: HtmxHttpRequest, slug: str, source: str, destination: str
+) -> HttpResponse:
+    """Send the sample event for real (Segment's Event Tester: filters bypassed,
+    enabled mappings, or the one mapping named) and show requests and responses."""
+    principal = Principal(request.user)
+    workspace = workspace_for(principal, slug)
+    found = destination_or_404(principal, workspace, source, destination)
+    require_change(principal, found)
+    context: dict[str, Any] = {"destination": found}
+    try:
+        event = json.loads(request.POST.get("event", ""))
+    except ValueError as exc:
+        context["error"] = f"The test event is not valid JSON: {exc}."
+        return render(request, "connections/_destination_send_result.html", context)
+    key = request.POST.get("subscription", "")
+    subscription = found.subscriptions.filter(key_id=key).first() if key else None
+    try:
+        result = delivery_service.do_send_test_event(principal, found, event, subscription)
+    except SwitchyardError as exc:
+        refuse(exc)
+        context["error"] = exc.message
+        return render(request, "connections/_destination_send_result.html", context)
+    for mapping in result["mappings"]:
+        mapping["payload_json"] = json.dumps(mapping.get("payload"), indent=2, ensure_ascii=False)
+        mapping["result_json"] = json.dumps(
+            mapping.get("result"), indent=2, ensure_ascii=False, default=str
+        )
+    context["result"] = result
+    return render(request, "connections/_destination_send_result.html", context)

@@ -62,7 +62,7 @@ def test_add_equals_enable_mapping_and_test(
         '{"type": "track", "event": "Order Completed", "userId": "u-42",'
         ' "properties": {"revenue": 25}}'
     )
-    page.get_by_role("button", name="Test event").click()
+    page.get_by_role("button", name="Test event", exact=True).click()
     expect(page.locator("#test-summary")).to_contain_text("Sent by 1 mapping(s).")
     payload = page.locator(".mapped-payload pre")
     expect(payload).to_contain_text('"userId": "u-42"')

@@ -1,0 +1,93 @@
+"""A source's stored events (the debugger's API) and a destination's delivery metrics."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import models
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from connections import selectors
+from connections.api.views import SourceChildViewSet
+from connections.models import Event
+from switchyard.api.pagination import paginate
+from switchyard.api.viewsets import PAGE_PARAMETERS, list_response
+
+
+class EventSerializer(serializers.ModelSerializer):
+    payload = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Event
+        fields = (
+            "id",
+            "message_id",
+            "type",
+            "event_name",
+            "user_id",
+            "anonymous_id",
+            "timestamp",
+            "received_at",
+            "payload",
+        )
+        read_only_fields = fields
+
+    def get_payload(self, obj: Event) -> Any:
+        return selectors.visible_payload(
+            self.context["principal"], self.context["source"], obj.payload
+        )
+
+
+EVENT_FILTERS = [
+    OpenApiParameter("type", str, description="identify, track, page, screen, group or alias"),
+    OpenApiParameter("event", str, description="the track event, page or screen name"),
+]
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="List Source Events",
+        description="The source's latest stored events, newest first (the debugger's data).",
+        parameters=[*PAGE_PARAMETERS, *EVENT_FILTERS],
+        responses=list_response("ListEventsResponse", "events", EventSerializer(many=True)),
+    ),
+    retrieve=extend_schema(summary="Get Source Event"),
+)
+class EventViewSet(SourceChildViewSet):
+    resource_key = "event"
+    collection_key = "events"
+    serializer_class = EventSerializer
+    lookup_field = "event"
+    lookup_value_regex = r"[0-9]+"
+    list_ordering = ("-received_at", "-id")
+    http_method_names = ["get", "head", "options"]
+
+    def base_queryset(self) -> models.QuerySet[Event]:
+        params = self.request.query_params
+        return selectors.events_of(
+            self.source, event_type=params.get("type", ""), name=params.get("event", "")
+        )
+
+    def lookup(self, queryset: models.QuerySet[Event], key: str) -> Event | None:
+        return queryset.filter(id=int(key)).first()
+
+    def get_serializer_context(self) -> dict[str, Any]:
+        return {
+            **super().get_serializer_context(),
+            "principal": self.principal,
+            "source": self.source,
+        }
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        # The filters are part of the token's scope: a token is only valid for
+        # the same filtered list it came from.
+        params = request.query_params
+        scope = f"{request.path}:events:{params.get('type', '')}:{params.get('event', '')}"
+        rows, next_token = paginate(
+            self.get_queryset(), params, scope=scope, ordering=self.list_ordering
+        )
+        items = self.get_serializer(rows, many=True).data
+        return Response({"events": items, "next_page_token": next_token})
