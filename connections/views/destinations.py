@@ -6,6 +6,7 @@ views parse forms and show the services' errors at the fields they name."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
@@ -79,6 +80,26 @@ def refuse(exc: SwitchyardError) -> None:
         raise PermissionDenied(exc.message) from exc
     if isinstance(exc, errors.NotFound):
         raise Http404(exc.message) from exc
+
+
+def delete_row(
+    request: HttpRequest,
+    found: Destination,
+    delete: Callable[[], None],
+    *,
+    what: str,
+    tab: str,
+) -> HttpResponse:
+    """A mapping's or filter's delete button: run the service, say what happened
+    and go back to the tab."""
+    try:
+        delete()
+    except SwitchyardError as exc:
+        refuse(exc)
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"Deleted {what}.")
+    return redirect(destination_url(found, tab))
 
 
 def require_change(principal: Principal, obj: Any) -> None:

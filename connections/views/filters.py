@@ -3,6 +3,7 @@ buttons of the Filters tab."""
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from django.contrib import messages
@@ -17,6 +18,7 @@ from connections.models import Destination, DestinationFilter
 from connections.services import filters as service
 from connections.views.destinations import (
     base_context,
+    delete_row,
     destination_or_404,
     destination_url,
     refuse,
@@ -147,11 +149,10 @@ def filter_delete(
     found = destination_or_404(principal, workspace, source, destination)
     row = _filter_or_404(found, filter)
     require_change(principal, row)
-    try:
-        service.do_delete_filter(principal=principal, row=row)
-    except SwitchyardError as exc:
-        refuse(exc)
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, f"Deleted filter {row.title}.")
-    return redirect(destination_url(found, "filters"))
+    return delete_row(
+        request,
+        found,
+        partial(service.do_delete_filter, principal=principal, row=row),
+        what=f"filter {row.title}",
+        tab="filters",
+    )

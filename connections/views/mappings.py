@@ -4,6 +4,7 @@ the generated FQL) and the enable/delete buttons of the Mappings tab."""
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from django.contrib import messages
@@ -28,6 +29,7 @@ from connections.services import subscriptions as service
 from connections.services.expressions import clean_expression
 from connections.views.destinations import (
     base_context,
+    delete_row,
     destination_or_404,
     destination_url,
     refuse,
@@ -239,11 +241,10 @@ def mapping_delete(
     found = destination_or_404(principal, workspace, source, destination)
     row = _subscription_or_404(found, subscription)
     require_change(principal, row)
-    try:
-        service.do_delete_subscription(principal=principal, subscription=row)
-    except SwitchyardError as exc:
-        refuse(exc)
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, f"Deleted mapping {row.name}.")
-    return redirect(destination_url(found, "mappings"))
+    return delete_row(
+        request,
+        found,
+        partial(service.do_delete_subscription, principal=principal, subscription=row),
+        what=f"mapping {row.name}",
+        tab="mappings",
+    )
