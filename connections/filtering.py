@@ -46,7 +46,7 @@ from typing import Any
 from connections import fql
 from connections.fql.nodes import Field
 from switchyard.errors import InvalidArgument
-from switchyard.validation import clean_text
+from switchyard.validation import clean_bool, clean_text
 
 __all__ = [
     "ALWAYS_KEPT_TOP_LEVEL",
@@ -164,14 +164,13 @@ def clean_filter_spec(
     )
     clean_if = _clean_if(if_)
     clean_actions = _clean_actions(actions)
-    if not isinstance(enabled, bool):
-        raise InvalidArgument("enabled must be true or false", field="enabled")
+    clean_enabled = clean_bool(enabled, field="enabled")
     return FilterSpec(
         title=clean_title,
         description=clean_description,
         if_=clean_if,
         actions=clean_actions,
-        enabled=enabled,
+        enabled=clean_enabled,
     )
 
 

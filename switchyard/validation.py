@@ -15,3 +15,10 @@ def clean_text(
     if len(text) > limit:
         raise InvalidArgument(f"{field} must be at most {limit} characters", field=field)
     return text
+
+
+def clean_bool(value: object, *, field: str) -> bool:
+    """A JSON boolean; ``1``, ``"true"`` and the like are refused, not coerced."""
+    if not isinstance(value, bool):
+        raise InvalidArgument(f"{field} must be true or false", field=field)
+    return value

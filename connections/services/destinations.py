@@ -13,7 +13,7 @@ from connections.catalog import DestinationDefinition
 from connections.models import Destination, Source, Subscription
 from switchyard.api import names
 from switchyard.errors import FailedPrecondition, InvalidArgument
-from switchyard.validation import clean_text
+from switchyard.validation import clean_bool, clean_text
 from workspace import access
 from workspace.access import Principal
 from workspace.services import audit
@@ -77,12 +77,6 @@ def _merge_secrets(
     return merged
 
 
-def _clean_enabled(value: object) -> bool:
-    if not isinstance(value, bool):
-        raise InvalidArgument("enabled must be true or false", field="enabled")
-    return value
-
-
 def _presets_to_create(definition: DestinationDefinition, presets: object) -> list[Any]:
     """``True``: all of the definition's presets; a list: those named; else none."""
     if presets is True:
@@ -119,7 +113,7 @@ def do_create_destination(
         key_id=names.generate_id("dst", 12),
         definition=chosen.slug,
         display_name=name,
-        enabled=_clean_enabled(enabled),
+        enabled=clean_bool(enabled, field="enabled"),
         settings=chosen.validate_settings({} if settings is None else settings),
     )
     to_create = _presets_to_create(chosen, presets)
@@ -176,7 +170,7 @@ def do_update_destination(
             changes["display_name"], field="display_name", limit=DISPLAY_NAME_MAX
         )
     if "enabled" in changes:
-        destination.enabled = _clean_enabled(changes["enabled"])
+        destination.enabled = clean_bool(changes["enabled"], field="enabled")
     if "settings" in changes:
         incoming = _merge_secrets(definition, destination.settings, changes["settings"])
         destination.settings = definition.validate_settings(incoming)

@@ -13,7 +13,7 @@ from connections.models import Source, SourceLabel
 from connections.services import write_keys
 from switchyard.api import names
 from switchyard.errors import AlreadyExists, InvalidArgument, PermissionDenied
-from switchyard.validation import clean_text
+from switchyard.validation import clean_bool, clean_text
 from workspace import access
 from workspace.access import Principal
 from workspace.models import Label, Workspace
@@ -53,12 +53,6 @@ def clean_settings(value: object) -> dict[str, Any]:
         raise InvalidArgument(
             f"settings must be at most {SETTINGS_MAX_BYTES} bytes of JSON", field="settings"
         )
-    return value
-
-
-def _clean_enabled(value: object) -> bool:
-    if not isinstance(value, bool):
-        raise InvalidArgument("enabled must be true or false", field="enabled")
     return value
 
 
@@ -117,7 +111,7 @@ def do_create_source(
         slug=names.validate_slug(slug, field="name"),
         display_name=_clean_display_name(display_name),
         source_type=clean_source_type(source_type),
-        enabled=_clean_enabled(enabled),
+        enabled=clean_bool(enabled, field="enabled"),
         settings=clean_settings({} if settings is None else settings),
     )
     chosen = resolve_labels(workspace, list(labels) if isinstance(labels, tuple) else labels)
@@ -153,7 +147,7 @@ def do_update_source(*, principal: Principal, source: Source, changes: dict[str,
         if "display_name" in changes:
             source.display_name = _clean_display_name(changes["display_name"])
         if "enabled" in changes:
-            source.enabled = _clean_enabled(changes["enabled"])
+            source.enabled = clean_bool(changes["enabled"], field="enabled")
         if "settings" in changes:
             source.settings = clean_settings(changes["settings"])
         source.save()

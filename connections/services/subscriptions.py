@@ -14,7 +14,7 @@ from connections.services.expressions import clean_expression
 from connections.services.positions import next_position
 from switchyard.api import names
 from switchyard.errors import InvalidArgument
-from switchyard.validation import clean_text
+from switchyard.validation import clean_bool, clean_text
 from workspace import access
 from workspace.access import Principal
 from workspace.services import audit
@@ -57,12 +57,6 @@ def clean_mapping(action: ActionDef, value: object) -> dict[str, Any]:
     return value
 
 
-def _clean_enabled(value: object) -> bool:
-    if not isinstance(value, bool):
-        raise InvalidArgument("enabled must be true or false", field="enabled")
-    return value
-
-
 def do_create_subscription(
     *,
     principal: Principal,
@@ -86,7 +80,7 @@ def do_create_subscription(
             chosen.default_trigger if trigger is None else trigger, field="trigger"
         ),
         mapping=clean_mapping(chosen, chosen.default_mapping() if mapping is None else mapping),
-        enabled=_clean_enabled(enabled),
+        enabled=clean_bool(enabled, field="enabled"),
     )
     with transaction.atomic():
         subscription.position = next_position(
@@ -119,7 +113,7 @@ def do_update_subscription(
     if "name" in changes:
         subscription.name = clean_text(changes["name"], field="name", limit=NAME_MAX)
     if "enabled" in changes:
-        subscription.enabled = _clean_enabled(changes["enabled"])
+        subscription.enabled = clean_bool(changes["enabled"], field="enabled")
     if "trigger" in changes:
         subscription.trigger = clean_expression(changes["trigger"], field="trigger")
     # A new action re-checks the mapping against that action's fields.

@@ -6,30 +6,18 @@ import json
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from connections import selectors
 from connections.models import Event, Source
 from connections.selectors import EVENT_TYPES
-from workspace import access
+from connections.views.sources import source_or_404
 from workspace.access import Principal
-from workspace.models import Workspace
 from workspace.selectors import workspace_for
 
 # Fields worth a glance in the "pretty" view; the raw view shows everything.
 SUMMARY_FIELDS = ("userId", "anonymousId", "event", "name", "groupId", "previousId", "timestamp")
-
-
-def _source(principal: Principal, workspace: Workspace, slug: str) -> Source:
-    found = (
-        access.restrict(Source.objects.filter(workspace=workspace, slug=slug), principal, "view")
-        .select_related("workspace")
-        .first()
-    )
-    if found is None:
-        raise Http404("source not found")
-    return found
 
 
 def _rows(principal: Principal, source: Source, events: list[Event]) -> list[dict[str, Any]]:
@@ -56,7 +44,7 @@ def _filters(request: HttpRequest) -> tuple[str, str]:
 def debugger(request: HttpRequest, slug: str, source: str) -> HttpResponse:
     principal = Principal(request.user)
     workspace = workspace_for(principal, slug)
-    found = _source(principal, workspace, source)
+    found = source_or_404(principal, workspace, source)
     event_type, name = _filters(request)
     events = selectors.recent_events(found, event_type=event_type, name=name)
     context = {
@@ -76,7 +64,7 @@ def debugger_events(request: HttpRequest, slug: str, source: str) -> HttpRespons
     """Rows newer than ``after`` (the newest row the page shows), for htmx to prepend."""
     principal = Principal(request.user)
     workspace = workspace_for(principal, slug)
-    found = _source(principal, workspace, source)
+    found = source_or_404(principal, workspace, source)
     event_type, name = _filters(request)
     after = request.GET.get("after", "")
     events = selectors.recent_events(

@@ -95,7 +95,7 @@ def source_list(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "connections/sources.html", context, status=400 if form.errors else 200)
 
 
-def _source_or_404(principal: Principal, workspace: Workspace, slug: str) -> Source:
+def source_or_404(principal: Principal, workspace: Workspace, slug: str) -> Source:
     found = (
         access.restrict(Source.objects.filter(workspace=workspace, slug=slug), principal, "view")
         .select_related("workspace")
@@ -154,7 +154,7 @@ def _post_source_action(
 def source_detail(request: HttpRequest, slug: str, source: str) -> HttpResponse:
     principal = Principal(request.user)
     workspace = workspace_for(principal, slug)
-    found = _source_or_404(principal, workspace, source)
+    found = source_or_404(principal, workspace, source)
     form = SourceForm(
         request.POST
         if request.method == "POST" and request.POST.get("intent", "save") == "save"
