@@ -34,7 +34,8 @@ def web(alice: User, make_workspace: Callable[..., Workspace]) -> Source:
 
 
 def stored(source: Source, n: int, **fields: object) -> list[Event]:
-    now = timezone.now()
+    # Strictly later than anything stored before, even within one clock tick.
+    now = timezone.now() + dt.timedelta(seconds=Event.objects.filter(source_id=source.pk).count())
     events = []
     for i in range(n):
         kind = str(fields.get("type", "track"))
