@@ -11,8 +11,8 @@ from django.utils import timezone
 
 from connections.models import Destination, Event, PipelineCount, Source
 from connections.models.delivery import Delivery
+from switchyard.access import Principal
 from switchyard.errors import InvalidArgument
-from workspace.access import Principal
 
 EVENT_TYPES = ("identify", "track", "page", "screen", "group", "alias")
 DEBUGGER_LIMIT = 50

@@ -13,7 +13,7 @@ from django.contrib.auth.models import User
 from rest_framework.test import APIClient
 
 from switchyard import embedded
-from workspace.access import Principal
+from switchyard.access import Principal
 from workspace.models import AccessToken, Workspace
 from workspace.services.tokens import do_create_access_token
 from workspace.services.workspaces import do_create_workspace

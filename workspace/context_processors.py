@@ -4,7 +4,7 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from workspace.access import Principal
+from switchyard.access import Principal
 from workspace.selectors import visible_workspaces
 
 SWITCHER_LIMIT = 50

@@ -5,9 +5,9 @@ from typing import Any
 from django import forms
 
 from connections.models import Source
+from switchyard.access.roles import CATALOGUE
 from switchyard.api.names import SLUG_RULE
 from workspace.models import AccessToken, Label, Membership, UserGroup, Workspace
-from workspace.roles import CATALOGUE
 from workspace.services import labels as label_service
 
 

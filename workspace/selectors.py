@@ -4,8 +4,8 @@ from django.db import models
 from django.db.models import Q
 from django.http import Http404
 
-from workspace import access
-from workspace.access import Principal
+from switchyard import access
+from switchyard.access import Principal
 from workspace.models import AuditEntry, Label, Membership, Workspace
 
 

@@ -36,10 +36,10 @@ from connections.services import preview as preview_service
 from connections.services import sources as service
 from connections.services import subscriptions as subscription_service
 from connections.services import write_keys as write_key_service
+from switchyard import access
+from switchyard.access import Principal
 from switchyard.api.viewsets import PAGE_PARAMETERS, WorkspaceResourceViewSet, list_response
 from switchyard.errors import NotFound
-from workspace import access
-from workspace.access import Principal
 
 DELETED = inline_serializer("Deleted", {})
 

@@ -12,9 +12,9 @@ from connections.delivery import actions, engine, outcomes
 from connections.models import Destination, Subscription
 from connections.services.destinations import definition_of
 from connections.services.preview import rules_of
+from switchyard import access
+from switchyard.access import Principal
 from switchyard.errors import InvalidArgument, NotFound
-from workspace import access
-from workspace.access import Principal
 
 
 def do_deliver_batch(batch_id: int) -> dict[str, Any]:

@@ -10,10 +10,10 @@ from django.db import transaction
 from connections import filtering
 from connections.models import Destination, DestinationFilter
 from connections.services.positions import next_position
+from switchyard import access
+from switchyard.access import Principal
 from switchyard.api import names
 from switchyard.errors import InvalidArgument
-from workspace import access
-from workspace.access import Principal
 from workspace.services import audit
 
 UPDATABLE = {"title", "description", "if", "actions", "enabled"}

@@ -11,11 +11,11 @@ from django.db import IntegrityError, transaction
 from connections import catalog
 from connections.models import Source, SourceLabel
 from connections.services import write_keys
+from switchyard import access
+from switchyard.access import Principal
 from switchyard.api import names
 from switchyard.errors import AlreadyExists, InvalidArgument, PermissionDenied
 from switchyard.validation import clean_bool, clean_text
-from workspace import access
-from workspace.access import Principal
 from workspace.models import Label, Workspace
 from workspace.services import audit
 

@@ -7,11 +7,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from connections.models import Source, WriteKey
+from switchyard import access
+from switchyard.access import Principal
 from switchyard.api import names
 from switchyard.errors import FailedPrecondition
 from switchyard.validation import clean_text
-from workspace import access
-from workspace.access import Principal
 from workspace.services import audit
 
 ACTIVE_KEYS_MAX = 10

@@ -13,9 +13,9 @@ from django.shortcuts import render
 from connections import catalog
 from connections.catalog.search import filter_destinations, filter_source_types
 from connections.models import Source
+from switchyard import access
+from switchyard.access import Principal
 from switchyard.errors import InvalidArgument
-from workspace import access
-from workspace.access import Principal
 from workspace.selectors import workspace_for
 
 TABS = ("destinations", "sources")

@@ -13,7 +13,7 @@ from connections import selectors
 from connections.models import Event, Source
 from connections.selectors import EVENT_TYPES
 from connections.views.sources import source_or_404
-from workspace.access import Principal
+from switchyard.access import Principal
 from workspace.selectors import workspace_for
 
 # Fields worth a glance in the "pretty" view; the raw view shows everything.

@@ -33,10 +33,9 @@ from connections.services import delivery as delivery_service
 from connections.services import destinations as service
 from connections.services import preview as preview_service
 from connections.services.subscriptions import SUBSCRIPTIONS_PER_DESTINATION_MAX
-from switchyard import errors
+from switchyard import access, errors
+from switchyard.access import Principal
 from switchyard.errors import SwitchyardError
-from workspace import access
-from workspace.access import Principal
 from workspace.models import Workspace
 from workspace.selectors import workspace_for
 from workspace.views.base import HtmxHttpRequest

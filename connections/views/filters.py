@@ -25,8 +25,8 @@ from connections.views.destinations import (
     require_change,
     summarize_actions,
 )
+from switchyard.access import Principal
 from switchyard.errors import SwitchyardError
-from workspace.access import Principal
 from workspace.selectors import workspace_for
 from workspace.views.base import HtmxHttpRequest
 

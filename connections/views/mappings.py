@@ -35,8 +35,8 @@ from connections.views.destinations import (
     refuse,
     require_change,
 )
+from switchyard.access import Principal
 from switchyard.errors import SwitchyardError
-from workspace.access import Principal
 from workspace.selectors import workspace_for
 from workspace.views.base import HtmxHttpRequest
 

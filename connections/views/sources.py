@@ -14,9 +14,9 @@ from connections.forms import SourceCreateForm, SourceForm, WriteKeyForm
 from connections.models import Destination, Source
 from connections.services import sources as service
 from connections.services import write_keys as write_key_service
+from switchyard import access
+from switchyard.access import Principal
 from switchyard.errors import SwitchyardError
-from workspace import access
-from workspace.access import Principal
 from workspace.models import Label, Workspace
 from workspace.selectors import workspace_for
 from workspace.views.base import attach_error

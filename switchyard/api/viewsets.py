@@ -20,12 +20,12 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from switchyard import access
+from switchyard.access import Action, Principal
 from switchyard.api.pagination import paginate
 from switchyard.api.permissions import TokenScopePermission
 from switchyard.api.update_mask import build_patch
 from switchyard.errors import InvalidArgument, NotFound
-from workspace import access
-from workspace.access import Action, Principal
 from workspace.models import AccessToken, Workspace
 
 PAGE_PARAMETERS = [

@@ -51,7 +51,7 @@ from connections.models import DeliveryBatch, Event, WriteKey
 from connections.services import ingest
 from connections.services.sources import do_create_source
 from switchyard import embedded
-from workspace.access import Principal
+from switchyard.access import Principal
 from workspace.services.workspaces import do_create_workspace
 
 pytestmark = pytest.mark.django_db(transaction=True)

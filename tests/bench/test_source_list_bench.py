@@ -28,8 +28,8 @@ from pytest_django import Settings
 from rest_framework.test import APIClient
 
 from connections.models import Source, SourceLabel
-from workspace import access
-from workspace.access import Principal
+from switchyard import access
+from switchyard.access import Principal
 from workspace.models import GroupMembership, Label, Membership, RoleGrant, UserGroup, Workspace
 from workspace.services.workspaces import do_create_workspace
 

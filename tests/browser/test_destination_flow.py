@@ -10,7 +10,7 @@ from playwright.sync_api import Page, expect
 
 from connections.models import Destination
 from connections.services.sources import do_create_source
-from workspace.access import Principal
+from switchyard.access import Principal
 from workspace.services.workspaces import do_create_workspace
 
 pytestmark = pytest.mark.browser

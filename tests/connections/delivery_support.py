@@ -25,7 +25,7 @@ from connections.services.ingest import Ingested, ingest
 from connections.services.sources import do_create_source
 from connections.services.subscriptions import do_create_subscription
 from connections.tracking import validation
-from workspace.access import Principal
+from switchyard.access import Principal
 from workspace.models import Workspace
 
 

@@ -16,7 +16,7 @@ from connections.models import Destination, Event, Source
 from connections.services import counters
 from connections.services.destinations import do_create_destination
 from connections.services.sources import do_create_source
-from workspace.access import Principal
+from switchyard.access import Principal
 from workspace.models import Membership, Workspace
 
 pytestmark = pytest.mark.django_db

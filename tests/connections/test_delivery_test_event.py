@@ -13,6 +13,7 @@ from connections.models import Delivery, PipelineCount
 from connections.services.delivery import do_send_test_event
 from connections.services.filters import do_create_filter
 from connections.services.subscriptions import do_update_subscription
+from switchyard.access import Principal
 from switchyard.errors import InvalidArgument, NotFound, PermissionDenied
 from tests.connections.delivery_support import (
     Reply,
@@ -21,7 +22,6 @@ from tests.connections.delivery_support import (
     make_setup,
     track,
 )
-from workspace.access import Principal
 from workspace.models import Membership, Workspace
 from workspace.services.grants import do_create_grant
 

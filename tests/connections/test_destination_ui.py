@@ -16,7 +16,7 @@ from connections.services.destinations import do_create_destination
 from connections.services.filters import do_create_filter
 from connections.services.sources import do_create_source
 from connections.services.subscriptions import do_create_subscription
-from workspace.access import Principal
+from switchyard.access import Principal
 from workspace.models import Membership, Workspace
 from workspace.services.grants import do_create_grant
 

@@ -11,7 +11,7 @@ from rest_framework.test import APIClient
 
 from connections.models import Source
 from connections.services.sources import do_create_source
-from workspace.access import Principal
+from switchyard.access import Principal
 from workspace.models import Label, Membership, Workspace
 from workspace.services.grants import do_create_grant
 

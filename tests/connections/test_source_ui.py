@@ -11,7 +11,7 @@ from django.test import Client
 from connections.models import Source, WriteKey
 from connections.services.destinations import do_create_destination
 from connections.services.sources import do_create_source
-from workspace.access import Principal
+from switchyard.access import Principal
 from workspace.models import Membership, Workspace
 from workspace.services.grants import do_create_grant
 

@@ -12,7 +12,7 @@ from django.test import Client
 
 from connections.models import Event, PipelineCount, Source, WriteKey
 from connections.services.sources import do_create_source
-from workspace.access import Principal
+from switchyard.access import Principal
 from workspace.services.workspaces import do_create_workspace
 
 

@@ -10,7 +10,7 @@ from django.contrib.auth.models import User
 from rest_framework.test import APIClient
 
 from connections.services.sources import do_create_source
-from workspace.access import Principal
+from switchyard.access import Principal
 from workspace.models import AccessToken, AuditEntry, Membership, UserGroup, Workspace
 from workspace.services.grants import do_create_grant
 from workspace.services.members import do_invite_member

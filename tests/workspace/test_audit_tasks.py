@@ -9,8 +9,8 @@ from celery.contrib.testing.worker import start_worker
 from django.contrib.auth.models import User
 from django.utils import timezone
 
+from switchyard.access import Principal
 from switchyard.celery import app
-from workspace.access import Principal
 from workspace.models import AuditEntry
 from workspace.services import audit
 from workspace.tasks import prune_audit_entries

@@ -11,7 +11,7 @@ from django.test import Client
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from workspace.access import Principal
+from switchyard.access import Principal
 from workspace.models import AuditEntry, Membership, Workspace
 from workspace.selectors import audit_entries_for
 from workspace.services import audit

@@ -10,7 +10,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 
-from workspace.access import Principal
+from switchyard.access import Principal
 from workspace.models import Membership, Workspace
 from workspace.services import audit
 

@@ -9,7 +9,7 @@ from django.contrib.auth.models import User
 from rest_framework.test import APIClient
 
 from connections.services.sources import do_create_source
-from workspace.access import Principal
+from switchyard.access import Principal
 from workspace.models import AuditEntry, Membership, RoleGrant, UserGroup, Workspace
 
 pytestmark = pytest.mark.django_db

@@ -119,8 +119,8 @@ def test_services_refuse_read_only_tokens_even_for_owner_actions(
 ) -> None:
     """ "administer" also covers reading (audit trail, lists), so services that write
     must refuse a read-only token themselves, not rely on the API layer."""
+    from switchyard.access import Principal
     from switchyard.errors import InsufficientScope
-    from workspace.access import Principal
     from workspace.services.groups import do_create_group
     from workspace.services.tokens import do_create_workspace_token
 

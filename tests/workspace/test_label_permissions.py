@@ -9,8 +9,8 @@ from django.contrib.auth.models import User
 
 from connections.models import Source
 from connections.services.sources import do_create_source, do_update_source
-from workspace import access
-from workspace.access import Principal
+from switchyard import access
+from switchyard.access import Principal
 from workspace.models import GroupMembership, Label, Membership, UserGroup, Workspace
 from workspace.services.grants import do_create_grant, do_delete_grant
 from workspace.services.labels import do_create_label

@@ -12,9 +12,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
+from switchyard.access import Principal
 from switchyard.errors import InvalidArgument
 from workspace import selectors
-from workspace.access import Principal
 from workspace.models import AuditEntry, Label, Membership, Workspace
 from workspace.services import labels as service
 
@@ -292,7 +292,7 @@ def test_delete_of_a_label_in_use_is_refused_and_names_the_usages(
     acme: Workspace, api: APIClient, alice: User, bob: User
 ) -> None:
     from connections.services.sources import do_create_source
-    from workspace.access import Principal
+    from switchyard.access import Principal
     from workspace.models import Membership
     from workspace.services.grants import do_create_grant
 

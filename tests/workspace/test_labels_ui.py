@@ -163,7 +163,7 @@ def test_delete_of_a_label_in_use_shows_the_usages(
     acme: Workspace, owner: Client, alice: User, htmx: bool
 ) -> None:
     from connections.services.sources import do_create_source
-    from workspace.access import Principal
+    from switchyard.access import Principal
 
     do_create_source(
         principal=Principal(alice),

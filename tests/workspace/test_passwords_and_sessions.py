@@ -18,7 +18,7 @@ def test_sessions_last_seven_days() -> None:
 
 
 def test_short_and_common_passwords_are_refused_at_sign_up(alice: User) -> None:
-    from workspace.access import Principal
+    from switchyard.access import Principal
     from workspace.models import Invitation
     from workspace.services.members import do_invite_member
     from workspace.services.workspaces import do_create_workspace

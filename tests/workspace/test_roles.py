@@ -6,8 +6,8 @@ import pytest
 from django.contrib.auth.models import User
 from rest_framework.test import APIClient
 
+from switchyard.access.roles import CATALOGUE, Scope
 from workspace.models import Workspace
-from workspace.roles import CATALOGUE, Scope
 
 pytestmark = pytest.mark.django_db
 

@@ -11,8 +11,8 @@ from drf_spectacular.utils import (
 )
 from rest_framework import serializers
 
+from switchyard.access import Principal
 from switchyard.api.viewsets import PAGE_PARAMETERS, WorkspaceResourceViewSet, list_response
-from workspace.access import Principal
 from workspace.api.serializers import LabelCreateSerializer, LabelSerializer
 from workspace.models import Label
 from workspace.services import labels as service

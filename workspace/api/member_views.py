@@ -5,9 +5,9 @@ from typing import Any
 from django.db import models
 from drf_spectacular.utils import extend_schema, extend_schema_view, inline_serializer
 
+from switchyard.access import Principal
 from switchyard.api.viewsets import PAGE_PARAMETERS, WorkspaceResourceViewSet, list_response
 from switchyard.errors import InvalidArgument
-from workspace.access import Principal
 from workspace.api.member_serializers import (
     CreatedInvitationSerializer,
     InvitationCreateSerializer,

@@ -5,8 +5,8 @@ from typing import Any
 from django.db import models
 from drf_spectacular.utils import extend_schema, extend_schema_view, inline_serializer
 
+from switchyard.access import Principal
 from switchyard.api.viewsets import PAGE_PARAMETERS, WorkspaceResourceViewSet, list_response
-from workspace.access import Principal
 from workspace.api.serializers import (
     AccessTokenCreateSerializer,
     AccessTokenSerializer,

@@ -10,8 +10,8 @@ from drf_spectacular.utils import (
 )
 from rest_framework import serializers
 
+from switchyard.access import Principal
 from switchyard.api.viewsets import PAGE_PARAMETERS, ResourceViewSet, list_response
-from workspace.access import Principal
 from workspace.api.serializers import WorkspaceCreateSerializer, WorkspaceSerializer
 from workspace.models import Workspace
 from workspace.services import workspaces as service

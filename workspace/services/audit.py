@@ -9,7 +9,7 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.utils import timezone
 
-from workspace.access import Principal
+from switchyard.access import Principal
 from workspace.models import AuditEntry, Workspace
 
 RETENTION = timedelta(days=90)

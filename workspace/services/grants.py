@@ -6,12 +6,12 @@ from django.contrib.auth.models import User
 from django.db import transaction
 
 from connections.models import Source
+from switchyard import access
+from switchyard.access import Principal
+from switchyard.access.roles import BY_SLUG, Scope
 from switchyard.api import names
 from switchyard.errors import InvalidArgument
-from workspace import access
-from workspace.access import Principal
 from workspace.models import AccessToken, Label, Membership, RoleGrant, UserGroup, Workspace
-from workspace.roles import BY_SLUG, Scope
 from workspace.services import audit
 
 Grantee = User | UserGroup | AccessToken

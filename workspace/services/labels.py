@@ -11,10 +11,11 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 
+from switchyard import access
+from switchyard.access import Principal
 from switchyard.api import names
 from switchyard.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
-from workspace import access, selectors
-from workspace.access import Principal
+from workspace import selectors
 from workspace.models import Label, Workspace
 from workspace.services import audit
 

@@ -12,11 +12,11 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from switchyard import access
+from switchyard.access import Principal
 from switchyard.api import names
 from switchyard.errors import InvalidArgument
 from switchyard.validation import clean_text
-from workspace import access
-from workspace.access import Principal
 from workspace.models import AccessToken, Workspace
 from workspace.services import audit
 

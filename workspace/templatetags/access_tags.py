@@ -5,8 +5,8 @@ from typing import Any
 from django import template
 from django.db import models
 
-from workspace import access
-from workspace.access import Principal
+from switchyard import access
+from switchyard.access import Principal
 
 register = template.Library()
 

@@ -19,8 +19,8 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from switchyard.access import Principal
 from switchyard.errors import SwitchyardError
-from workspace.access import Principal
 from workspace.forms import GrantForm, GroupForm, InviteForm, TokenForm
 from workspace.models import AccessToken, Invitation, Membership, RoleGrant, UserGroup, Workspace
 from workspace.selectors import members_with_groups

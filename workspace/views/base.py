@@ -5,9 +5,9 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 from django_htmx.middleware import HtmxDetails
 
+from switchyard import access
+from switchyard.access import Principal
 from switchyard.errors import SwitchyardError
-from workspace import access
-from workspace.access import Principal
 from workspace.models import Workspace
 from workspace.selectors import workspace_for
 

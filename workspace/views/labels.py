@@ -14,9 +14,9 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
+from switchyard import access
+from switchyard.access import Principal
 from switchyard.errors import SwitchyardError
-from workspace import access
-from workspace.access import Principal
 from workspace.forms import LabelCreateForm
 from workspace.models import Label, Workspace
 from workspace.selectors import workspace_for

@@ -9,8 +9,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
+from switchyard.access import Principal
 from switchyard.errors import SwitchyardError
-from workspace.access import Principal
 from workspace.forms import WorkspaceCreateForm, WorkspaceDeleteForm, WorkspaceRenameForm
 from workspace.selectors import recent_activity, visible_workspaces, workspace_for
 from workspace.services import workspaces as service

@@ -5,8 +5,8 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from switchyard.access import Principal
 from switchyard.errors import SwitchyardError
-from workspace.access import Principal
 from workspace.models import AccessToken
 from workspace.services.tokens import do_create_access_token
 

@@ -16,6 +16,7 @@ from django.db import models
 from django.db.models import Q
 
 from connections.models import Source, SourceLabel
+from switchyard.access.roles import CATALOGUE, Scope
 from switchyard.errors import InsufficientScope, NotFound, PermissionDenied, Unauthenticated
 from workspace.models import (
     AccessToken,
@@ -28,7 +29,6 @@ from workspace.models import (
     UserGroup,
     Workspace,
 )
-from workspace.roles import CATALOGUE, Scope
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser, User
