@@ -5,7 +5,7 @@ from typing import Any
 from django import forms
 
 from connections import catalog
-from switchyard.api.names import SLUG_RULE
+from switchyard.names import SLUG_RULE
 
 LABELS_HELP = "key:value labels separated by spaces, e.g. environment:prod"
 

@@ -6,7 +6,7 @@ from django import forms
 
 from connections.models import Source
 from switchyard.access.roles import CATALOGUE
-from switchyard.api.names import SLUG_RULE
+from switchyard.names import SLUG_RULE
 from workspace.models import AccessToken, Label, Membership, UserGroup, Workspace
 from workspace.services import labels as label_service
 

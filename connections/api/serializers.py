@@ -6,7 +6,7 @@ from rest_framework import serializers
 
 from connections.models import Destination, DestinationFilter, Source, Subscription, WriteKey
 from connections.services.destinations import public_settings
-from switchyard.api import names
+from switchyard import names
 
 
 class SourceSerializer(serializers.ModelSerializer):

@@ -20,7 +20,7 @@ import yaml
 
 from connections import fql
 from connections import mapping as mapping_kit
-from switchyard.api.names import SLUG_RE
+from switchyard.names import SLUG_RE
 
 from .definitions import (
     DESTINATION_CATEGORIES,

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.db import models
 
-from switchyard.api import names
+from switchyard import names
 
 
 class Source(models.Model):

@@ -11,9 +11,8 @@ from django.db import transaction
 from connections import catalog
 from connections.catalog import DestinationDefinition
 from connections.models import Destination, Source, Subscription
-from switchyard import access
+from switchyard import access, names
 from switchyard.access import Principal
-from switchyard.api import names
 from switchyard.errors import FailedPrecondition, InvalidArgument
 from switchyard.validation import clean_bool, clean_text
 from workspace.services import audit

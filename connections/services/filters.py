@@ -10,9 +10,8 @@ from django.db import transaction
 from connections import filtering
 from connections.models import Destination, DestinationFilter
 from connections.services.positions import next_position
-from switchyard import access
+from switchyard import access, names
 from switchyard.access import Principal
-from switchyard.api import names
 from switchyard.errors import InvalidArgument
 from workspace.services import audit
 

@@ -11,9 +11,8 @@ from django.db import IntegrityError, transaction
 from connections import catalog
 from connections.models import Source, SourceLabel
 from connections.services import write_keys
-from switchyard import access
+from switchyard import access, names
 from switchyard.access import Principal
-from switchyard.api import names
 from switchyard.errors import AlreadyExists, InvalidArgument, PermissionDenied
 from switchyard.validation import clean_bool, clean_text
 from workspace.models import Label, Workspace

@@ -12,9 +12,8 @@ from connections.models import Destination, Subscription
 from connections.services.destinations import definition_of
 from connections.services.expressions import clean_expression
 from connections.services.positions import next_position
-from switchyard import access
+from switchyard import access, names
 from switchyard.access import Principal
-from switchyard.api import names
 from switchyard.errors import InvalidArgument
 from switchyard.validation import clean_bool, clean_text
 from workspace.services import audit

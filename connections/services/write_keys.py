@@ -7,9 +7,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from connections.models import Source, WriteKey
-from switchyard import access
+from switchyard import access, names
 from switchyard.access import Principal
-from switchyard.api import names
 from switchyard.errors import FailedPrecondition
 from switchyard.validation import clean_text
 from workspace.services import audit

@@ -12,8 +12,8 @@ from drf_spectacular.utils import (
 from rest_framework import serializers
 
 from connections.models import Source
+from switchyard import names
 from switchyard.access import Principal
-from switchyard.api import names
 from switchyard.api.viewsets import PAGE_PARAMETERS, WorkspaceResourceViewSet, list_response
 from switchyard.errors import InvalidArgument
 from workspace.models import AccessToken, Label, Membership, RoleGrant, UserGroup

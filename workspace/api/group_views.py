@@ -7,8 +7,8 @@ from django.db.models import Count
 from drf_spectacular.utils import extend_schema, extend_schema_view, inline_serializer
 from rest_framework import serializers
 
+from switchyard import names
 from switchyard.access import Principal
-from switchyard.api import names
 from switchyard.api.viewsets import PAGE_PARAMETERS, WorkspaceResourceViewSet, list_response
 from switchyard.errors import InvalidArgument, NotFound
 from workspace.api.member_serializers import (

@@ -8,8 +8,8 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from switchyard import names
 from switchyard.access.roles import BY_SLUG, CATALOGUE, Role
-from switchyard.api import names
 from switchyard.api.permissions import TokenScopePermission
 from switchyard.api.viewsets import list_response, principal_of
 from switchyard.errors import NotFound

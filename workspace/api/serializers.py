@@ -5,7 +5,7 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from switchyard.api import names
+from switchyard import names
 from workspace.models import AccessToken, AuditEntry, Label, Workspace
 from workspace.services import labels as labels_service
 from workspace.services import tokens as tokens_service

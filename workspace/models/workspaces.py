@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
-from switchyard.api import names
+from switchyard import names
 
 
 def _workspace_id() -> str:

@@ -6,10 +6,9 @@ from django.contrib.auth.models import User
 from django.db import transaction
 
 from connections.models import Source
-from switchyard import access
+from switchyard import access, names
 from switchyard.access import Principal
 from switchyard.access.roles import BY_SLUG, Scope
-from switchyard.api import names
 from switchyard.errors import InvalidArgument
 from workspace.models import AccessToken, Label, Membership, RoleGrant, UserGroup, Workspace
 from workspace.services import audit

@@ -11,9 +11,8 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 
-from switchyard import access
+from switchyard import access, names
 from switchyard.access import Principal
-from switchyard.api import names
 from switchyard.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
 from workspace import selectors
 from workspace.models import Label, Workspace

@@ -16,9 +16,8 @@ from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from switchyard import access
+from switchyard import access, names
 from switchyard.access import Principal
-from switchyard.api import names
 from switchyard.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
 from workspace.models import GroupMembership, Invitation, Membership, UserGroup, Workspace
 from workspace.services import audit

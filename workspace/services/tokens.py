@@ -12,9 +12,8 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from switchyard import access
+from switchyard import access, names
 from switchyard.access import Principal
-from switchyard.api import names
 from switchyard.errors import InvalidArgument
 from switchyard.validation import clean_text
 from workspace.models import AccessToken, Workspace

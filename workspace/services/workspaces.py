@@ -6,9 +6,8 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 
-from switchyard import access
+from switchyard import access, names
 from switchyard.access import Principal
-from switchyard.api import names
 from switchyard.errors import AlreadyExists, InvalidArgument
 from switchyard.validation import clean_text
 from workspace.models import Membership, Workspace
