@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from connections import catalog, filtering, selectors
-from connections.catalog import DestinationDefinition
+from connections.catalog.search import filter_destinations
 from connections.destination_forms import (
     SETTINGS_ERRORS,
     SettingsForm,
@@ -123,13 +123,6 @@ def base_context(
 # --- add a destination ----------------------------------------------------------------
 
 
-def _matches(definition: DestinationDefinition, query: str) -> bool:
-    text = " ".join(
-        [definition.name, definition.slug, definition.description, *definition.categories]
-    )
-    return query.lower() in text.lower()
-
-
 @login_required
 def source_add_destination(request: HttpRequest, slug: str, source: str) -> HttpResponse:
     url = reverse("connections:add_destination", args=[slug])
@@ -155,7 +148,7 @@ def add_destination(request: HttpRequest, slug: str) -> HttpResponse:
         context.update(
             step=1,
             query=query,
-            definitions=[d for d in catalog.destinations() if not query or _matches(d, query)],
+            definitions=filter_destinations(catalog.destinations(), search=query),
             unknown=definition_slug,
         )
         return render(request, "connections/destination_add.html", context)

@@ -8,6 +8,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 from django.urls import NoReverseMatch, reverse
+from rest_framework.test import APIClient
 
 from workspace.models import Membership, Workspace
 
@@ -137,3 +138,21 @@ def test_strangers_and_anonymous_users(bob: User, acme: Workspace) -> None:
     stranger = Client()
     stranger.force_login(bob)
     assert stranger.get(PAGE).status_code == 404  # never reveal another workspace
+
+
+def test_one_search_finds_the_webhook_in_the_api_the_catalog_and_the_picker(
+    alice: User, client: Client
+) -> None:
+    # Every word must match somewhere (name, slug, description, categories): "raw" is
+    # one of the webhook's categories, not part of its name.
+    api = APIClient()
+    api.force_login(alice)
+    for query, found in (("webhook raw", True), ("WEBHOOK Raw", True), ("webhook nope", False)):
+        listed = api.get("/v1beta/catalog/destinations", {"search": query}).json()
+        api_slugs = {d["id"] for d in listed["destination_definitions"]}
+        page_slugs = entries(client.get(PAGE, {"q": query}).content.decode())
+        picker = client.get("/workspaces/acme/destinations/new/", {"q": query}).content.decode()
+        picker_slugs = {part.split('"', 1)[0] for part in picker.split('data-definition="')[1:]}
+        for where, slugs in (("api", api_slugs), ("catalog", page_slugs), ("picker", picker_slugs)):
+            assert ("actions-webhook" in slugs) is found, (where, query, slugs)
+        assert api_slugs == page_slugs == picker_slugs

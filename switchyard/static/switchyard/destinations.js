@@ -2,13 +2,15 @@
 (function () {
   "use strict";
 
-  // Filter a list as the user types (the server filters too, for ?q= without JS).
+  // Filter a list as the user types (the server filters too, for ?q= without JS): every
+  // word must appear, as connections/catalog/search.py matches.
   document.addEventListener("input", function (event) {
     var input = event.target;
     if (!input.matches || !input.matches("[data-filter-list]")) return;
-    var needle = input.value.trim().toLowerCase();
+    var words = input.value.toLowerCase().split(/\s+/).filter(Boolean);
     document.querySelectorAll(input.dataset.filterList + " [data-search]").forEach(function (item) {
-      item.classList.toggle("d-none", needle !== "" && item.dataset.search.indexOf(needle) === -1);
+      var text = item.dataset.search;
+      item.classList.toggle("d-none", !words.every(function (word) { return text.indexOf(word) !== -1; }));
     });
   });
 
