@@ -4,8 +4,8 @@ from typing import Any
 
 from django import forms
 
-from connections.models import Source
-from switchyard.access.roles import CATALOGUE
+from switchyard.access import registry
+from switchyard.access.roles import CATALOGUE, OWNER_ROLE
 from switchyard.names import SLUG_RULE
 from workspace.models import AccessToken, Label, Membership, UserGroup, Workspace
 from workspace.services import labels as label_service
@@ -102,8 +102,9 @@ class GrantForm(forms.Form):
         required=False,
         widget=forms.SelectMultiple(attrs={"class": "form-select"}),
     )
+    # Specific sources, when the connections app registered its resource type.
     sources = forms.ModelMultipleChoiceField(
-        queryset=Source.objects.none(),
+        queryset=Label.objects.none(),
         required=False,
         widget=forms.SelectMultiple(attrs={"class": "form-select"}),
     )
@@ -111,7 +112,12 @@ class GrantForm(forms.Form):
     def __init__(self, *args: Any, workspace: Workspace, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["role"].choices = [  # type: ignore[attr-defined]
-            (role.slug, role.name) for role in CATALOGUE if role.resource_type != "workspace"
+            (role.slug, role.name)
+            for role in CATALOGUE
+            if role.resource_type != "workspace" or role.slug == OWNER_ROLE
         ] + [("pii-access", "PII Access")]
         self.fields["labels"].queryset = Label.objects.filter(workspace=workspace)  # type: ignore[attr-defined]
-        self.fields["sources"].queryset = Source.objects.filter(workspace=workspace)  # type: ignore[attr-defined]
+        if (sources := registry.resource_type("source")) is not None:
+            self.fields["sources"].queryset = sources.model._default_manager.filter(  # type: ignore[attr-defined]
+                workspace=workspace
+            )

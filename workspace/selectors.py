@@ -5,7 +5,7 @@ from django.db.models import Q
 from django.http import Http404
 
 from switchyard import access
-from switchyard.access import Principal
+from switchyard.access import Principal, registry
 from workspace.models import AuditEntry, Label, Membership, Workspace
 
 
@@ -30,21 +30,27 @@ def audit_entries_for(workspace: Workspace) -> models.QuerySet[AuditEntry]:
     ).select_related("actor_user", "actor_token")
 
 
-def recent_activity(workspace: Workspace, limit: int = 10) -> list[AuditEntry]:
-    return list(audit_entries_for(workspace).order_by("-time", "-id")[:limit])
+def recent_activity(
+    principal: Principal, workspace: Workspace, limit: int = 10
+) -> list[AuditEntry]:
+    """The Home page's activity: the audit trail is the owners', so others see none."""
+    entries = access.restrict(audit_entries_for(workspace), principal, "view")
+    return list(entries.order_by("-time", "-id")[:limit])
 
 
 def label_usages(label: Label) -> list[str]:
     """Where ``label`` is in use, one human-readable place per item, e.g.
     ``source workspaces/acme/sources/js``; deleting a label in use is refused."""
-    from connections.models import Source
     from workspace.models import RoleGrant
 
-    sources = Source.objects.filter(source_labels__label=label).select_related("workspace")
+    places = []
+    for kind in registry.resource_types():
+        labelled = kind.labelled(label.pk).select_related("workspace").order_by("slug")
+        places += [f"{kind.name} {r.resource_name}" for r in labelled]
     grants = RoleGrant.objects.filter(labels=label).select_related(
         "workspace", "user", "group", "token"
     )
-    return [f"source {s.resource_name}" for s in sources.order_by("slug")] + [
+    return places + [
         f"grant of {g.role} to {g.user or g.group or g.token}" for g in grants.order_by("pk")
     ]
 

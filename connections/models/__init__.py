@@ -1,7 +1,7 @@
 from connections.models.delivery import Delivery, DeliveryProgress
 from connections.models.destinations import Destination, DestinationFilter, Subscription
 from connections.models.events import DeliveryBatch, Event, EventMessage, PipelineCount
-from connections.models.sources import Source, SourceLabel, WriteKey
+from connections.models.sources import Source, SourceGrant, SourceLabel, WriteKey
 
 __all__ = [
     "Delivery",
@@ -13,6 +13,7 @@ __all__ = [
     "EventMessage",
     "PipelineCount",
     "Source",
+    "SourceGrant",
     "SourceLabel",
     "Subscription",
     "WriteKey",

@@ -20,8 +20,6 @@ class Destination(models.Model):
     create_time = models.DateTimeField(auto_now_add=True)
     update_time = models.DateTimeField(auto_now=True)
 
-    SOURCE_PATH = "source"
-
     class Meta:
         indexes = (models.Index(fields=("source", "create_time", "id"), name="destination_keyset"),)
 
@@ -50,8 +48,6 @@ class Subscription(models.Model):
     position = models.PositiveIntegerField(default=0)
     create_time = models.DateTimeField(auto_now_add=True)
     update_time = models.DateTimeField(auto_now=True)
-
-    SOURCE_PATH = "destination__source"
 
     class Meta:
         indexes = (
@@ -82,8 +78,6 @@ class DestinationFilter(models.Model):
     position = models.PositiveIntegerField(default=0)
     create_time = models.DateTimeField(auto_now_add=True)
     update_time = models.DateTimeField(auto_now=True)
-
-    SOURCE_PATH = "destination__source"
 
     class Meta:
         indexes = (models.Index(fields=("destination", "create_time", "id"), name="filter_keyset"),)

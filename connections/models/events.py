@@ -29,8 +29,6 @@ class Event(models.Model):
     timestamp = models.DateTimeField()
     payload = models.JSONField()
 
-    SOURCE_PATH = "source_id"  # who may see the source may see its events
-
     class Meta:
         managed = False
         db_table = "connections_event"

@@ -7,7 +7,7 @@ from switchyard import names
 
 class Source(models.Model):
     """Where events come from: a catalog source type, its write keys and its
-    destinations. Labels scope who may see or change it (workspace.access)."""
+    destinations. Labels scope who may see or change it (connections.access_rules)."""
 
     workspace = models.ForeignKey(
         "workspace.Workspace", on_delete=models.CASCADE, related_name="sources"
@@ -62,6 +62,24 @@ class SourceLabel(models.Model):
         return f"{self.source} {self.key}"
 
 
+class SourceGrant(models.Model):
+    """A role grant of specific sources lists them here: the grant is the
+    workspace app's, the list belongs to the app that owns the resource."""
+
+    grant = models.ForeignKey(
+        "workspace.RoleGrant", on_delete=models.CASCADE, related_name="source_grants"
+    )
+    source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="grants")
+
+    class Meta:
+        constraints = (
+            models.UniqueConstraint(fields=("grant", "source"), name="source_grant_once"),
+        )
+
+    def __str__(self) -> str:
+        return f"{self.grant} {self.source}"
+
+
 class WriteKey(models.Model):
     """A credential the tracking libraries send. Segment's write keys are not
     secrets (they ship in browser JavaScript), so the key is stored as is: the
@@ -74,8 +92,6 @@ class WriteKey(models.Model):
     description = models.CharField(max_length=200, blank=True)
     create_time = models.DateTimeField(auto_now_add=True)
     revoke_time = models.DateTimeField(null=True, blank=True)
-
-    SOURCE_PATH = "source"
 
     class Meta:
         indexes = (models.Index(fields=("source", "create_time", "id"), name="write_key_keyset"),)

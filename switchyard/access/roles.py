@@ -188,3 +188,7 @@ CATALOGUE: tuple[Role, ...] = (
 )
 
 BY_SLUG: dict[str, Role] = {role.slug: role for role in CATALOGUE}
+
+# Granting it makes the holder a Workspace Owner (a user, a group's members, or a token).
+OWNER_ROLE = "workspace-owner"
+assert OWNER_ROLE in BY_SLUG

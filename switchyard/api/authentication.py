@@ -8,6 +8,8 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 from rest_framework.request import Request
 
+from switchyard.access import registry
+
 
 class BearerTokenAuthentication(authentication.BaseAuthentication):
     keyword = "Bearer"
@@ -21,9 +23,7 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
             raise exceptions.AuthenticationFailed(
                 "malformed Authorization header: expected 'Bearer <access token>'"
             )
-        from workspace.services.tokens import authenticate as resolve
-
-        token = resolve(secret.strip())
+        token = registry.tenancy().authenticate(secret.strip())
         if token is None:
             raise exceptions.AuthenticationFailed("invalid or revoked access token")
         return token.user, token

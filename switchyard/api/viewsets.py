@@ -21,8 +21,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from switchyard import access
-from switchyard.access import Action, Principal
-from switchyard.api.pagination import paginate
+from switchyard.access import Action, Principal, registry
+from switchyard.api.pagination import KeysetPagination
 from switchyard.api.permissions import TokenScopePermission
 from switchyard.api.update_mask import build_patch
 from switchyard.errors import InvalidArgument, NotFound
@@ -45,8 +45,8 @@ def list_response(name: str, collection_key: str, item: serializers.Serializer) 
 
 
 def principal_of(request: Request) -> Principal:
-    token = request.auth if isinstance(request.auth, AccessToken) else None
-    return Principal(user=request.user, token=token)
+    # Only bearer authentication sets ``auth``: the tenancy app's access token.
+    return Principal(user=request.user, token=request.auth)
 
 
 class ResourceViewSet(viewsets.GenericViewSet):
@@ -166,11 +166,11 @@ class WorkspaceResourceViewSet(ResourceViewSet):
     required_workspace_action: ClassVar[Action | None] = None
 
     @property
-    def workspace(self) -> Workspace:
-        cached: Workspace | None = getattr(self, "_workspace", None)
+    def workspace(self) -> Any:
+        cached = getattr(self, "_workspace", None)
         if cached is None:
             key = self.kwargs["workspace"]
-            visible = access.restrict(Workspace.objects.all(), self.principal, "view")
+            visible = access.restrict(registry.tenancy().workspaces(), self.principal, "view")
             cached = visible.filter(slug=key).first()
             if cached is None:
                 raise NotFound(f"workspace {key!r} not found")

@@ -72,7 +72,7 @@ def subject(
             labels=[Label.objects.get(workspace=acme, key="environment", value="prod")]
             if scope == "labels"
             else None,
-            sources=[Source.objects.get(slug="prod-1")] if scope == "specific" else None,
+            resources=[Source.objects.get(slug="prod-1")] if scope == "specific" else None,
         )
     return user, MATRIX[(role, scope)]
 

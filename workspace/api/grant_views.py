@@ -11,10 +11,10 @@ from drf_spectacular.utils import (
 )
 from rest_framework import serializers
 
-from connections.models import Source
 from switchyard import names
-from switchyard.access import Principal
-from switchyard.api.viewsets import PAGE_PARAMETERS, WorkspaceResourceViewSet, list_response
+from switchyard.access import Principal, registry
+from switchyard.access.roles import BY_SLUG
+from switchyard.api.viewsets import WorkspaceResourceViewSet
 from switchyard.errors import InvalidArgument
 from workspace.models import AccessToken, Label, Membership, RoleGrant, UserGroup
 from workspace.services import grants as service
@@ -44,7 +44,7 @@ class GrantSerializer(serializers.ModelSerializer):
         return sorted(str(label) for label in grant.labels.all())
 
     def get_resources(self, grant: RoleGrant) -> list[str]:
-        return sorted(source.resource_name for source in grant.sources.all())
+        return sorted(r.resource_name for r in service.listed_resources(grant))
 
 
 def principal_name(grant: RoleGrant) -> str:
@@ -71,10 +71,8 @@ class GrantCreateSerializer(serializers.Serializer):
     list=extend_schema(
         summary="List Role Grants",
         parameters=[
-            *PAGE_PARAMETERS,
             OpenApiParameter("principal", str, description="only this principal's grants"),
         ],
-        responses=list_response("ListGrantsResponse", "grants", GrantSerializer(many=True)),
     ),
     retrieve=extend_schema(summary="Get Role Grant"),
     create=extend_schema(
@@ -99,7 +97,7 @@ class GrantViewSet(WorkspaceResourceViewSet):
         grants = (
             RoleGrant.objects.filter(workspace=self.workspace)
             .select_related("workspace")
-            .prefetch_related("labels", "sources__workspace")
+            .prefetch_related("labels", *service.prefetch_listed())
         )
         if who := self.request.query_params.get("principal"):
             grants = grants.filter(**self._principal_filter(who))
@@ -127,7 +125,7 @@ class GrantViewSet(WorkspaceResourceViewSet):
             role=data["role"],
             scope=data["scope"],
             labels=self._labels(data["labels"]),
-            sources=self._sources(data["resources"]),
+            resources=self._resources(data["role"], data["resources"]),
         )
 
     def _grantee(self, name: str) -> Any:
@@ -159,17 +157,26 @@ class GrantViewSet(WorkspaceResourceViewSet):
             raise InvalidArgument(f"unknown label(s) {sorted(set(texts) - known)}", field="labels")
         return found
 
-    def _sources(self, resource_names: list[str]) -> list[Source]:
+    def _resources(self, role: str, resource_names: list[str]) -> list[models.Model]:
+        """Resources of the role's type, by name (``workspaces/{w}/sources/{s}``)."""
+        spec = BY_SLUG.get(role)
+        kind = registry.resource_type(spec.resource_type) if spec else None
+        if spec is None or not resource_names:
+            return []  # the service names what is wrong with the role
+        if kind is None:
+            raise InvalidArgument(f"{spec.name} takes no specific resources", field="resources")
         slugs = set()
         for name in resource_names:
-            workspace_slug, slug = names.parse(name, "workspaces", "sources", field="resources")
+            workspace_slug, slug = names.parse(
+                name, "workspaces", kind.collection, field="resources"
+            )
             if workspace_slug != self.workspace.slug:
                 raise InvalidArgument(f"{name!r} is not in this workspace", field="resources")
             slugs.add(slug)
-        found = list(Source.objects.filter(workspace=self.workspace, slug__in=slugs))
-        missing = slugs - {s.slug for s in found}
+        found = list(kind.find(self.workspace.pk, slugs))
+        missing = slugs - {r.slug for r in found}
         if missing:
-            raise InvalidArgument(f"unknown source(s) {sorted(missing)}", field="resources")
+            raise InvalidArgument(f"unknown {kind.collection} {sorted(missing)}", field="resources")
         return found
 
     def delete_resource(self, principal: Principal, obj: RoleGrant) -> None:

@@ -7,8 +7,9 @@ class RoleGrant(models.Model):
     """One policy: a role, for one principal (member, group or token), with one scope.
 
     Scope "all" covers every current and future resource of the role's type,
-    "specific" the listed resources, "labels" every resource carrying all of the
-    listed labels. A principal's access is the union of its grants and, for a
+    "specific" the listed resources (stored by the app that owns them, e.g.
+    connections.SourceGrant), "labels" every resource carrying all of the listed
+    labels. A principal's access is the union of its grants and, for a
     member, the grants of its groups.
     """
 
@@ -37,7 +38,6 @@ class RoleGrant(models.Model):
     labels = models.ManyToManyField("workspace.Label", related_name="grants", blank=True)
     # How many labels the selector has: a source matches when it carries that many of them.
     label_count = models.PositiveSmallIntegerField(default=0)
-    sources = models.ManyToManyField("connections.Source", related_name="grants", blank=True)
     create_time = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from django.contrib.auth.models import User
-from django.db import transaction
+from django.db import models, transaction
 
-from connections.models import Source
 from switchyard import access, names
-from switchyard.access import Principal
+from switchyard.access import Principal, registry
 from switchyard.access.roles import BY_SLUG, Scope
 from switchyard.errors import InvalidArgument
 from workspace.models import AccessToken, Label, Membership, RoleGrant, UserGroup, Workspace
@@ -20,15 +19,33 @@ def grant_name(grant: RoleGrant) -> str:
     return names.build(("workspaces", grant.workspace.slug), ("grants", str(grant.pk)))
 
 
+def resource_type(grant: RoleGrant) -> registry.ResourceType | None:
+    """The kind of resource the grant's role scopes, as its app registered it."""
+    spec = BY_SLUG.get(grant.role)
+    return registry.resource_type(spec.resource_type) if spec else None
+
+
+def listed_resources(grant: RoleGrant) -> list[models.Model]:
+    """The resources a specific-scope grant lists (stored by the app owning them)."""
+    kind = resource_type(grant)
+    return kind.listed(grant) if kind is not None and grant.scope == Scope.SPECIFIC else []
+
+
+def prefetch_listed() -> list[str]:
+    """``prefetch_related`` lookups that make ``listed_resources`` query-free."""
+    return [kind.prefetch() for kind in registry.resource_types()]
+
+
 def describe(grant: RoleGrant) -> dict[str, object]:
     grantee = grant.user or grant.group or grant.token
     kind = "user" if grant.user else "group" if grant.group else "token"
+    collection = getattr(resource_type(grant), "collection", "resources")
     return {
         kind: str(grantee),
         "role": grant.role,
         "scope": grant.scope,
         "labels": sorted(str(label) for label in grant.labels.all()),
-        "sources": sorted(source.slug for source in grant.sources.all()),
+        collection: sorted(r.slug for r in listed_resources(grant)),  # type: ignore[attr-defined]
     }
 
 
@@ -48,8 +65,9 @@ def do_create_grant(
     role: object,
     scope: object,
     labels: list[Label] | None = None,
-    sources: list[Source] | None = None,
+    resources: list[models.Model] | None = None,
 ) -> RoleGrant:
+    """``resources``: for scope "specific", rows of the role's resource type."""
     access.require(principal, "administer", workspace, write=True)
     _check_grantee(workspace, grantee)
     spec = BY_SLUG.get(role) if isinstance(role, str) else None
@@ -58,24 +76,26 @@ def do_create_grant(
     if scope not in spec.scopes:
         allowed = [str(s) for s in spec.scopes]
         raise InvalidArgument(f"{spec.name} takes scope {allowed}, not {scope!r}", field="scope")
-    labels, sources = labels or [], sources or []
+    labels, resources = labels or [], resources or []
     if scope == Scope.LABELS and not labels:
         raise InvalidArgument("a label scope needs at least one label", field="labels")
     if scope != Scope.LABELS and labels:
         raise InvalidArgument("labels apply only to scope 'labels'", field="labels")
+    kind = registry.resource_type(spec.resource_type)
     if scope == Scope.SPECIFIC:
-        if spec.resource_type != "source":
+        if kind is None:
             raise InvalidArgument(
-                f"listing specific resources is supported for source roles only so far, "
-                f"not {spec.name}",
-                field="scope",
+                f"listing specific resources is not supported for {spec.name}", field="scope"
             )
-        if not sources:
+        if not resources:
             raise InvalidArgument("a specific scope needs at least one resource", field="resources")
-    elif sources:
+        if any(not isinstance(r, kind.model) for r in resources):
+            raise InvalidArgument(f"{spec.name} lists {kind.collection} only", field="resources")
+    elif resources:
         raise InvalidArgument("resources apply only to scope 'specific'", field="resources")
     if any(label.workspace_id != workspace.pk for label in labels) or any(
-        source.workspace_id != workspace.pk for source in sources
+        r.workspace_id != workspace.pk  # type: ignore[attr-defined]
+        for r in resources
     ):
         raise InvalidArgument("labels and resources must belong to this workspace")
     keys = [label.key for label in labels]
@@ -96,7 +116,8 @@ def do_create_grant(
             label_count=len(labels),
         )
         grant.labels.set(labels)
-        grant.sources.set(sources)
+        if kind is not None and resources:
+            kind.set_listed(grant, resources)
         audit.record(
             principal,
             "grant.created",

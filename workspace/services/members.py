@@ -19,8 +19,17 @@ from django.utils import timezone
 from switchyard import access, names
 from switchyard.access import Principal
 from switchyard.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
-from workspace.models import GroupMembership, Invitation, Membership, UserGroup, Workspace
+from workspace.models import (
+    AccessToken,
+    GroupMembership,
+    Invitation,
+    Membership,
+    RoleGrant,
+    UserGroup,
+    Workspace,
+)
 from workspace.services import audit
+from workspace.services import tokens as token_service
 
 INVITATION_LIFETIME = timedelta(days=7)
 
@@ -237,9 +246,12 @@ def do_remove_member(*, principal: Principal, membership: Membership) -> None:
             membership.workspace, membership
         ):
             raise FailedPrecondition("a workspace keeps at least one Workspace Owner")
-        GroupMembership.objects.filter(
-            group__workspace=membership.workspace, user_id=membership.user_id
-        ).delete()
+        # What the member held here goes with them: a re-invited member starts
+        # with minimal access (Segment's default for a new member).
+        workspace, user_id = membership.workspace, membership.user_id
+        GroupMembership.objects.filter(group__workspace=workspace, user_id=user_id).delete()
+        grants, _ = RoleGrant.objects.filter(workspace=workspace, user_id=user_id).delete()
+        revoked = _revoke_tokens_created_by(principal, workspace, user_id)
         audit.record(
             principal,
             "user.removed",
@@ -248,3 +260,25 @@ def do_remove_member(*, principal: Principal, membership: Membership) -> None:
             before={"username": membership.user.get_username(), "role": membership.role},
         )
         membership.delete()
+            after={"grants_removed": grants, "tokens_revoked": revoked},
+
+
+def _revoke_tokens_created_by(principal: Principal, workspace: Workspace, user_id: int) -> int:
+    """A removed member's workspace tokens stop working: they know the secrets."""
+    tokens = AccessToken.objects.select_for_update().filter(
+        workspace=workspace, user_id=user_id, revoke_time__isnull=True
+    )
+    now = timezone.now()
+    revoked = 0
+    for token in tokens:
+        token.revoke_time = now
+        token.save(update_fields=["revoke_time"])
+        audit.record(
+            principal,
+            "access_token.revoked",
+            workspace=workspace,
+            resource_name=token_service.resource_name(token),
+            before=token_service.snapshot(token),
+        )
+        revoked += 1
+    return revoked

@@ -268,6 +268,9 @@ def tokens(request: HttpRequest, slug: str) -> HttpResponse:
 def token_revoke(request: HttpRequest, slug: str, token_id: int) -> HttpResponse:
     principal, workspace = _administered(request, slug)
     token = get_object_or_404(AccessToken, workspace=workspace, pk=token_id)
+    for grant in grants:
+        grant.listed = grant_service.listed_resources(grant)  # type: ignore[attr-defined]
+    return grants
     _run(
         request,
         lambda: token_service.do_revoke_access_token(principal=principal, token=token),
@@ -280,7 +283,7 @@ def _grants_of(workspace: Workspace, **where: Any) -> list[RoleGrant]:
     return list(
         RoleGrant.objects.filter(workspace=workspace, **where)
         .select_related("workspace", "user", "group")
-        .prefetch_related("labels", "sources")
+        .prefetch_related("labels", *grant_service.prefetch_listed())
         .order_by("create_time")
     )
 
