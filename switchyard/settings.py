@@ -57,7 +57,6 @@ INSTALLED_APPS = [
     "django_filters",
     "django_htmx",
     "django_celery_beat",
-    "guardian",
     "switchyard",
     "workspace",
     "connections",
@@ -147,10 +146,8 @@ CELERY_TIMEZONE = "UTC"
 
 # --- Auth ---------------------------------------------------------------------
 
-AUTHENTICATION_BACKENDS = [
-    "django.contrib.auth.backends.ModelBackend",
-    "guardian.backends.ObjectPermissionBackend",
-]
+# Object permissions are switchyard.access's (ARCHITECTURE.md says why not django-guardian).
+AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
 # Argon2 for new and changed passwords; the others only verify older hashes.
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
