@@ -31,13 +31,20 @@ RETRY_ON: tuple[type[BaseException], ...] = (ConnectionError, TimeoutError)
 
 
 def task(
-    name: str, *, queue: str = "default", soft_time_limit: int = 300, **options: Any
+    name: str, *, queue: str | None = None, soft_time_limit: int = 300, **options: Any
 ) -> Callable[[Callable[..., Any]], Any]:
-    """Register a task by a stable name, on a declared queue, with a time limit and retries
-    with backoff for transient errors. Tasks take ids and call services; nothing more."""
+    """Register a task by a stable name (from ``switchyard.task_names``), with a time limit
+    and retries with backoff for transient errors. Tasks take ids and call services;
+    nothing more.
+
+    Without ``queue`` the task goes to CELERY_TASK_DEFAULT_QUEUE. Results are not kept
+    (CELERY_TASK_IGNORE_RESULT) unless the task passes ``ignore_result=False`` because a
+    caller reads them.
+    """
+    if queue is not None:
+        options["queue"] = queue
     return app.task(
         name=name,
-        queue=queue,
         soft_time_limit=soft_time_limit,
         time_limit=soft_time_limit + 30,
         autoretry_for=RETRY_ON,

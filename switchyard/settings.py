@@ -134,6 +134,17 @@ CACHES = {
 
 CELERY_BROKER_URL = embedded.redis_url_for_celery(REDIS_URL)
 CELERY_RESULT_BACKEND = CELERY_BROKER_URL
+# Installs, CI runs and test sessions sharing one Redis database keep apart by this
+# prefix: kombu puts it before every broker key (queues, bindings, the control channel
+# that worker pings use), Celery before every result key. Empty by default, so messages
+# queued before an upgrade are still consumed.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "global_keyprefix": os.environ.get("SWITCHYARD_CELERY_KEY_PREFIX", "")
+}
+CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = dict(CELERY_BROKER_TRANSPORT_OPTIONS)
+# Nothing reads most results (a delivery per tracked request would leave a key each):
+# a task whose caller waits for its value says ignore_result=False.
+CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]

@@ -25,6 +25,20 @@ def pytest_configure(config: pytest.Config) -> None:
     # Rate-limit counters live in Redis and outlast a run; user and token ids
     # repeat across runs, so each run counts under its own prefix.
     settings.CACHES["default"]["KEY_PREFIX"] = f"test-{uuid.uuid4().hex[:12]}"
+    # Celery's keys too (queues, the control channel workers answer pings on,
+    # results): a worker that another run started on the same Redis database must
+    # never take this run's tasks. Workers the tests start read it from the environment.
+    prefix = os.environ.get("SWITCHYARD_CELERY_KEY_PREFIX", "")
+    prefix += f"test-{uuid.uuid4().hex[:12]}:"
+    os.environ["SWITCHYARD_CELERY_KEY_PREFIX"] = prefix
+    settings.CELERY_BROKER_TRANSPORT_OPTIONS = {"global_keyprefix": prefix}
+    settings.CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"global_keyprefix": prefix}
+    from switchyard.celery import app
+
+    # Celery reads the settings on first use; if something used it already, tell it too.
+    if app.configured:
+        app.conf.broker_transport_options = {"global_keyprefix": prefix}
+        app.conf.result_backend_transport_options = {"global_keyprefix": prefix}
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
@@ -95,14 +109,19 @@ def worker_process() -> Iterator[subprocess.Popen[bytes]]:
     (celery.contrib.testing's in-thread worker closes the test thread's database
     connection when it starts, so tests that also use the database take this.)
     """
+    from django.conf import settings
+
     from switchyard.celery import app
 
+    # Named, so that the readiness check waits for this worker and no other.
+    name = f"test-{uuid.uuid4().hex[:12]}@localhost"
     command = [sys.executable, "-m", "celery", "-A", "switchyard", "worker", "--pool", "solo"]
-    command += ["--queues", "default", "--loglevel", "WARNING"]
+    command += ["--hostname", name, "--queues", settings.CELERY_TASK_DEFAULT_QUEUE]
+    command += ["--loglevel", "WARNING"]
     worker = subprocess.Popen(command, cwd=Path(__file__).resolve().parent.parent, env=os.environ)
     try:
         deadline = time.monotonic() + 60
-        while not app.control.ping(timeout=0.5):
+        while not app.control.ping(destination=[name], timeout=0.5):
             assert worker.poll() is None, "the worker exited while starting"
             assert time.monotonic() < deadline, "the worker did not answer within 60 s"
         yield worker

@@ -1,10 +1,11 @@
 from __future__ import annotations
 
+from switchyard import task_names
 from switchyard.celery import task
 from workspace.services.audit import do_prune_audit_entries
 
 
-@task("workspace.prune_audit_entries")
+@task(task_names.PRUNE_AUDIT_ENTRIES)
 def prune_audit_entries() -> int:
     """Beat runs this daily (a PeriodicTask row, editable in the admin)."""
     return do_prune_audit_entries()
