@@ -42,11 +42,12 @@ from connections.models import Delivery, Destination, Source, Subscription
 from connections.services import counters
 from connections.services.counters import Key
 from connections.services.preview import filters_of, rules_of
+from switchyard import task_names
 
 logger = logging.getLogger("switchyard.delivery")
 
-DELIVER_BATCH = "connections.deliver_batch"
-DELIVER_RETRIES = "connections.deliver_retries"
+DELIVER_BATCH = task_names.DELIVER_BATCH
+DELIVER_RETRIES = task_names.DELIVER_RETRIES
 STAGE = "delivery"
 # Outcomes are written (and the claim renewed) at least every this many sends.
 CHUNK = 500

@@ -31,10 +31,11 @@ import psycopg
 from django.db import connection, transaction
 
 from connections.tracking.validation import Row
+from switchyard import task_names
 
 logger = logging.getLogger("switchyard.tracking")
 
-DELIVER_TASK = "connections.deliver_batch"
+DELIVER_TASK = task_names.DELIVER_BATCH
 
 STORE = """
 WITH src AS (
