@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import models
 from django.db.models import Q
 from django.http import Http404
@@ -70,3 +72,11 @@ def members_with_groups(workspace: Workspace) -> models.QuerySet[Membership]:
             Prefetch("user__user_groups", queryset=groups, to_attr="workspace_groups")
         )
     )
+
+
+def actor_of(entry: AuditEntry) -> dict[str, Any]:
+    """Who did it: a user, a user's access token (by its prefix), or the system."""
+    user = entry.actor_user.get_username() if entry.actor_user else None
+    token = entry.actor_token.prefix if entry.actor_token else None
+    kind = "token" if token else "user" if user else "system"
+    return {"type": kind, "user": user, "token": token}

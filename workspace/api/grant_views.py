@@ -20,31 +20,47 @@ from workspace.models import AccessToken, Label, Membership, RoleGrant, UserGrou
 from workspace.services import grants as service
 
 
+class NamesField(serializers.ListField):
+    """A list of names read from the grant (labels, listed resources) and written as
+    names, which the view resolves."""
+
+    def __init__(self, read: Any, **kwargs: Any) -> None:
+        self._read = read
+        super().__init__(child=serializers.CharField(), **kwargs)
+
+    def get_attribute(self, instance: RoleGrant) -> list[str]:
+        return self._read(instance)
+
+    def to_representation(self, data: list[str]) -> list[str]:
+        return data
+
+
 class GrantSerializer(serializers.ModelSerializer):
     name = serializers.SerializerMethodField(help_text="workspaces/{workspace}/grants/{id}")
     id = serializers.CharField(source="pk", read_only=True)
     principal = serializers.SerializerMethodField(
         help_text="the user, group or access token holding the role"
     )
-    labels = serializers.SerializerMethodField()
-    resources = serializers.SerializerMethodField()
+    role = serializers.CharField(help_text="a role id from the roles catalogue")
+    labels = NamesField(
+        lambda grant: sorted(str(label) for label in grant.labels.all()),
+        help_text="the label selector (scope labels): key:value",
+    )
+    resources = NamesField(
+        lambda grant: sorted(r.resource_name for r in service.listed_resources(grant)),
+        help_text="the listed resources (scope specific), by name",
+    )
 
     class Meta:
         model = RoleGrant
         fields = ("name", "id", "principal", "role", "scope", "labels", "resources", "create_time")
-        read_only_fields = fields
+        read_only_fields = ("name", "id", "principal", "scope", "create_time")
 
     def get_name(self, grant: RoleGrant) -> str:
         return service.grant_name(grant)
 
     def get_principal(self, grant: RoleGrant) -> str:
         return principal_name(grant)
-
-    def get_labels(self, grant: RoleGrant) -> list[str]:
-        return sorted(str(label) for label in grant.labels.all())
-
-    def get_resources(self, grant: RoleGrant) -> list[str]:
-        return sorted(r.resource_name for r in service.listed_resources(grant))
 
 
 def principal_name(grant: RoleGrant) -> str:
@@ -75,6 +91,7 @@ class GrantCreateSerializer(serializers.Serializer):
         ],
     ),
     retrieve=extend_schema(summary="Get Role Grant"),
+    partial_update=extend_schema(summary="Update Role Grant"),
     create=extend_schema(
         summary="Grant a role",
         request=inline_serializer("CreateGrant", {"grant": GrantCreateSerializer()}),
@@ -90,7 +107,7 @@ class GrantViewSet(WorkspaceResourceViewSet):
     create_serializer_class = GrantCreateSerializer
     lookup_field = "grant"
     lookup_value_regex = r"[0-9]+"
-    http_method_names = ["get", "post", "delete", "head", "options"]
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
     required_workspace_action = "administer"
 
     def base_queryset(self) -> models.QuerySet[RoleGrant]:
@@ -178,6 +195,16 @@ class GrantViewSet(WorkspaceResourceViewSet):
         if missing:
             raise InvalidArgument(f"unknown {kind.collection} {sorted(missing)}", field="resources")
         return found
+
+    def update_resource(
+        self, principal: Principal, obj: RoleGrant, changes: dict[str, Any]
+    ) -> RoleGrant:
+        if "labels" in changes:
+            changes["labels"] = self._labels(changes["labels"])
+        if "resources" in changes:
+            role = changes.get("role", obj.role)
+            changes["resources"] = self._resources(role, changes["resources"])
+        return service.do_update_grant(principal=principal, grant=obj, changes=changes)
 
     def delete_resource(self, principal: Principal, obj: RoleGrant) -> None:
         service.do_delete_grant(principal=principal, grant=obj)

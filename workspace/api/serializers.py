@@ -6,6 +6,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from switchyard import names
+from workspace import selectors
 from workspace.models import AccessToken, AuditEntry, Label, Workspace
 from workspace.services import labels as labels_service
 from workspace.services import tokens as tokens_service
@@ -69,15 +70,7 @@ class AuditEventSerializer(serializers.ModelSerializer):
         }
     )
     def get_actor(self, entry: AuditEntry) -> dict[str, Any]:
-        return actor_of(entry)
-
-
-def actor_of(entry: AuditEntry) -> dict[str, Any]:
-    """Who did it: a user, a user's access token (by its prefix), or the system."""
-    user = entry.actor_user.get_username() if entry.actor_user else None
-    token = entry.actor_token.prefix if entry.actor_token else None
-    kind = "token" if token else "user" if user else "system"
-    return {"type": kind, "user": user, "token": token}
+        return selectors.actor_of(entry)
 
 
 class AccessTokenSerializer(serializers.ModelSerializer):

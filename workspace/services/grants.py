@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth.models import User
 from django.db import models, transaction
 
-from switchyard import access, names
+from switchyard import access, locking, names
 from switchyard.access import Principal, registry
-from switchyard.access.roles import BY_SLUG, Scope
+from switchyard.access.roles import BY_SLUG, Role, Scope
 from switchyard.errors import InvalidArgument
 from workspace.models import AccessToken, Label, Membership, RoleGrant, UserGroup, Workspace
 from workspace.services import audit
@@ -57,26 +59,20 @@ def _check_grantee(workspace: Workspace, grantee: Grantee) -> None:
         raise InvalidArgument("the grantee belongs to another workspace")
 
 
-def do_create_grant(
-    *,
-    principal: Principal,
+def _checked(
     workspace: Workspace,
-    grantee: Grantee,
     role: object,
     scope: object,
-    labels: list[Label] | None = None,
-    resources: list[models.Model] | None = None,
-) -> RoleGrant:
-    """``resources``: for scope "specific", rows of the role's resource type."""
-    access.require(principal, "administer", workspace, write=True)
-    _check_grantee(workspace, grantee)
+    labels: list[Label],
+    resources: list[models.Model],
+) -> tuple[Role, registry.ResourceType | None]:
+    """The role and its resource type, once the policy is one that can match."""
     spec = BY_SLUG.get(role) if isinstance(role, str) else None
     if spec is None:
         raise InvalidArgument(f"unknown role {role!r}; see the roles catalogue", field="role")
     if scope not in spec.scopes:
         allowed = [str(s) for s in spec.scopes]
         raise InvalidArgument(f"{spec.name} takes scope {allowed}, not {scope!r}", field="scope")
-    labels, resources = labels or [], resources or []
     if scope == Scope.LABELS and not labels:
         raise InvalidArgument("a label scope needs at least one label", field="labels")
     if scope != Scope.LABELS and labels:
@@ -105,6 +101,24 @@ def do_create_grant(
             "a label selector takes one value per key; use one grant per value (OR)",
             field="labels",
         )
+    return spec, kind
+
+
+def do_create_grant(
+    *,
+    principal: Principal,
+    workspace: Workspace,
+    grantee: Grantee,
+    role: object,
+    scope: object,
+    labels: list[Label] | None = None,
+    resources: list[models.Model] | None = None,
+) -> RoleGrant:
+    """``resources``: for scope "specific", rows of the role's resource type."""
+    access.require(principal, "administer", workspace, write=True)
+    _check_grantee(workspace, grantee)
+    labels, resources = labels or [], resources or []
+    spec, kind = _checked(workspace, role, scope, labels, resources)
     with transaction.atomic():
         grant = RoleGrant.objects.create(
             workspace=workspace,
@@ -126,6 +140,45 @@ def do_create_grant(
             after=describe(grant),
         )
     return grant
+
+
+def do_update_grant(
+    *, principal: Principal, grant: RoleGrant, changes: dict[str, Any]
+) -> RoleGrant:
+    """Change a grant's role, label selector or listed resources (its principal and
+    scope stay: those make another policy). Each change applies to the grant as it
+    is when the row lock is taken, so concurrent updates of different parts all stay."""
+    unknown = set(changes) - {"role", "labels", "resources"}
+    if unknown:
+        raise InvalidArgument(f"cannot update grant field(s) {sorted(unknown)}")
+    with transaction.atomic():
+        locked = locking.lock_for_update(
+            principal,
+            "administer",
+            grant,
+            write=True,
+            related=("workspace", "user", "group", "token"),
+            subject=lambda row: row.workspace,
+        )
+        before = describe(locked)
+        role = changes.get("role", locked.role)
+        labels = changes["labels"] if "labels" in changes else list(locked.labels.all())
+        resources = changes["resources"] if "resources" in changes else listed_resources(locked)
+        _spec, kind = _checked(locked.workspace, role, locked.scope, labels, resources)
+        locking.save_changes(locked, {"role": role, "label_count": len(labels)})
+        if "labels" in changes:
+            locked.labels.set(labels)
+        if kind is not None and "resources" in changes:
+            kind.set_listed(locked, resources)
+        audit.record_changes(
+            principal,
+            "grant.updated",
+            workspace=locked.workspace,
+            resource_name=grant_name(locked),
+            before=before,
+            after=describe(locked),
+        )
+    return locked
 
 
 def do_delete_grant(*, principal: Principal, grant: RoleGrant) -> None:

@@ -1,0 +1,11 @@
+"""Sign-in and sign-out, at the site's root and without a namespace (``{% url 'login' %}``)."""
+
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from workspace.views.auth import SignInView
+
+urlpatterns = [
+    path("login", SignInView.as_view(), name="login"),
+    path("logout", auth_views.LogoutView.as_view(), name="logout"),
+]
