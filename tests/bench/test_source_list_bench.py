@@ -27,7 +27,7 @@ from django.test.utils import CaptureQueriesContext
 from pytest_django import Settings
 from rest_framework.test import APIClient
 
-from connections.models import Source, SourceLabel
+from connections.models import Source, SourceGrant, SourceLabel
 from switchyard import access
 from switchyard.access import Principal
 from workspace.models import GroupMembership, Label, Membership, RoleGrant, UserGroup, Workspace
@@ -169,9 +169,9 @@ def build(slug: str, *, sources: int, members: int, groups: int, grants: int) ->
         ],
         batch_size=5000,
     )
-    RoleGrant.sources.through.objects.bulk_create(
+    SourceGrant.objects.bulk_create(
         [
-            RoleGrant.sources.through(rolegrant_id=grant.pk, source_id=source.pk)
+            SourceGrant(grant_id=grant.pk, source_id=source.pk)
             for grant, _, listed in planned
             for source in listed
         ],
@@ -193,7 +193,7 @@ def analyze() -> None:
     see this test's uncommitted rows; ANALYZE inside the transaction does)."""
     models = (Source, SourceLabel, RoleGrant, UserGroup, GroupMembership, Membership, Label, User)
     tables = [m._meta.db_table for m in models]
-    tables += [RoleGrant.labels.through._meta.db_table, RoleGrant.sources.through._meta.db_table]
+    tables += [RoleGrant.labels.through._meta.db_table, SourceGrant._meta.db_table]
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE " + ", ".join(tables))
 
