@@ -11,6 +11,7 @@ from django.contrib.auth.models import User
 from django.test import Client
 
 from switchyard.access import Principal
+from tests.workspace.audit_support import stamp_in_insert_order
 from workspace.models import Membership, Workspace
 from workspace.services import audit
 
@@ -74,6 +75,7 @@ def test_load_more_returns_the_next_rows_for_htmx(
         audit.record(
             Principal(alice), "source.updated", workspace=acme, resource_name=f"src-{i:02d}"
         )
+    stamp_in_insert_order()
     first = owner.get(URL).content.decode()
     assert "src-59" in first and "src-10" in first and "src-09" not in first
     assert 'id="load-more"' in first
@@ -96,6 +98,7 @@ def test_csv_export_has_every_filtered_entry_with_redacted_secrets(
             resource_name=f"workspaces/acme/destinations/d{i}",
             after={"api_key": "sekrit", "enabled": True},
         )
+    stamp_in_insert_order()
     response = owner.get(
         "/workspaces/acme/settings/audit-trail.csv", {"action": "destination.updated"}
     )
