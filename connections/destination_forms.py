@@ -11,8 +11,8 @@ from typing import Any
 from django import forms
 from django.http import QueryDict
 
-from connections import filtering, triggers
 from connections.catalog import ActionDef, DestinationDefinition, FieldDef, SettingDef
+from connections.rules import filtering, triggers
 from switchyard.errors import SwitchyardError
 
 SETTING_PREFIX = "s_"

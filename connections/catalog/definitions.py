@@ -3,7 +3,7 @@ schemas, actions, fields and presets. Frozen: the catalog is read-only data.
 
 The checks that run on user input live here (``validate_settings``,
 ``validate_mapping``); the checks on the catalog files themselves live in
-``loader.py``.
+``schema/`` (their JSON Schemas) and ``loader.py``.
 """
 
 from __future__ import annotations
@@ -14,52 +14,19 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from connections import mapping as mapping_kit
+from connections.rules import mapping as mapping_kit
 from switchyard.errors import InvalidArgument
 
-SOURCE_CATEGORIES = ("website", "server", "mobile", "warehouse", "cloud-app", "ott")
-LIBRARY_TIERS = ("flagship", "maintenance", "community", "")
-# Destination categories of the catalog (reference/connections.md section 3.3).
-DESTINATION_CATEGORIES = (
-    "A/B Testing",
-    "Advertising",
-    "Analytics",
-    "Attribution",
-    "CRM",
-    "Customer Success",
-    "Deep Linking",
-    "Email",
-    "Email Marketing",
-    "Enrichment",
-    "Feature Flagging",
-    "Heatmaps & Recordings",
-    "Livechat",
-    "Marketing Automation",
-    "Performance Monitoring",
-    "Personalization",
-    "Raw Data",
-    "Referrals",
-    "Security & Fraud",
-    "SMS & Push Notifications",
-    "Surveys",
-    "Tag Managers",
-    "Video",
-)
-METHODS = ("track", "identify", "page", "screen", "group", "alias")
-SETTING_TYPES = (
-    "string",
-    "password",
-    "text",
-    "number",
-    "integer",
-    "boolean",
-    "select",
-    "array",
-    "map",
-    "text-map",
-)
-FIELD_TYPES = ("STRING", "OBJECT", "INTEGER", "NUMBER", "BOOLEAN", "DATETIME", "PASSWORD", "TEXT")
-PLATFORMS = ("cloud", "device")
+from . import schemas
+
+# The allowed values are the JSON Schemas' (schema/*.schema.json): one list each.
+SOURCE_CATEGORIES = schemas.enum("source", "/properties/category/enum")
+LIBRARY_TIERS = (*schemas.enum("source", "/properties/library_tier/enum"), "")
+DESTINATION_CATEGORIES = schemas.enum("destination", "/properties/categories/items/enum")
+METHODS = schemas.enum("destination", "/properties/methods/items/enum")
+SETTING_TYPES = schemas.enum("destination", "/$defs/setting/properties/type/enum")
+FIELD_TYPES = schemas.enum("destination", "/$defs/field/properties/type/enum")
+PLATFORMS = schemas.enum("destination", "/$defs/action/properties/platform/enum")
 
 
 def _show(value: object) -> str:
@@ -96,6 +63,11 @@ class SourceType:
     category: str
     description: str
     library_tier: str = ""
+
+    @property
+    def sort_name(self) -> str:
+        """The catalog lists entries by name, case-insensitively."""
+        return self.name.casefold()
 
 
 # --- settings -----------------------------------------------------------------------
@@ -276,6 +248,11 @@ class DestinationDefinition:
     actions: tuple[ActionDef, ...] = ()
     presets: tuple[PresetDef, ...] = ()
     methods: tuple[str, ...] = ()
+
+    @property
+    def sort_name(self) -> str:
+        """The catalog lists entries by name, case-insensitively."""
+        return self.name.casefold()
 
     def action(self, key: str) -> ActionDef | None:
         return next((a for a in self.actions if a.key == key), None)

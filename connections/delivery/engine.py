@@ -8,7 +8,7 @@ A batch run, step by step:
 2. Load its events (one partition: ``received_at`` is the batch's) and the
    source's enabled destinations; a disabled or deleted source delivers nothing.
 3. Per destination, compiled once for the batch (filters, triggers, mappings):
-   per event the ``integrations`` object, then ``pipeline.route``; each mapping
+   per event the ``integrations`` object, then ``route``; each mapping
    that matched is sent by its action's performer (batched where the action
    batches). Outcomes are written as they come, in chunks, with their counters,
    and the claim is renewed: a re-run skips what already has an outcome.
@@ -34,11 +34,18 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from connections import catalog, filtering, pipeline
+from connections import catalog
 from connections.catalog import DestinationDefinition
 from connections.delivery import actions, outcomes
 from connections.delivery.outcomes import Result
 from connections.models import Delivery, Destination, Source, Subscription
+from connections.rules import (
+    NO_MATCHING_MAPPING,
+    REASON_FILTERED,
+    CompiledFilters,
+    MappingRule,
+    route,
+)
 from connections.services import counters
 from connections.services.counters import Key
 from connections.services.preview import filters_of, rules_of
@@ -147,8 +154,8 @@ class Plan:
 
     destination: Destination
     definition: DestinationDefinition | None
-    filters: filtering.CompiledFilters
-    rules: list[pipeline.MappingRule]
+    filters: CompiledFilters
+    rules: list[MappingRule]
     subscription_ids: dict[str, int]
 
     @classmethod
@@ -481,13 +488,13 @@ def _deliver_to(
         if not integrations_allow(event.payload, definition.name):
             drop(FILTERED_BY_INTEGRATIONS_OBJECT)
             continue
-        routed = pipeline.route(plan.filters, plan.rules, event.payload)
+        routed = route(plan.filters, plan.rules, event.payload)
         if routed.event is None:
-            drop(routed.reason or filtering.REASON_FILTERED)
+            drop(routed.reason or REASON_FILTERED)
             continue
         errors = [m for m in routed.mappings if m.error and m.rule.enabled]
         if not routed.sent and not errors:
-            drop(routed.reason or pipeline.NO_MATCHING_MAPPING)
+            drop(routed.reason or NO_MATCHING_MAPPING)
             continue
         for match in routed.sent:
             subscription_id = plan.subscription_ids.get(match.rule.key)

@@ -7,9 +7,9 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from connections import filtering, pipeline
 from connections.delivery import actions, engine, outcomes
 from connections.models import Destination, Subscription
+from connections.rules import CompiledFilters, MappingRule, route
 from connections.services.destinations import definition_of
 from connections.services.preview import rules_of
 from switchyard import access
@@ -86,7 +86,7 @@ def do_send_test_event(
             problem = f"the mapping cannot run: {rule.problem}"
             entry["result"] = _result_view(outcomes.failed(outcomes.INVALID_SETTINGS, problem))
             continue
-        routed = pipeline.route(_NO_FILTERS, [_enabled(rule)], message)
+        routed = route(_NO_FILTERS, [_enabled(rule)], message)
         match = routed.mappings[0]
         entry["matched"] = match.matched
         if match.error:
@@ -120,10 +120,10 @@ def do_send_test_event(
     }
 
 
-def _enabled(rule: pipeline.MappingRule) -> pipeline.MappingRule:
+def _enabled(rule: MappingRule) -> MappingRule:
     if rule.enabled:
         return rule
-    return pipeline.MappingRule(
+    return MappingRule(
         key=rule.key,
         name=rule.name,
         action=rule.action,
@@ -134,4 +134,4 @@ def _enabled(rule: pipeline.MappingRule) -> pipeline.MappingRule:
 
 
 # The Event Tester bypasses destination filters.
-_NO_FILTERS = filtering.CompiledFilters([])
+_NO_FILTERS = CompiledFilters([])

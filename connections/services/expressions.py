@@ -3,7 +3,7 @@ wording that says what is wrong and where."""
 
 from __future__ import annotations
 
-from connections import fql
+from connections.rules import fql
 from switchyard.errors import InvalidArgument
 
 EXPRESSION_MAX = 4096

@@ -1,5 +1,5 @@
 """Destination filters: at most ten per destination, each checked whole by
-connections.filtering before it is stored."""
+connections.rules before it is stored."""
 
 from __future__ import annotations
 
@@ -7,12 +7,19 @@ from typing import Any
 
 from django.db import transaction
 
-from connections import filtering
 from connections.models import Destination, DestinationFilter
+from connections.rules import (
+    FILTERS_PER_DESTINATION,
+    FilterSpec,
+    clean_filter_spec,
+    filter_spec_from_json,
+    filter_spec_to_json,
+)
 from connections.services.positions import next_position
-from switchyard import access, names
+from switchyard import access, locking, names
 from switchyard.access import Principal
 from switchyard.errors import InvalidArgument
+from switchyard.nested_edits import rebase
 from workspace.services import audit
 
 UPDATABLE = {"title", "description", "if", "actions", "enabled"}
@@ -28,13 +35,20 @@ def snapshot(row: DestinationFilter) -> dict[str, Any]:
     }
 
 
-def _store(row: DestinationFilter, spec: filtering.FilterSpec) -> None:
-    stored = filtering.filter_spec_to_json(spec)
-    row.title = stored["title"]
-    row.description = stored["description"]
-    row.condition = stored["if"]
-    row.actions = stored["actions"]
-    row.enabled = stored["enabled"]
+def _columns(spec: FilterSpec) -> dict[str, Any]:
+    stored = filter_spec_to_json(spec)
+    return {
+        "title": stored["title"],
+        "description": stored["description"],
+        "condition": stored["if"],
+        "actions": stored["actions"],
+        "enabled": stored["enabled"],
+    }
+
+
+def _store(row: DestinationFilter, spec: FilterSpec) -> None:
+    for name, value in _columns(spec).items():
+        setattr(row, name, value)
 
 
 def do_create_filter(
@@ -48,7 +62,7 @@ def do_create_filter(
     enabled: object = True,
 ) -> DestinationFilter:
     access.require(principal, "change", destination)
-    spec = filtering.clean_filter_spec(
+    spec = clean_filter_spec(
         title=title, description=description, if_=if_, actions=actions, enabled=enabled
     )
     row = DestinationFilter(destination=destination, key_id=names.generate_id("flt", 12))
@@ -57,7 +71,7 @@ def do_create_filter(
         row.position = next_position(
             destination,
             DestinationFilter.objects.filter(destination=destination),
-            limit=filtering.FILTERS_PER_DESTINATION,
+            limit=FILTERS_PER_DESTINATION,
             noun="filters",
         )
         row.save()
@@ -74,24 +88,27 @@ def do_create_filter(
 def do_update_filter(
     *, principal: Principal, row: DestinationFilter, changes: dict[str, Any]
 ) -> DestinationFilter:
-    access.require(principal, "change", row)
-    unknown = set(changes) - UPDATABLE
-    if unknown:
-        raise InvalidArgument(f"cannot update filter field(s) {sorted(unknown)}")
-    before = snapshot(row)
-    spec = filtering.filter_spec_from_json({**before, **changes})
-    _store(row, spec)
     with transaction.atomic():
-        row.save()
-        audit.record_changes(
-            principal,
-            "destination_filter.updated",
-            workspace=row.destination.source.workspace,
-            resource_name=row.resource_name,
-            before=before,
-            after=snapshot(row),
+        locked = locking.lock_for_update(
+            principal, "change", row, related=("destination__source__workspace",)
         )
-    return row
+        unknown = set(changes) - UPDATABLE
+        if unknown:
+            raise InvalidArgument(f"cannot update filter field(s) {sorted(unknown)}")
+        before = snapshot(locked)
+        # The filter is checked whole: the changes over its current fields.
+        fresh = {name: rebase(value, before.get(name)) for name, value in changes.items()}
+        spec = filter_spec_from_json({**before, **fresh})
+        if locking.save_changes(locked, _columns(spec)):
+            audit.record_changes(
+                principal,
+                "destination_filter.updated",
+                workspace=locked.destination.source.workspace,
+                resource_name=locked.resource_name,
+                before=before,
+                after=snapshot(locked),
+            )
+    return locked
 
 
 def do_delete_filter(*, principal: Principal, row: DestinationFilter) -> None:

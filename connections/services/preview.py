@@ -5,15 +5,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from connections import filtering, pipeline
 from connections.models import Destination
+from connections.rules import CompiledFilters, MappingRule, filter_spec_from_json, route
 from connections.services import filters as filter_service
 from switchyard.errors import InvalidArgument
 
 
-def rules_of(destination: Destination) -> list[pipeline.MappingRule]:
+def rules_of(destination: Destination) -> list[MappingRule]:
     return [
-        pipeline.MappingRule(
+        MappingRule(
             key=s.key_id,
             name=s.name,
             action=s.action,
@@ -25,17 +25,15 @@ def rules_of(destination: Destination) -> list[pipeline.MappingRule]:
     ]
 
 
-def filters_of(destination: Destination) -> filtering.CompiledFilters:
+def filters_of(destination: Destination) -> CompiledFilters:
     rows = destination.filters.order_by("position", "id")
-    return filtering.CompiledFilters(
-        [filtering.filter_spec_from_json(filter_service.snapshot(r)) for r in rows]
-    )
+    return CompiledFilters([filter_spec_from_json(filter_service.snapshot(r)) for r in rows])
 
 
 def preview(destination: Destination, event: object) -> dict[str, Any]:
     if not isinstance(event, dict):
         raise InvalidArgument("the sample event must be a JSON object", field="event")
-    routed = pipeline.route(filters_of(destination), rules_of(destination), event, explain=True)
+    routed = route(filters_of(destination), rules_of(destination), event, explain=True)
     if routed.event is None:
         summary = f"Dropped by filter {routed.dropped_by!r} ({routed.reason})."
     elif not routed.sent:

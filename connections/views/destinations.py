@@ -11,58 +11,38 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from connections import catalog, filtering, selectors
+from connections import catalog, selectors
 from connections.catalog.search import filter_destinations
 from connections.destination_forms import (
     SETTINGS_ERRORS,
     SettingsForm,
     SettingsInputError,
-    add_service_error,
     sample_event_json,
 )
 from connections.models import Destination, Source
+from connections.rules import filtering
 from connections.selectors import WINDOWS
 from connections.services import delivery as delivery_service
 from connections.services import destinations as service
 from connections.services import preview as preview_service
 from connections.services.subscriptions import SUBSCRIPTIONS_PER_DESTINATION_MAX
-from switchyard import access, errors
+from connections.views.lookups import DESTINATION
+from switchyard import access
 from switchyard.access import Principal
 from switchyard.errors import SwitchyardError
+from switchyard.ui import UIRequest, add_service_error, refuse, signed_in_view, workspace_view
 from workspace.models import Workspace
-from workspace.selectors import workspace_for
-from workspace.views.base import HtmxHttpRequest
 
 TABS = ("settings", "mappings", "filters", "test", "delivery")
 
 
 # --- shared helpers (the mapping and filter views use them too) -------------------------
-
-
-def destination_or_404(
-    principal: Principal, workspace: Workspace, source: str, destination: str
-) -> Destination:
-    found = (
-        access.restrict(
-            Destination.objects.filter(
-                source__workspace=workspace, source__slug=source, key_id=destination
-            ),
-            principal,
-            "view",
-        )
-        .select_related("source", "source__workspace")
-        .first()
-    )
-    if found is None:
-        raise Http404("destination not found")
-    return found
 
 
 def destination_url(destination: Destination, tab: str = "") -> str:
@@ -71,14 +51,6 @@ def destination_url(destination: Destination, tab: str = "") -> str:
         args=[destination.source.workspace.slug, destination.source.slug, destination.key_id],
     )
     return f"{url}?tab={tab}" if tab else url
-
-
-def refuse(exc: SwitchyardError) -> None:
-    """Permission and visibility errors become Django's 403/404 pages."""
-    if isinstance(exc, errors.PermissionDenied):
-        raise PermissionDenied(exc.message) from exc
-    if isinstance(exc, errors.NotFound):
-        raise Http404(exc.message) from exc
 
 
 def delete_row(
@@ -101,11 +73,6 @@ def delete_row(
     return redirect(destination_url(found, tab))
 
 
-def require_change(principal: Principal, obj: Any) -> None:
-    if not access.can(principal, "change", obj):
-        raise PermissionDenied("you have read-only access to this destination")
-
-
 def base_context(
     workspace: Workspace, destination: Destination, principal: Principal
 ) -> dict[str, Any]:
@@ -123,16 +90,14 @@ def base_context(
 # --- add a destination ----------------------------------------------------------------
 
 
-@login_required
+@signed_in_view
 def source_add_destination(request: HttpRequest, slug: str, source: str) -> HttpResponse:
     url = reverse("connections:add_destination", args=[slug])
     return redirect(f"{url}?{urlencode({'source': source})}")
 
 
-@login_required
-def add_destination(request: HttpRequest, slug: str) -> HttpResponse:
-    principal = Principal(request.user)
-    workspace = workspace_for(principal, slug)
+@workspace_view()
+def add_destination(request: UIRequest, workspace: Workspace) -> HttpResponse:
     params = request.POST if request.method == "POST" else request.GET
     definition_slug = params.get("definition", "").strip()
     source_slug = params.get("source", "").strip()
@@ -153,10 +118,12 @@ def add_destination(request: HttpRequest, slug: str) -> HttpResponse:
         )
         return render(request, "connections/destination_add.html", context)
     context["definition"] = definition
-    visible = access.restrict(Source.objects.filter(workspace=workspace), principal, "view")
-    changeable = access.restrict(visible, principal, "change").order_by("display_name", "slug")
+    visible = access.restrict(Source.objects.filter(workspace=workspace), request.principal, "view")
+    changeable = access.restrict(visible, request.principal, "change").order_by(
+        "display_name", "slug"
+    )
     chosen = visible.filter(slug=source_slug).first() if source_slug else None
-    if chosen is not None and not access.can(principal, "change", chosen):
+    if chosen is not None and not access.can(request.principal, "change", chosen):
         if request.method == "POST":
             raise PermissionDenied("you may not add destinations to this source")
         context["read_only_source"] = chosen
@@ -174,7 +141,7 @@ def add_destination(request: HttpRequest, slug: str) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             created = service.do_create_destination(
-                principal=principal,
+                principal=request.principal,
                 source=chosen,
                 definition=definition.slug,
                 display_name=form.cleaned_data["display_name"],
@@ -183,7 +150,7 @@ def add_destination(request: HttpRequest, slug: str) -> HttpResponse:
                 presets=True if quick_setup else None,
             )
         except SettingsInputError as exc:
-            form.add_error(exc.field, exc.message)
+            add_service_error(form, exc)
         except SwitchyardError as exc:
             refuse(exc)
             add_service_error(form, exc, SETTINGS_ERRORS)
@@ -232,26 +199,22 @@ def _post(request: HttpRequest, principal: Principal, found: Destination) -> Htt
     raise Http404(f"unknown action {intent!r}")
 
 
-@login_required
+@workspace_view(DESTINATION, post="change")
 def destination_detail(
-    request: HttpRequest, slug: str, source: str, destination: str
+    request: UIRequest, workspace: Workspace, destination: Destination
 ) -> HttpResponse:
-    principal = Principal(request.user)
-    workspace = workspace_for(principal, slug)
-    found = destination_or_404(principal, workspace, source, destination)
     tab = request.GET.get("tab", "settings")
     if tab not in TABS:
         tab = "settings"
     saving = request.method == "POST" and request.POST.get("intent", "save") == "save"
-    form = _settings_form(found, request.POST if saving else None)
+    form = _settings_form(destination, request.POST if saving else None)
     if request.method == "POST":
-        require_change(principal, found)
         try:
             if saving:
                 if form.is_valid():
                     service.do_update_destination(
-                        principal=principal,
-                        destination=found,
+                        principal=request.principal,
+                        destination=destination,
                         changes={
                             "display_name": form.cleaned_data["display_name"],
                             "enabled": form.cleaned_data["enabled"],
@@ -259,26 +222,26 @@ def destination_detail(
                         },
                     )
                     messages.success(request, "Destination settings saved.")
-                    return redirect(destination_url(found, "settings"))
+                    return redirect(destination_url(destination, "settings"))
             else:
-                done = _post(request, principal, found)
+                done = _post(request, request.principal, destination)
                 if done is not None:
                     return done
         except SettingsInputError as exc:
-            form.add_error(exc.field, exc.message)
+            add_service_error(form, exc)
         except SwitchyardError as exc:
             refuse(exc)
             if not saving:
                 messages.error(request, exc.message)
-                return redirect(destination_url(found, tab))
+                return redirect(destination_url(destination, tab))
             add_service_error(form, exc, SETTINGS_ERRORS)
-            found.refresh_from_db()
+            destination.refresh_from_db()
         tab = "settings"
-    subscriptions = list(found.subscriptions.order_by("position", "id"))
-    filters = list(found.filters.order_by("position", "id"))
-    definition = catalog.destination(found.definition)
+    subscriptions = list(destination.subscriptions.order_by("position", "id"))
+    filters = list(destination.filters.order_by("position", "id"))
+    definition = catalog.destination(destination.definition)
     action_names = {a.key: a.name for a in definition.actions} if definition else {}
-    context = base_context(workspace, found, principal)
+    context = base_context(workspace, destination, request.principal)
     context.update(
         tab=tab,
         form=form,
@@ -297,8 +260,8 @@ def destination_detail(
         context.update(
             window=window,
             windows=WINDOWS,
-            metrics=selectors.delivery_metrics(found, window),
-            failures=selectors.failed_deliveries(found),
+            metrics=selectors.delivery_metrics(destination, window),
+            failures=selectors.failed_deliveries(destination),
         )
     return render(
         request, "connections/destination.html", context, status=400 if form.errors else 200
@@ -330,17 +293,14 @@ def summarize_actions(actions: Any) -> str:
 # --- the test panel ----------------------------------------------------------------------
 
 
-@login_required
+@workspace_view(DESTINATION)
 @require_POST
 def destination_test(
-    request: HtmxHttpRequest, slug: str, source: str, destination: str
+    request: UIRequest, workspace: Workspace, destination: Destination
 ) -> HttpResponse:
     """Run the destination's saved filters and mappings on a sample event (nothing
     is sent); answers the result partial, 200 even for bad input so htmx swaps it."""
-    principal = Principal(request.user)
-    workspace = workspace_for(principal, slug)
-    found = destination_or_404(principal, workspace, source, destination)
-    context: dict[str, Any] = {"destination": found}
+    context: dict[str, Any] = {"destination": destination}
     text = request.POST.get("event", "")
     try:
         event = json.loads(text)
@@ -348,7 +308,7 @@ def destination_test(
         context["error"] = f"The sample event is not valid JSON: {exc}."
         return render(request, "connections/_destination_test_result.html", context)
     try:
-        result = preview_service.preview(found, event)
+        result = preview_service.preview(destination, event)
     except SwitchyardError as exc:
         context["error"] = exc.message
         return render(request, "connections/_destination_test_result.html", context)
@@ -367,27 +327,25 @@ def destination_test(
     return render(request, "connections/_destination_test_result.html", context)
 
 
-@login_required
+@workspace_view(DESTINATION, post="change")
 @require_POST
 def destination_send_test(
-    request: HtmxHttpRequest, slug: str, source: str, destination: str
+    request: UIRequest, workspace: Workspace, destination: Destination
 ) -> HttpResponse:
     """Send the sample event for real (Segment's Event Tester: filters bypassed,
     enabled mappings, or the one mapping named) and show requests and responses."""
-    principal = Principal(request.user)
-    workspace = workspace_for(principal, slug)
-    found = destination_or_404(principal, workspace, source, destination)
-    require_change(principal, found)
-    context: dict[str, Any] = {"destination": found}
+    context: dict[str, Any] = {"destination": destination}
     try:
         event = json.loads(request.POST.get("event", ""))
     except ValueError as exc:
         context["error"] = f"The test event is not valid JSON: {exc}."
         return render(request, "connections/_destination_send_result.html", context)
     key = request.POST.get("subscription", "")
-    subscription = found.subscriptions.filter(key_id=key).first() if key else None
+    subscription = destination.subscriptions.filter(key_id=key).first() if key else None
     try:
-        result = delivery_service.do_send_test_event(principal, found, event, subscription)
+        result = delivery_service.do_send_test_event(
+            request.principal, destination, event, subscription
+        )
     except SwitchyardError as exc:
         refuse(exc)
         context["error"] = exc.message

@@ -7,47 +7,37 @@ from functools import partial
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from connections import filtering
 from connections.destination_forms import FilterForm, filter_error_target, sample_event_json
-from connections.models import Destination, DestinationFilter
+from connections.models import Destination
+from connections.rules import filtering
 from connections.services import filters as service
 from connections.views.destinations import (
     base_context,
     delete_row,
-    destination_or_404,
     destination_url,
-    refuse,
-    require_change,
     summarize_actions,
 )
-from switchyard.access import Principal
+from connections.views.lookups import DESTINATION
 from switchyard.errors import SwitchyardError
-from workspace.selectors import workspace_for
-from workspace.views.base import HtmxHttpRequest
+from switchyard.ui import UIRequest, add_service_error, get_object, refuse, workspace_view
+from workspace.models import Workspace
 
 
-def _filter_or_404(destination: Destination, key_id: str) -> DestinationFilter:
-    found = destination.filters.filter(key_id=key_id).first()
-    if found is None:
-        raise Http404("filter not found")
-    return found
-
-
-@login_required
+@workspace_view(DESTINATION, post="change")
 def filter_editor(
-    request: HttpRequest, slug: str, source: str, destination: str, filter: str | None = None
+    request: UIRequest,
+    workspace: Workspace,
+    destination: Destination,
+    filter: str | None = None,
 ) -> HttpResponse:
-    principal = Principal(request.user)
-    workspace = workspace_for(principal, slug)
-    found = destination_or_404(principal, workspace, source, destination)
-    existing = _filter_or_404(found, filter) if filter else None
+    existing = (
+        get_object(request.principal, destination.filters.filter(key_id=filter)) if filter else None
+    )
     if request.method == "POST":
-        require_change(principal, existing or found)
         form = FilterForm(request.POST)
     else:
         initial = FilterForm.initial_from(existing) if existing else None
@@ -58,8 +48,8 @@ def filter_editor(
         try:
             if existing is None:
                 saved = service.do_create_filter(
-                    principal=principal,
-                    destination=found,
+                    principal=request.principal,
+                    destination=destination,
                     title=data["title"],
                     description=data["description"],
                     if_=data["condition"],
@@ -68,7 +58,7 @@ def filter_editor(
                 )
             else:
                 saved = service.do_update_filter(
-                    principal=principal,
+                    principal=request.principal,
                     row=existing,
                     changes={
                         "title": data["title"],
@@ -85,15 +75,15 @@ def filter_editor(
                     None, "Choose at least one action: drop, sample, drop or allow properties."
                 )
             else:
-                form.add_error(filter_error_target(exc.field, where), exc.message)
+                add_service_error(form, exc, lambda field: filter_error_target(field, where))
             if existing is not None:
                 existing.refresh_from_db()
         else:
             verb = "Created" if existing is None else "Saved"
             messages.success(request, f"{verb} filter {saved.title}.")
-            return redirect(destination_url(found, "filters"))
-    count = found.filters.count()
-    context = base_context(workspace, found, principal)
+            return redirect(destination_url(destination, "filters"))
+    count = destination.filters.count()
+    context = base_context(workspace, destination, request.principal)
     context.update(
         form=form,
         filter=existing,
@@ -104,19 +94,17 @@ def filter_editor(
     return render(request, "connections/filter.html", context, status=400 if form.errors else 200)
 
 
-@login_required
+@workspace_view(DESTINATION, post="change")
 @require_POST
 def filter_toggle(
-    request: HtmxHttpRequest, slug: str, source: str, destination: str, filter: str
+    request: UIRequest, workspace: Workspace, destination: Destination, filter: str
 ) -> HttpResponse:
-    principal = Principal(request.user)
-    workspace = workspace_for(principal, slug)
-    found = destination_or_404(principal, workspace, source, destination)
-    row = _filter_or_404(found, filter)
-    require_change(principal, row)
+    row = get_object(request.principal, destination.filters.filter(key_id=filter))
     error = ""
     try:
-        service.do_update_filter(principal=principal, row=row, changes={"enabled": not row.enabled})
+        row = service.do_update_filter(
+            principal=request.principal, row=row, changes={"enabled": not row.enabled}
+        )
     except SwitchyardError as exc:
         refuse(exc)
         row.refresh_from_db()
@@ -126,8 +114,8 @@ def filter_toggle(
             "f": row,
             "summary": summarize_actions(row.actions),
             "workspace": workspace,
-            "source": found.source,
-            "destination": found,
+            "source": destination.source,
+            "destination": destination,
             "can_change": True,
             "row_error": error,
         }
@@ -136,23 +124,19 @@ def filter_toggle(
         messages.error(request, error)
     else:
         messages.success(request, f"{'Enabled' if row.enabled else 'Disabled'} filter {row.title}.")
-    return redirect(destination_url(found, "filters"))
+    return redirect(destination_url(destination, "filters"))
 
 
-@login_required
+@workspace_view(DESTINATION, post="change")
 @require_POST
 def filter_delete(
-    request: HttpRequest, slug: str, source: str, destination: str, filter: str
+    request: UIRequest, workspace: Workspace, destination: Destination, filter: str
 ) -> HttpResponse:
-    principal = Principal(request.user)
-    workspace = workspace_for(principal, slug)
-    found = destination_or_404(principal, workspace, source, destination)
-    row = _filter_or_404(found, filter)
-    require_change(principal, row)
+    row = get_object(request.principal, destination.filters.filter(key_id=filter))
     return delete_row(
         request,
-        found,
-        partial(service.do_delete_filter, principal=principal, row=row),
+        destination,
+        partial(service.do_delete_filter, principal=request.principal, row=row),
         what=f"filter {row.title}",
         tab="filters",
     )

@@ -8,44 +8,28 @@ from functools import partial
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from connections import triggers
 from connections.catalog import ActionDef, DestinationDefinition
 from connections.destination_forms import (
     COMMON_PATHS,
     MAPPING_ERRORS,
     MappingForm,
-    add_service_error,
     conditions_from_post,
     sample_event_json,
 )
 from connections.models import Destination, Subscription
+from connections.rules import triggers
 from connections.services import destinations as destination_service
 from connections.services import subscriptions as service
 from connections.services.expressions import clean_expression
-from connections.views.destinations import (
-    base_context,
-    delete_row,
-    destination_or_404,
-    destination_url,
-    refuse,
-    require_change,
-)
-from switchyard.access import Principal
+from connections.views.destinations import base_context, delete_row, destination_url
+from connections.views.lookups import DESTINATION
 from switchyard.errors import SwitchyardError
-from workspace.selectors import workspace_for
-from workspace.views.base import HtmxHttpRequest
-
-
-def _subscription_or_404(destination: Destination, key_id: str) -> Subscription:
-    found = destination.subscriptions.filter(key_id=key_id).first()
-    if found is None:
-        raise Http404("mapping not found")
-    return found
+from switchyard.ui import UIRequest, add_service_error, get_object, refuse, workspace_view
+from workspace.models import Workspace
 
 
 def _action(definition: DestinationDefinition, key: str | None) -> ActionDef:
@@ -66,21 +50,20 @@ def _trigger_initial(trigger: str) -> tuple[dict[str, Any], list[triggers.Condit
     return {"match": match, "trigger": ""}, rows
 
 
-@login_required
+@workspace_view(DESTINATION, post="change")
 def mapping_editor(
-    request: HttpRequest,
-    slug: str,
-    source: str,
-    destination: str,
+    request: UIRequest,
+    workspace: Workspace,
+    destination: Destination,
     subscription: str | None = None,
 ) -> HttpResponse:
-    principal = Principal(request.user)
-    workspace = workspace_for(principal, slug)
-    found = destination_or_404(principal, workspace, source, destination)
-    definition = destination_service.definition_of(found)
-    existing = _subscription_or_404(found, subscription) if subscription else None
+    definition = destination_service.definition_of(destination)
+    existing = (
+        get_object(request.principal, destination.subscriptions.filter(key_id=subscription))
+        if subscription
+        else None
+    )
     if request.method == "POST":
-        require_change(principal, existing or found)
         action = _action(definition, request.POST.get("action"))
         form = MappingForm(request.POST, definition=definition, action=action)
     else:
@@ -102,8 +85,8 @@ def mapping_editor(
         try:
             if existing is None:
                 saved = service.do_create_subscription(
-                    principal=principal,
-                    destination=found,
+                    principal=request.principal,
+                    destination=destination,
                     action=action.key,
                     name=data["name"],
                     trigger=data["trigger_value"],
@@ -112,7 +95,7 @@ def mapping_editor(
                 )
             else:
                 saved = service.do_update_subscription(
-                    principal=principal,
+                    principal=request.principal,
                     subscription=existing,
                     changes={
                         "name": data["name"],
@@ -130,9 +113,9 @@ def mapping_editor(
         else:
             verb = "Created" if existing is None else "Saved"
             messages.success(request, f"{verb} mapping {saved.name}.")
-            return redirect(destination_url(found, "mappings"))
-    count = found.subscriptions.count()
-    context = base_context(workspace, found, principal)
+            return redirect(destination_url(destination, "mappings"))
+    count = destination.subscriptions.count()
+    context = base_context(workspace, destination, request.principal)
     context.update(
         form=form,
         action=action,
@@ -147,27 +130,25 @@ def mapping_editor(
     return render(request, "connections/mapping.html", context, status=400 if form.errors else 200)
 
 
-@login_required
+@workspace_view(DESTINATION)
 @require_GET
-def mapping_fields(request: HttpRequest, slug: str, source: str, destination: str) -> HttpResponse:
+def mapping_fields(
+    request: UIRequest, workspace: Workspace, destination: Destination
+) -> HttpResponse:
     """The field list of ``?action=`` with that action's defaults (htmx swaps it in)."""
-    principal = Principal(request.user)
-    workspace = workspace_for(principal, slug)
-    found = destination_or_404(principal, workspace, source, destination)
-    definition = destination_service.definition_of(found)
+    definition = destination_service.definition_of(destination)
     action = _action(definition, request.GET.get("action"))
     form = MappingForm(definition=definition, action=action, initial={"action": action.key})
     context = {"form": form, "action": action, "common_paths": COMMON_PATHS}
     return render(request, "connections/_mapping_fields.html", context)
 
 
-@login_required
+@workspace_view(DESTINATION)
 @require_POST
-def trigger_preview(request: HttpRequest, slug: str, source: str, destination: str) -> HttpResponse:
+def trigger_preview(
+    request: UIRequest, workspace: Workspace, destination: Destination
+) -> HttpResponse:
     """The FQL the builder rows make (or the raw FQL's check), before saving."""
-    principal = Principal(request.user)
-    workspace = workspace_for(principal, slug)
-    destination_or_404(principal, workspace, source, destination)
     raw = request.POST.get("trigger", "").strip()
     context: dict[str, Any] = {"raw": bool(raw)}
     try:
@@ -182,27 +163,21 @@ def trigger_preview(request: HttpRequest, slug: str, source: str, destination: s
     return render(request, "connections/_trigger_preview.html", context)
 
 
-def _after(
-    request: HtmxHttpRequest, found: Destination, template: str, **extra: Any
-) -> HttpResponse:
+def _after(request: UIRequest, found: Destination, template: str, **extra: Any) -> HttpResponse:
     if request.htmx and template:
         return render(request, template, {"destination": found, **extra})
     return redirect(destination_url(found, "mappings"))
 
 
-@login_required
+@workspace_view(DESTINATION, post="change")
 @require_POST
 def mapping_toggle(
-    request: HtmxHttpRequest, slug: str, source: str, destination: str, subscription: str
+    request: UIRequest, workspace: Workspace, destination: Destination, subscription: str
 ) -> HttpResponse:
-    principal = Principal(request.user)
-    workspace = workspace_for(principal, slug)
-    found = destination_or_404(principal, workspace, source, destination)
-    row = _subscription_or_404(found, subscription)
-    require_change(principal, row)
+    row = get_object(request.principal, destination.subscriptions.filter(key_id=subscription))
     try:
-        service.do_update_subscription(
-            principal=principal, subscription=row, changes={"enabled": not row.enabled}
+        row = service.do_update_subscription(
+            principal=request.principal, subscription=row, changes={"enabled": not row.enabled}
         )
     except SwitchyardError as exc:
         refuse(exc)
@@ -210,12 +185,15 @@ def mapping_toggle(
         if not request.htmx:
             messages.error(request, exc.message)
         return _after(
-            request, found, "connections/_mapping_row.html", **_row(found, row, exc.message)
+            request,
+            destination,
+            "connections/_mapping_row.html",
+            **_row(destination, row, exc.message),
         )
     if not request.htmx:
         state = "Enabled" if row.enabled else "Disabled"
         messages.success(request, f"{state} mapping {row.name}.")
-    return _after(request, found, "connections/_mapping_row.html", **_row(found, row))
+    return _after(request, destination, "connections/_mapping_row.html", **_row(destination, row))
 
 
 def _row(found: Destination, row: Subscription, error: str = "") -> dict[str, Any]:
@@ -231,20 +209,16 @@ def _row(found: Destination, row: Subscription, error: str = "") -> dict[str, An
     }
 
 
-@login_required
+@workspace_view(DESTINATION, post="change")
 @require_POST
 def mapping_delete(
-    request: HttpRequest, slug: str, source: str, destination: str, subscription: str
+    request: UIRequest, workspace: Workspace, destination: Destination, subscription: str
 ) -> HttpResponse:
-    principal = Principal(request.user)
-    workspace = workspace_for(principal, slug)
-    found = destination_or_404(principal, workspace, source, destination)
-    row = _subscription_or_404(found, subscription)
-    require_change(principal, row)
+    row = get_object(request.principal, destination.subscriptions.filter(key_id=subscription))
     return delete_row(
         request,
-        found,
-        partial(service.do_delete_subscription, principal=principal, subscription=row),
+        destination,
+        partial(service.do_delete_subscription, principal=request.principal, subscription=row),
         what=f"mapping {row.name}",
         tab="mappings",
     )

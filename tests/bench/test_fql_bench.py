@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from connections.fql import compile
+from connections.rules.fql import compile
 
 EVENTS = 20_000
 REPETITIONS = 7

@@ -11,7 +11,7 @@ import statistics
 import time
 from typing import Any
 
-from connections.mapping import compile
+from connections.rules.mapping import compile
 
 # The action's default field mappings (its page lists the fields; the catalog
 # file of the connections work will carry the same defaults).

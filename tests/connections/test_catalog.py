@@ -9,10 +9,11 @@ from typing import Any
 import pytest
 from django.apps import apps
 
-from connections import catalog, fql
-from connections import mapping as mapping_kit
+from connections import catalog
 from connections.catalog import CatalogError, DestinationDefinition, SettingDef, loader
 from connections.catalog.search import filter_destinations, filter_source_types
+from connections.rules import fql
+from connections.rules import mapping as mapping_kit
 from switchyard.errors import InvalidArgument
 
 EVENTS: dict[str, dict[str, Any]] = {
@@ -635,6 +636,28 @@ def test_a_minimal_catalog_directory_loads(tmp_path: Path) -> None:
             "setting 'api_key'",
             "a select setting needs choices",
         ),
+        ("[Analytics]", "[Analytics, Analytics]", "destination 'demo'", "duplicate value(s)"),
+        ("methods: [track]", "methods: []", "destination 'demo'", "needs at least one method"),
+        (
+            "actions:\n",
+            "website: ftp://example.com\nactions:\n",
+            "destination 'demo'",
+            "website: must be an http(s) URL, got 'ftp://example.com'",
+        ),
+        ("name: Demo\n", "name: '  '\n", "destination 'demo'", "name: must not be empty"),
+        ("name: Demo\n", "name: 12\n", "destination 'demo'", "name: must be a string, got 12"),
+        (
+            "type: OBJECT\n",
+            "type: OBJECT\n        choices: [a]\n",
+            "destination 'demo' > action 'send' > field 'data'",
+            "choices: only STRING fields have choices",
+        ),
+        (
+            "      - key: data\n",
+            "      - key: Data\n",
+            "destination 'demo' > action 'send' > field 'Data'",
+            "key: 'Data' is not a valid key",
+        ),
     ],
 )
 def test_a_broken_destination_fails_naming_file_entry_and_problem(
@@ -688,6 +711,21 @@ def test_a_broken_sources_file_fails(tmp_path: Path, sources: str, problem: str)
         catalog.load(tmp_path)
     assert "sources.yaml" in str(caught.value)
     assert problem in str(caught.value)
+
+
+def test_the_schemas_are_draft_2020_12_and_agree_with_the_code() -> None:
+    from jsonschema import Draft202012Validator
+
+    from connections.catalog import schemas
+    from switchyard.names import SLUG_RE
+
+    for name in ("source", "destination"):
+        found = schemas.schema(name)
+        assert found["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+        Draft202012Validator.check_schema(found)
+        assert found["$defs"]["slug"]["pattern"] == SLUG_RE.pattern
+    assert "Raw Data" in catalog.DESTINATION_CATEGORIES  # the constants come from them
+    assert set(catalog.SETTING_TYPES) == set(SAMPLE) | {"select"}
 
 
 def test_a_missing_catalog_fails(tmp_path: Path) -> None:

@@ -1,4 +1,4 @@
-"""Destination filters (connections.filtering): validation, each action, run order,
+"""Destination filters (connections.rules.filtering): validation, each action, run order,
 sampling, fail-closed errors and explain(). No database needed."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from connections.filtering import (
+from connections.rules.filtering import (
     FILTERS_PER_DESTINATION,
     REASON_ERROR,
     REASON_FILTERED,
@@ -699,7 +699,7 @@ def test_evaluation_error_drops_the_event(caplog: pytest.LogCaptureFixture) -> N
         title="Broken",
     )
     cf = CompiledFilters([spec("event = 'nothing'", title="Fine"), broken], random=never)
-    with caplog.at_level("WARNING", logger="connections.filtering"):
+    with caplog.at_level("WARNING", logger="connections.rules.filtering.apply"):
         outcome = cf.apply(EVENT)
     assert (outcome.event, outcome.dropped_by, outcome.reason) == (None, "Broken", REASON_ERROR)
     assert "length() is not defined for object" in caplog.text

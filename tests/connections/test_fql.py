@@ -1,4 +1,4 @@
-"""Table tests for the FQL parser and evaluator (connections.fql); no database needed."""
+"""Table tests for the FQL parser and evaluator (connections.rules.fql); no database needed."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from connections.fql import FQLError, FQLSyntaxError, compile
+from connections.rules.fql import FQLError, FQLSyntaxError, compile
 
 DOC_EVENT: dict[str, Any] = {
     "event": "Button Clicked",

@@ -8,11 +8,11 @@ from typing import Any
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from connections.fql import FQLError, FQLSyntaxError, Predicate, compile
-from connections.fql.evaluator import compile_node
-from connections.fql.functions import FUNCTIONS
-from connections.fql.glob import glob_match
-from connections.fql.nodes import (
+from connections.rules.fql import FQLError, FQLSyntaxError, Predicate, compile
+from connections.rules.fql.evaluator import compile_node
+from connections.rules.fql.functions import FUNCTIONS
+from connections.rules.fql.glob import glob_match
+from connections.rules.fql.nodes import (
     All,
     And,
     Call,

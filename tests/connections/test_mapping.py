@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from connections.mapping import InvalidMapping, compile, resolve, validate
+from connections.rules.mapping import InvalidMapping, compile, resolve, validate
 
 EVENT: dict[str, Any] = {
     "type": "track",

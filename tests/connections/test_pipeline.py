@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from connections import filtering
-from connections.pipeline import NO_MATCHING_MAPPING, MappingRule, route
+from connections.rules import filtering
+from connections.rules.pipeline import NO_MATCHING_MAPPING, MappingRule, route
 
 
 def rule(key: str, trigger: str, mapping: object, *, enabled: bool = True) -> MappingRule:

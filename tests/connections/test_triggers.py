@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from connections import fql, triggers
-from connections.triggers import Condition, TriggerError
+from connections.rules import fql, triggers
+from connections.rules.triggers import Condition, TriggerError
 
 EVENT = {
     "type": "track",

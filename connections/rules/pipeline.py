@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from connections import filtering, fql, mapping
+from connections.rules import filtering, fql, mapping
 
 NO_MATCHING_MAPPING = "NO_MATCHING_MAPPING"
 

@@ -18,8 +18,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from connections import fql
-from connections.fql import nodes
+from connections.rules import fql
+from connections.rules.fql import nodes
 
 FIELDS = {"type": "Event type", "event": "Event name", "property": "Event property"}
 OPERATORS = {
