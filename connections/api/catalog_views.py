@@ -2,18 +2,14 @@
 
 The catalog is data shipped with the app (``connections/catalog``), the same for
 every workspace, so any authenticated caller may read it: a signed-in session
-or an access token of any workspace, read-only tokens included.
+or an access token of any workspace, read-only tokens included. Its lists are
+held in code; the base viewset pages them like any other List.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
-from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import viewsets
-from rest_framework.permissions import IsAuthenticated
-from rest_framework.request import Request
-from rest_framework.response import Response
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import serializers
 
 from connections import catalog
 from connections.api.catalog_serializers import (
@@ -22,19 +18,12 @@ from connections.api.catalog_serializers import (
     SourceTypeSerializer,
 )
 from connections.catalog.search import filter_destinations, filter_source_types
-from switchyard.api.pagination import paginate_items
-from switchyard.api.permissions import TokenScopePermission
-from switchyard.api.viewsets import PAGE_PARAMETERS, list_response
+from switchyard.api.viewsets import ResourceViewSet
 from switchyard.errors import NotFound
-
-
-def _by_name(item: catalog.SourceType | catalog.DestinationDefinition) -> tuple[str, str]:
-    return (item.name.casefold(), item.slug)
 
 
 def _search_parameters(categories: tuple[str, ...]) -> list[OpenApiParameter]:
     return [
-        *PAGE_PARAMETERS,
         OpenApiParameter(
             "search",
             str,
@@ -50,95 +39,72 @@ def _search_parameters(categories: tuple[str, ...]) -> list[OpenApiParameter]:
     ]
 
 
-class _CatalogViewSet(viewsets.ViewSet):
-    permission_classes = (IsAuthenticated, TokenScopePermission)
-    lookup_value_regex = r"[^/]+"
+class _CatalogViewSet(ResourceViewSet):
+    http_method_names = ["get", "head", "options"]
+    list_ordering = ("sort_name", "slug")  # display name, case-insensitive
 
-    def _param(self, request: Request, name: str) -> str:
-        return str(request.query_params.get(name, ""))
-
-    def _page(
-        self, request: Request, items: list[Any], collection_key: str
-    ) -> tuple[list[Any], str]:
-        return paginate_items(
-            items,
-            request.query_params,
-            scope=f"{request.path}:{collection_key}",
-            key=_by_name,
-        )
+    def _param(self, name: str) -> str:
+        return str(self.request.query_params.get(name, ""))
 
 
-class SourceTypeViewSet(_CatalogViewSet):
-    collection_key = "source_types"
-    lookup_field = "source_type"
-
-    @extend_schema(
+@extend_schema_view(
+    list=extend_schema(
         summary="List Source Types",
         description="The catalog of sources a workspace can add, ordered by display name.",
         parameters=_search_parameters(catalog.SOURCE_CATEGORIES),
-        responses=list_response(
-            "ListSourceTypesResponse", "source_types", SourceTypeSerializer(many=True)
-        ),
-    )
-    def list(self, request: Request) -> Response:
-        found = filter_source_types(
-            catalog.source_types(),
-            search=self._param(request, "search"),
-            category=self._param(request, "category"),
-        )
-        rows, next_token = self._page(request, found, self.collection_key)
-        return Response(
-            {
-                self.collection_key: SourceTypeSerializer(rows, many=True).data,
-                "next_page_token": next_token,
-            }
+    ),
+    retrieve=extend_schema(summary="Get Source Type"),
+)
+class SourceTypeViewSet(_CatalogViewSet):
+    resource_key = "source_type"
+    collection_key = "source_types"
+    serializer_class = SourceTypeSerializer
+    lookup_field = "source_type"
+
+    def list_items(self) -> list[catalog.SourceType]:
+        return filter_source_types(
+            catalog.source_types(), search=self._param("search"), category=self._param("category")
         )
 
-    @extend_schema(summary="Get Source Type", responses=SourceTypeSerializer)
-    def retrieve(self, request: Request, source_type: str) -> Response:
-        found = catalog.source_type(source_type)
+    def get_object(self) -> catalog.SourceType:
+        key = self.kwargs[self.lookup_field]
+        found = catalog.source_type(key)
         if found is None:
-            raise NotFound(f"source type {source_type!r} not found")
-        return Response(SourceTypeSerializer(found).data)
+            raise NotFound(f"source type {key!r} not found")
+        return found
 
 
-class DestinationDefinitionViewSet(_CatalogViewSet):
-    collection_key = "destination_definitions"
-    lookup_field = "destination"
-
-    @extend_schema(
+@extend_schema_view(
+    list=extend_schema(
         summary="List Destination Definitions",
         description="The catalog of destinations, ordered by display name. Get one for its "
         "settings schema, actions with their fields, and presets.",
         parameters=_search_parameters(catalog.DESTINATION_CATEGORIES),
-        responses=list_response(
-            "ListDestinationDefinitionsResponse",
-            "destination_definitions",
-            DestinationDefinitionSerializer(many=True),
-        ),
-    )
-    def list(self, request: Request) -> Response:
-        found = filter_destinations(
-            catalog.destinations(),
-            search=self._param(request, "search"),
-            category=self._param(request, "category"),
-        )
-        rows, next_token = self._page(request, found, self.collection_key)
-        return Response(
-            {
-                self.collection_key: DestinationDefinitionSerializer(rows, many=True).data,
-                "next_page_token": next_token,
-            }
-        )
-
-    @extend_schema(
+    ),
+    retrieve=extend_schema(
         summary="Get Destination Definition",
         description="With the settings schema (secret settings are marked), the actions "
         "with their fields and default mappings, and the presets.",
-        responses=DestinationDefinitionDetailSerializer,
-    )
-    def retrieve(self, request: Request, destination: str) -> Response:
-        found = catalog.destination(destination)
+    ),
+)
+class DestinationDefinitionViewSet(_CatalogViewSet):
+    resource_key = "destination_definition"
+    collection_key = "destination_definitions"
+    lookup_field = "destination"
+
+    def get_serializer_class(self) -> type[serializers.Serializer]:
+        if self.action == "retrieve":
+            return DestinationDefinitionDetailSerializer
+        return DestinationDefinitionSerializer
+
+    def list_items(self) -> list[catalog.DestinationDefinition]:
+        return filter_destinations(
+            catalog.destinations(), search=self._param("search"), category=self._param("category")
+        )
+
+    def get_object(self) -> catalog.DestinationDefinition:
+        key = self.kwargs[self.lookup_field]
+        found = catalog.destination(key)
         if found is None:
-            raise NotFound(f"destination definition {destination!r} not found")
-        return Response(DestinationDefinitionDetailSerializer(found).data)
+            raise NotFound(f"destination definition {key!r} not found")
+        return found

@@ -7,14 +7,10 @@ from typing import Any
 from django.db import models
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import serializers
-from rest_framework.request import Request
-from rest_framework.response import Response
 
 from connections import selectors
 from connections.api.views import SourceChildViewSet
 from connections.models import Event
-from switchyard.api.pagination import paginate
-from switchyard.api.viewsets import PAGE_PARAMETERS, list_response
 
 
 class EventSerializer(serializers.ModelSerializer):
@@ -51,8 +47,7 @@ EVENT_FILTERS = [
     list=extend_schema(
         summary="List Source Events",
         description="The source's latest stored events, newest first (the debugger's data).",
-        parameters=[*PAGE_PARAMETERS, *EVENT_FILTERS],
-        responses=list_response("ListEventsResponse", "events", EventSerializer(many=True)),
+        parameters=EVENT_FILTERS,
     ),
     retrieve=extend_schema(summary="Get Source Event"),
 )
@@ -81,13 +76,8 @@ class EventViewSet(SourceChildViewSet):
             "source": self.source,
         }
 
-    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+    def page_token_scope(self) -> str:
         # The filters are part of the token's scope: a token is only valid for
         # the same filtered list it came from.
-        params = request.query_params
-        scope = f"{request.path}:events:{params.get('type', '')}:{params.get('event', '')}"
-        rows, next_token = paginate(
-            self.get_queryset(), params, scope=scope, ordering=self.list_ordering
-        )
-        items = self.get_serializer(rows, many=True).data
-        return Response({"events": items, "next_page_token": next_token})
+        params = self.request.query_params
+        return f"{self.request.path}:events:{params.get('type', '')}:{params.get('event', '')}"

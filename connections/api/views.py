@@ -38,7 +38,7 @@ from connections.services import subscriptions as subscription_service
 from connections.services import write_keys as write_key_service
 from switchyard import access
 from switchyard.access import Principal
-from switchyard.api.viewsets import PAGE_PARAMETERS, WorkspaceResourceViewSet, list_response
+from switchyard.api.viewsets import WorkspaceResourceViewSet
 from switchyard.errors import NotFound
 
 DELETED = inline_serializer("Deleted", {})
@@ -49,8 +49,6 @@ DELETED = inline_serializer("Deleted", {})
         summary="List Sources",
         description="Only the sources the caller may see: owners see all; others through "
         "their role grants (all, specific or labelled sources).",
-        parameters=PAGE_PARAMETERS,
-        responses=list_response("ListSourcesResponse", "sources", SourceSerializer(many=True)),
     ),
     retrieve=extend_schema(summary="Get Source"),
     create=extend_schema(
@@ -140,10 +138,6 @@ class SourceChildViewSet(WorkspaceResourceViewSet):
         summary="List Write Keys",
         description="Keys are shown in full to those who may change the source, masked "
         "to others. Revoked keys are listed with their revoke_time.",
-        parameters=PAGE_PARAMETERS,
-        responses=list_response(
-            "ListWriteKeysResponse", "write_keys", WriteKeySerializer(many=True)
-        ),
     ),
     retrieve=extend_schema(summary="Get Write Key"),
     create=extend_schema(
@@ -186,10 +180,6 @@ class WriteKeyViewSet(SourceChildViewSet):
 @extend_schema_view(
     list=extend_schema(
         summary="List Destinations",
-        parameters=PAGE_PARAMETERS,
-        responses=list_response(
-            "ListDestinationsResponse", "destinations", DestinationSerializer(many=True)
-        ),
     ),
     retrieve=extend_schema(summary="Get Destination"),
     create=extend_schema(
@@ -335,10 +325,6 @@ class DestinationChildViewSet(SourceChildViewSet):
     list=extend_schema(
         summary="List Subscriptions",
         description="The destination's action mappings, in the order events are sent.",
-        parameters=PAGE_PARAMETERS,
-        responses=list_response(
-            "ListSubscriptionsResponse", "subscriptions", SubscriptionSerializer(many=True)
-        ),
     ),
     retrieve=extend_schema(summary="Get Subscription"),
     create=extend_schema(
@@ -396,8 +382,6 @@ class SubscriptionViewSet(DestinationChildViewSet):
         summary="List Destination Filters",
         description="Filters apply by action kind: Sample, Drop, Drop Properties, "
         "Allow Properties; within a kind, in this order.",
-        parameters=PAGE_PARAMETERS,
-        responses=list_response("ListFiltersResponse", "filters", FilterSerializer(many=True)),
     ),
     retrieve=extend_schema(summary="Get Destination Filter"),
     create=extend_schema(

@@ -4,17 +4,25 @@ A token carries the sort key of the last item served, so inserts between pages
 neither repeat nor skip items that were already there (an offset would). It is
 signed with the list's scope: a token edited by hand, or taken from another
 list, is an invalid argument rather than a silently wrong page.
+
+``KeysetPagination`` is the DRF pagination class of every Config API List (and
+so what drf-spectacular documents for them); ``paginate`` and ``paginate_items``
+are the same rules for callers outside DRF (the audit trail page).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from django.core import signing
 from django.db import models
 from django.db.models import Q
+from rest_framework.pagination import BasePagination
+from rest_framework.request import Request
+from rest_framework.response import Response
 
 from switchyard.errors import InvalidArgument
 
@@ -137,3 +145,86 @@ def _read_any(scope: str, token: str) -> list[Any]:
     if not isinstance(key, list):
         raise InvalidArgument("invalid page_token", field="page_token")
     return [_decode(v) for v in key]
+
+
+class KeysetPagination(BasePagination):
+    """``page_size`` (1-100, default 10) and signed keyset ``page_token``s; the answer
+    is ``{<collection_key>: [...], "next_page_token": ""}`` ("" on the last page).
+
+    It reads from the view: ``collection_key`` (the list's key in the answer),
+    ``list_ordering`` (the keyset order; the last field must be unique) and,
+    when the view has one, ``page_token_scope()`` (what a token is valid for;
+    by default this path's list). It pages a QuerySet in SQL, or a list held in
+    code (the role catalogue, the connections catalog) sorted by the ordering's
+    attributes, ascending.
+    """
+
+    # drf-spectacular instantiates the class without a view to document the
+    # answer, so each collection gets a subclass carrying its key (``for_collection``).
+    collection_key = ""
+
+    @classmethod
+    @functools.cache
+    def for_collection(cls, collection_key: str) -> type[KeysetPagination]:
+        name = "".join(part.title() for part in collection_key.split("_")) + "Pagination"
+        return type(name, (cls,), {"collection_key": collection_key})
+
+    def paginate_queryset(
+        self, queryset: Any, request: Request, view: Any | None = None
+    ) -> list[Any]:
+        assert view is not None, "KeysetPagination pages a view's list"
+        self.collection_key = view.collection_key
+        ordering: Sequence[str] = view.list_ordering
+        scope_of = getattr(view, "page_token_scope", None)
+        scope = scope_of() if scope_of else f"{request.path}:{self.collection_key}"
+        params = request.query_params
+        if isinstance(queryset, models.QuerySet):
+            rows, self.next_page_token = paginate(queryset, params, scope=scope, ordering=ordering)
+        else:
+            rows, self.next_page_token = paginate_items(
+                queryset,
+                params,
+                scope=scope,
+                key=lambda item: tuple(getattr(item, name) for name in ordering),
+            )
+        return rows
+
+    def get_paginated_response(self, data: Any) -> Response:
+        return Response({self.collection_key: data, "next_page_token": self.next_page_token})
+
+    def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
+        return [
+            {
+                "name": "page_size",
+                "in": "query",
+                "required": False,
+                "description": f"1-{MAX_PAGE_SIZE}, default {DEFAULT_PAGE_SIZE}",
+                "schema": {
+                    "type": "integer",
+                    "minimum": 1,
+                    "maximum": MAX_PAGE_SIZE,
+                    "default": DEFAULT_PAGE_SIZE,
+                },
+            },
+            {
+                "name": "page_token",
+                "in": "query",
+                "required": False,
+                "description": "next_page_token of the previous page",
+                "schema": {"type": "string"},
+            },
+        ]
+
+    def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
+        assert self.collection_key, "use KeysetPagination.for_collection(<collection key>)"
+        return {
+            "type": "object",
+            "required": [self.collection_key, "next_page_token"],
+            "properties": {
+                self.collection_key: schema,
+                "next_page_token": {
+                    "type": "string",
+                    "description": "pass as page_token for the next page; empty on the last",
+                },
+            },
+        }

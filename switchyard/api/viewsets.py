@@ -9,12 +9,10 @@ the base queryset, not a way around the restriction.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 from django.db import models
-from drf_spectacular.drainage import set_override
-from drf_spectacular.utils import OpenApiParameter, inline_serializer
 from rest_framework import serializers, viewsets
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
@@ -27,21 +25,6 @@ from switchyard.api.permissions import TokenScopePermission
 from switchyard.api.update_mask import build_patch
 from switchyard.errors import InvalidArgument, NotFound
 from workspace.models import AccessToken, Workspace
-
-PAGE_PARAMETERS = [
-    OpenApiParameter("page_size", int, description="1-100, default 10"),
-    OpenApiParameter("page_token", str, description="next_page_token of the previous page"),
-]
-
-
-def list_response(name: str, collection_key: str, item: serializers.Serializer) -> Any:
-    """The OpenAPI shape of a List answer: ``{<collection>: [...], "next_page_token": ""}``."""
-    shape = inline_serializer(
-        name, {collection_key: item, "next_page_token": serializers.CharField()}
-    )
-    # One object, not a list of them: drf-spectacular wraps a list action's answer in
-    # an array unless told otherwise.
-    return set_override(shape, "many", False)
 
 
 def principal_of(request: Request) -> Principal:
@@ -58,10 +41,23 @@ class ResourceViewSet(viewsets.GenericViewSet):
     lookup_value_regex = r"[^/]+"
     # Keyset order for List; the last field must be unique.
     list_ordering: ClassVar[tuple[str, ...]] = ("create_time", "pk")
+    pagination_class = KeysetPagination
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        # The paginator answers {<collection_key>: [...], "next_page_token": ...}; give
+        # each collection its own pagination class so the OpenAPI schema names the key.
+        if "collection_key" in cls.__dict__ and issubclass(cls.pagination_class, KeysetPagination):
+            cls.pagination_class = KeysetPagination.for_collection(cls.collection_key)
 
     # -- what a subclass provides ------------------------------------------------
     def base_queryset(self) -> models.QuerySet[Any]:
         raise NotImplementedError
+
+    def list_items(self) -> models.QuerySet[Any] | Sequence[Any]:
+        """What List pages: the rows the principal may see. A collection held in code
+        returns a list (and overrides ``get_object``)."""
+        return self.get_queryset()
 
     def lookup(self, queryset: models.QuerySet[Any], key: str) -> Any:
         raise NotImplementedError
@@ -112,14 +108,8 @@ class ResourceViewSet(viewsets.GenericViewSet):
         return data
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        rows, next_token = paginate(
-            self.get_queryset(),
-            request.query_params,
-            scope=f"{request.path}:{self.collection_key}",
-            ordering=self.list_ordering,
-        )
-        items = self.get_serializer(rows, many=True).data
-        return Response({self.collection_key: items, "next_page_token": next_token})
+        page = self.paginate_queryset(self.list_items())
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return Response(self.render(self.get_object()))

@@ -54,3 +54,24 @@ def test_schema_validates_without_warnings() -> None:
         "access-tokens",
     ):
         assert f"/v1beta/workspaces/{{workspace}}/{collection}" in doc["paths"], collection
+
+
+def test_every_list_operation_documents_pagination() -> None:
+    doc = json.loads(Client().get("/v1beta/openapi.json").content)
+    schemas = doc["components"]["schemas"]
+    lists = [
+        (path, operation)
+        for path, item in doc["paths"].items()
+        for method, operation in item.items()
+        if method == "get" and operation["operationId"].endswith("_list")
+    ]
+    assert len(lists) >= 15
+    for path, operation in lists:
+        params = {p["name"]: p for p in operation.get("parameters", []) if p["in"] == "query"}
+        assert params["page_size"]["schema"]["maximum"] == 100, path
+        assert params["page_token"]["schema"]["type"] == "string", path
+        answer = operation["responses"]["200"]["content"]["application/json"]["schema"]
+        shape = schemas[answer["$ref"].rsplit("/", 1)[1]]
+        assert shape["properties"]["next_page_token"]["type"] == "string", path
+        (items,) = set(shape["properties"]) - {"next_page_token"}
+        assert shape["properties"][items]["type"] == "array", path

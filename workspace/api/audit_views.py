@@ -6,7 +6,7 @@ from django.db import models
 from drf_spectacular.utils import extend_schema, extend_schema_view
 
 from switchyard.api.filtering import apply_filters
-from switchyard.api.viewsets import PAGE_PARAMETERS, WorkspaceResourceViewSet, list_response
+from switchyard.api.viewsets import WorkspaceResourceViewSet
 from workspace.api.serializers import AuditEventSerializer
 from workspace.filtersets import AuditEntryFilterSet
 from workspace.models import AuditEntry
@@ -18,10 +18,6 @@ from workspace.selectors import audit_entries_for
         summary="List Audit Events",
         description="Newest first. Workspace Owners only.",
         filters=True,
-        parameters=PAGE_PARAMETERS,
-        responses=list_response(
-            "ListAuditEventsResponse", "audit_events", AuditEventSerializer(many=True)
-        ),
     ),
     retrieve=extend_schema(summary="Get Audit Event"),
 )

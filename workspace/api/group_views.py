@@ -9,7 +9,7 @@ from rest_framework import serializers
 
 from switchyard import names
 from switchyard.access import Principal
-from switchyard.api.viewsets import PAGE_PARAMETERS, WorkspaceResourceViewSet, list_response
+from switchyard.api.viewsets import WorkspaceResourceViewSet
 from switchyard.errors import InvalidArgument, NotFound
 from workspace.api.member_serializers import (
     GroupCreateSerializer,
@@ -24,8 +24,6 @@ from workspace.services import groups as service
 @extend_schema_view(
     list=extend_schema(
         summary="List User Groups",
-        parameters=PAGE_PARAMETERS,
-        responses=list_response("ListGroupsResponse", "groups", GroupSerializer(many=True)),
     ),
     retrieve=extend_schema(summary="Get User Group"),
     create=extend_schema(
@@ -87,8 +85,6 @@ class GroupMemberAddSerializer(serializers.Serializer):
 @extend_schema_view(
     list=extend_schema(
         summary="List a User Group's users",
-        parameters=PAGE_PARAMETERS,
-        responses=list_response("ListGroupUsersResponse", "users", MemberSerializer(many=True)),
     ),
     create=extend_schema(
         summary="Add a user to a User Group",

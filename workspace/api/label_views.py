@@ -12,7 +12,7 @@ from drf_spectacular.utils import (
 from rest_framework import serializers
 
 from switchyard.access import Principal
-from switchyard.api.viewsets import PAGE_PARAMETERS, WorkspaceResourceViewSet, list_response
+from switchyard.api.viewsets import WorkspaceResourceViewSet
 from workspace.api.serializers import LabelCreateSerializer, LabelSerializer
 from workspace.models import Label
 from workspace.services import labels as service
@@ -30,8 +30,6 @@ _MASK = inline_serializer(
         summary="List Labels",
         description="The workspace's label catalogue, ordered by key, then value. "
         "Anyone who can see the workspace can read it.",
-        parameters=PAGE_PARAMETERS,
-        responses=list_response("ListLabelsResponse", "labels", LabelSerializer(many=True)),
     ),
     retrieve=extend_schema(summary="Get Label", parameters=[_LABEL]),
     create=extend_schema(

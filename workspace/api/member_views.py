@@ -6,7 +6,7 @@ from django.db import models
 from drf_spectacular.utils import extend_schema, extend_schema_view, inline_serializer
 
 from switchyard.access import Principal
-from switchyard.api.viewsets import PAGE_PARAMETERS, WorkspaceResourceViewSet, list_response
+from switchyard.api.viewsets import WorkspaceResourceViewSet
 from switchyard.errors import InvalidArgument
 from workspace.api.member_serializers import (
     CreatedInvitationSerializer,
@@ -22,8 +22,6 @@ from workspace.services import members as service
 @extend_schema_view(
     list=extend_schema(
         summary="List Users (team members)",
-        parameters=PAGE_PARAMETERS,
-        responses=list_response("ListUsersResponse", "users", MemberSerializer(many=True)),
     ),
     retrieve=extend_schema(summary="Get User"),
     partial_update=extend_schema(summary="Update User (role)"),
@@ -60,8 +58,6 @@ class MemberViewSet(WorkspaceResourceViewSet):
 @extend_schema_view(
     list=extend_schema(
         summary="List open Invites",
-        parameters=PAGE_PARAMETERS,
-        responses=list_response("ListInvitesResponse", "invites", InvitationSerializer(many=True)),
     ),
     retrieve=extend_schema(summary="Get Invite"),
     create=extend_schema(

@@ -6,7 +6,7 @@ from django.db import models
 from drf_spectacular.utils import extend_schema, extend_schema_view, inline_serializer
 
 from switchyard.access import Principal
-from switchyard.api.viewsets import PAGE_PARAMETERS, WorkspaceResourceViewSet, list_response
+from switchyard.api.viewsets import WorkspaceResourceViewSet
 from workspace.api.serializers import (
     AccessTokenCreateSerializer,
     AccessTokenSerializer,
@@ -20,10 +20,6 @@ from workspace.services import tokens as service
     list=extend_schema(
         summary="List Access Tokens",
         description="Live tokens of the workspace. Workspace Owners only.",
-        parameters=PAGE_PARAMETERS,
-        responses=list_response(
-            "ListAccessTokensResponse", "access_tokens", AccessTokenSerializer(many=True)
-        ),
     ),
     retrieve=extend_schema(summary="Get Access Token"),
     create=extend_schema(

@@ -11,7 +11,7 @@ from drf_spectacular.utils import (
 from rest_framework import serializers
 
 from switchyard.access import Principal
-from switchyard.api.viewsets import PAGE_PARAMETERS, ResourceViewSet, list_response
+from switchyard.api.viewsets import ResourceViewSet
 from workspace.api.serializers import WorkspaceCreateSerializer, WorkspaceSerializer
 from workspace.models import Workspace
 from workspace.services import workspaces as service
@@ -24,10 +24,6 @@ _MASK = inline_serializer(
 @extend_schema_view(
     list=extend_schema(
         summary="List Workspaces",
-        parameters=PAGE_PARAMETERS,
-        responses=list_response(
-            "ListWorkspacesResponse", "workspaces", WorkspaceSerializer(many=True)
-        ),
     ),
     retrieve=extend_schema(summary="Get Workspace"),
     create=extend_schema(
