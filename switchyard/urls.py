@@ -16,6 +16,10 @@ api_urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("connections.api.urls")),
 ]
 
+# The UI's error pages; under /v1beta/ the API middleware answers its envelope instead.
+handler403 = "switchyard.ui.error_pages.permission_denied"
+handler404 = "switchyard.ui.error_pages.page_not_found"
+
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     # Apps are included by module path: the kernel imports none of them.
