@@ -6,24 +6,22 @@ places the pages in its navigation (and must be visible to the user).
 
 from __future__ import annotations
 
-from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import render
 
 from connections import catalog
 from connections.catalog.search import filter_destinations, filter_source_types
 from connections.models import Source
 from switchyard import access
-from switchyard.access import Principal
 from switchyard.errors import InvalidArgument
-from workspace.selectors import workspace_for
+from switchyard.ui import UIRequest, workspace_view
+from workspace.models import Workspace
 
 TABS = ("destinations", "sources")
 
 
-@login_required
-def catalog_index(request: HttpRequest, slug: str) -> HttpResponse:
-    workspace = workspace_for(Principal(request.user), slug)
+@workspace_view()
+def catalog_index(request: UIRequest, workspace: Workspace) -> HttpResponse:
     tab = request.GET.get("tab", "destinations")
     if tab not in TABS:
         tab = "destinations"
@@ -60,10 +58,8 @@ def catalog_index(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "connections/catalog.html", context)
 
 
-@login_required
-def catalog_destination(request: HttpRequest, slug: str, definition: str) -> HttpResponse:
-    principal = Principal(request.user)
-    workspace = workspace_for(principal, slug)
+@workspace_view()
+def catalog_destination(request: UIRequest, workspace: Workspace, definition: str) -> HttpResponse:
     found = catalog.destination(definition)
     if found is None:
         raise Http404("destination not found in the catalog")
@@ -75,16 +71,14 @@ def catalog_destination(request: HttpRequest, slug: str, definition: str) -> Htt
         "presets": [(p, found.action(p.action)) for p in found.presets],
         # A destination connects to a source: those who may change one, or create
         # one first, may add it.
-        "can_add": access.can_create(principal, "source", workspace)
-        or access.restrict(sources, principal, "change").exists(),
+        "can_add": access.can_create(request.principal, "source", workspace)
+        or access.restrict(sources, request.principal, "change").exists(),
     }
     return render(request, "connections/catalog_destination.html", context)
 
 
-@login_required
-def catalog_source(request: HttpRequest, slug: str, source_type: str) -> HttpResponse:
-    principal = Principal(request.user)
-    workspace = workspace_for(principal, slug)
+@workspace_view()
+def catalog_source(request: UIRequest, workspace: Workspace, source_type: str) -> HttpResponse:
     found = catalog.source_type(source_type)
     if found is None:
         raise Http404("source type not found in the catalog")
@@ -92,6 +86,6 @@ def catalog_source(request: HttpRequest, slug: str, source_type: str) -> HttpRes
         "workspace": workspace,
         "nav": "catalog",
         "source_type": found,
-        "can_add": access.can_create(principal, "source", workspace),
+        "can_add": access.can_create(request.principal, "source", workspace),
     }
     return render(request, "connections/catalog_source.html", context)

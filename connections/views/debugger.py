@@ -5,16 +5,16 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from connections import selectors
 from connections.models import Event, Source
 from connections.selectors import EVENT_TYPES
-from connections.views.sources import source_or_404
+from connections.views.lookups import SOURCE
 from switchyard.access import Principal
-from workspace.selectors import workspace_for
+from switchyard.ui import UIRequest, workspace_view
+from workspace.models import Workspace
 
 # Fields worth a glance in the "pretty" view; the raw view shows everything.
 SUMMARY_FIELDS = ("userId", "anonymousId", "event", "name", "groupId", "previousId", "timestamp")
@@ -40,18 +40,15 @@ def _filters(request: HttpRequest) -> tuple[str, str]:
     return (event_type if event_type in EVENT_TYPES else ""), request.GET.get("event", "")[:256]
 
 
-@login_required
-def debugger(request: HttpRequest, slug: str, source: str) -> HttpResponse:
-    principal = Principal(request.user)
-    workspace = workspace_for(principal, slug)
-    found = source_or_404(principal, workspace, source)
+@workspace_view(SOURCE)
+def debugger(request: UIRequest, workspace: Workspace, source: Source) -> HttpResponse:
     event_type, name = _filters(request)
-    events = selectors.recent_events(found, event_type=event_type, name=name)
+    events = selectors.recent_events(source, event_type=event_type, name=name)
     context = {
         "workspace": workspace,
         "nav": "sources",
-        "source": found,
-        "rows": _rows(principal, found, events),
+        "source": source,
+        "rows": _rows(request.principal, source, events),
         "types": EVENT_TYPES,
         "event_type": event_type,
         "name": name,
@@ -59,16 +56,13 @@ def debugger(request: HttpRequest, slug: str, source: str) -> HttpResponse:
     return render(request, "connections/debugger.html", context)
 
 
-@login_required
-def debugger_events(request: HttpRequest, slug: str, source: str) -> HttpResponse:
+@workspace_view(SOURCE)
+def debugger_events(request: UIRequest, workspace: Workspace, source: Source) -> HttpResponse:
     """Rows newer than ``after`` (the newest row the page shows), for htmx to prepend."""
-    principal = Principal(request.user)
-    workspace = workspace_for(principal, slug)
-    found = source_or_404(principal, workspace, source)
     event_type, name = _filters(request)
     after = request.GET.get("after", "")
     events = selectors.recent_events(
-        found, event_type=event_type, name=name, after_id=int(after) if after.isdigit() else None
+        source, event_type=event_type, name=name, after_id=int(after) if after.isdigit() else None
     )
-    context = {"rows": _rows(principal, found, events)}
+    context = {"rows": _rows(request.principal, source, events)}
     return render(request, "connections/_debugger_rows.html", context)

@@ -4,7 +4,6 @@ page (overview, write keys, destinations, settings)."""
 from __future__ import annotations
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Prefetch, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -14,23 +13,22 @@ from connections.forms import SourceCreateForm, SourceForm, WriteKeyForm
 from connections.models import Destination, Source
 from connections.services import sources as service
 from connections.services import write_keys as write_key_service
+from connections.views.lookups import SOURCE
 from switchyard import access
 from switchyard.access import Principal
 from switchyard.errors import SwitchyardError
+from switchyard.ui import UIRequest, add_service_error, workspace_view
 from workspace.models import Label, Workspace
-from workspace.selectors import workspace_for
-from workspace.views.base import attach_error
 
+# The API names the source by ``name``; the form asks for its slug.
 _FORM_FIELDS = {"name": "slug"}
 
 
-@login_required
-def overview(request: HttpRequest, slug: str) -> HttpResponse:
+@workspace_view()
+def overview(request: UIRequest, workspace: Workspace) -> HttpResponse:
     """Every visible source with the destinations it feeds."""
-    principal = Principal(request.user)
-    workspace = workspace_for(principal, slug)
     rows = (
-        access.restrict(Source.objects.filter(workspace=workspace), principal, "view")
+        access.restrict(Source.objects.filter(workspace=workspace), request.principal, "view")
         .prefetch_related(
             Prefetch(
                 "destinations",
@@ -55,16 +53,14 @@ def overview(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "connections/overview.html", context)
 
 
-@login_required
-def source_list(request: HttpRequest, slug: str) -> HttpResponse:
-    principal = Principal(request.user)
-    workspace = workspace_for(principal, slug)
-    can_create = access.can_create(principal, "source", workspace)
+@workspace_view()
+def source_list(request: UIRequest, workspace: Workspace) -> HttpResponse:
+    can_create = access.can_create(request.principal, "source", workspace)
     form = SourceCreateForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
             source = service.do_create_source(
-                principal=principal,
+                principal=request.principal,
                 workspace=workspace,
                 slug=form.cleaned_data["slug"],
                 display_name=form.cleaned_data["display_name"],
@@ -72,12 +68,12 @@ def source_list(request: HttpRequest, slug: str) -> HttpResponse:
                 labels=form.label_list(),
             )
         except SwitchyardError as exc:
-            attach_error(form, exc, _FORM_FIELDS)
+            add_service_error(form, exc, _FORM_FIELDS)
         else:
             messages.success(request, f"Created source {source.display_name}.")
-            return redirect("connections:source", slug=slug, source=source.slug)
+            return redirect("connections:source", slug=workspace.slug, source=source.slug)
     rows = (
-        access.restrict(Source.objects.filter(workspace=workspace), principal, "view")
+        access.restrict(Source.objects.filter(workspace=workspace), request.principal, "view")
         .prefetch_related("labels")
         .annotate(destination_count=Count("destinations"))
         .order_by("display_name", "slug")
@@ -93,18 +89,6 @@ def source_list(request: HttpRequest, slug: str) -> HttpResponse:
         "can_create": can_create,
     }
     return render(request, "connections/sources.html", context, status=400 if form.errors else 200)
-
-
-def source_or_404(principal: Principal, workspace: Workspace, slug: str) -> Source:
-    found = (
-        access.restrict(Source.objects.filter(workspace=workspace, slug=slug), principal, "view")
-        .select_related("workspace")
-        .prefetch_related("labels")
-        .first()
-    )
-    if found is None:
-        raise Http404("source not found")
-    return found
 
 
 def _post_source_action(
@@ -150,51 +134,48 @@ def _post_source_action(
     return None
 
 
-@login_required
-def source_detail(request: HttpRequest, slug: str, source: str) -> HttpResponse:
-    principal = Principal(request.user)
-    workspace = workspace_for(principal, slug)
-    found = source_or_404(principal, workspace, source)
+@workspace_view(SOURCE)
+def source_detail(request: UIRequest, workspace: Workspace, source: Source) -> HttpResponse:
     form = SourceForm(
         request.POST
         if request.method == "POST" and request.POST.get("intent", "save") == "save"
         else None,
         initial={
-            "display_name": found.display_name,
-            "enabled": found.enabled,
-            "labels": " ".join(found.label_names),
+            "display_name": source.display_name,
+            "enabled": source.enabled,
+            "labels": " ".join(source.label_names),
         },
     )
     if request.method == "POST":
         try:
-            done = _post_source_action(request, principal, found, form)
+            done = _post_source_action(request, request.principal, source, form)
         except SwitchyardError as exc:
             if request.POST.get("intent", "save") != "save":
                 messages.error(request, exc.message)
-                return redirect("connections:source", slug=slug, source=found.slug)
-            attach_error(form, exc, _FORM_FIELDS)
+                return redirect("connections:source", slug=workspace.slug, source=source.slug)
+            add_service_error(form, exc, _FORM_FIELDS)
         else:
             if done is not None:
                 return done
-    can_change = access.can(principal, "change", found)
+    can_change = access.can(request.principal, "change", source)
     definitions = {d.slug: d for d in catalog.destinations()}
     destinations = [
         (d, definitions.get(d.definition))
-        for d in found.destinations.annotate(
+        for d in source.destinations.annotate(
             mapping_count=Count("subscriptions", filter=Q(subscriptions__enabled=True))
         ).order_by("display_name")
     ]
     context = {
         "workspace": workspace,
         "nav": "sources",
-        "source": found,
-        "source_type": catalog.source_type(found.source_type),
-        "write_keys": found.write_keys.order_by("revoke_time", "-create_time"),
-        "show_secrets": write_key_service.can_read_secret(principal, found),
+        "source": source,
+        "source_type": catalog.source_type(source.source_type),
+        "write_keys": source.write_keys.order_by("revoke_time", "-create_time"),
+        "show_secrets": write_key_service.can_read_secret(request.principal, source),
         "destinations": destinations,
         "form": form,
         "can_change": can_change,
-        "can_delete": access.can(principal, "delete", found),
+        "can_delete": access.can(request.principal, "delete", source),
         "tracking_host": request.build_absolute_uri("/").rstrip("/"),
     }
     return render(request, "connections/source.html", context, status=400 if form.errors else 200)
