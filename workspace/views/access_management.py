@@ -11,7 +11,6 @@ from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -19,8 +18,8 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from switchyard.access import Principal
 from switchyard.errors import SwitchyardError
+from switchyard.ui import UIRequest, add_service_error, workspace_view
 from workspace.forms import GrantForm, GroupForm, InviteForm, TokenForm
 from workspace.models import AccessToken, Invitation, Membership, RoleGrant, UserGroup, Workspace
 from workspace.selectors import members_with_groups
@@ -28,11 +27,8 @@ from workspace.services import grants as grant_service
 from workspace.services import groups as group_service
 from workspace.services import members as member_service
 from workspace.services import tokens as token_service
-from workspace.views.base import administered_workspace, attach_error
 
-
-def _administered(request: HttpRequest, slug: str) -> tuple[Principal, Workspace]:
-    return administered_workspace(request, slug, "Only Workspace Owners manage access.")
+owners_only = workspace_view(action="administer", refusal="Only Workspace Owners manage access.")
 
 
 def _run(request: HttpRequest, action: Callable[[], object], done: str) -> None:
@@ -48,15 +44,14 @@ def _members(workspace: Workspace) -> list[Membership]:
     return list(members_with_groups(workspace).order_by("user__username"))
 
 
-@login_required
-def users(request: HttpRequest, slug: str) -> HttpResponse:
-    principal, workspace = _administered(request, slug)
+@owners_only
+def users(request: UIRequest, workspace: Workspace) -> HttpResponse:
     form = InviteForm(request.POST or None, workspace=workspace)
     if request.method == "POST" and form.is_valid():
         _run(
             request,
             lambda: member_service.do_invite_member(
-                principal=principal,
+                principal=request.principal,
                 workspace=workspace,
                 email=form.cleaned_data["email"],
                 role=form.cleaned_data["role"],
@@ -64,7 +59,7 @@ def users(request: HttpRequest, slug: str) -> HttpResponse:
             ),
             f"Invitation sent to {form.cleaned_data['email']}.",
         )
-        return redirect("workspace:access-users", slug=slug)
+        return redirect("workspace:access-users", slug=workspace.slug)
     invites = Invitation.objects.filter(
         workspace=workspace, accept_time__isnull=True, revoke_time__isnull=True
     ).order_by("email")
@@ -80,9 +75,8 @@ def users(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "workspace/access/users.html", context)
 
 
-@login_required
-def users_csv(request: HttpRequest, slug: str) -> HttpResponse:
-    _principal, workspace = _administered(request, slug)
+@owners_only
+def users_csv(request: UIRequest, workspace: Workspace) -> HttpResponse:
     response = HttpResponse(content_type="text/csv")
     response["Content-Disposition"] = f'attachment; filename="{workspace.slug}-users.csv"'
     writer = csv.writer(response)
@@ -94,63 +88,63 @@ def users_csv(request: HttpRequest, slug: str) -> HttpResponse:
     return response
 
 
-@login_required
+@owners_only
 @require_POST
-def change_role(request: HttpRequest, slug: str, user_id: int) -> HttpResponse:
-    principal, workspace = _administered(request, slug)
+def change_role(request: UIRequest, workspace: Workspace, user_id: int) -> HttpResponse:
     membership = get_object_or_404(Membership, workspace=workspace, user_id=user_id)
     _run(
         request,
         lambda: member_service.do_change_member_role(
-            principal=principal, membership=membership, changes={"role": request.POST.get("role")}
+            principal=request.principal,
+            membership=membership,
+            changes={"role": request.POST.get("role")},
         ),
         f"{membership.user.username} is now {request.POST.get('role')}.",
     )
-    return redirect("workspace:access-users", slug=slug)
+    return redirect("workspace:access-users", slug=workspace.slug)
 
 
-@login_required
+@owners_only
 @require_POST
-def remove_member(request: HttpRequest, slug: str, user_id: int) -> HttpResponse:
-    principal, workspace = _administered(request, slug)
+def remove_member(request: UIRequest, workspace: Workspace, user_id: int) -> HttpResponse:
     membership = get_object_or_404(Membership, workspace=workspace, user_id=user_id)
     _run(
         request,
-        lambda: member_service.do_remove_member(principal=principal, membership=membership),
+        lambda: member_service.do_remove_member(principal=request.principal, membership=membership),
         f"Removed {membership.user.username} from the workspace.",
     )
-    return redirect("workspace:access-users", slug=slug)
+    return redirect("workspace:access-users", slug=workspace.slug)
 
 
-@login_required
+@owners_only
 @require_POST
-def revoke_invite(request: HttpRequest, slug: str, invite_id: int) -> HttpResponse:
-    principal, workspace = _administered(request, slug)
+def revoke_invite(request: UIRequest, workspace: Workspace, invite_id: int) -> HttpResponse:
     invitation = get_object_or_404(Invitation, workspace=workspace, pk=invite_id)
     _run(
         request,
-        lambda: member_service.do_revoke_invitation(principal=principal, invitation=invitation),
+        lambda: member_service.do_revoke_invitation(
+            principal=request.principal, invitation=invitation
+        ),
         f"Revoked the invitation of {invitation.email}.",
     )
-    return redirect("workspace:access-users", slug=slug)
+    return redirect("workspace:access-users", slug=workspace.slug)
 
 
-@login_required
-def groups(request: HttpRequest, slug: str) -> HttpResponse:
-    principal, workspace = _administered(request, slug)
+@owners_only
+def groups(request: UIRequest, workspace: Workspace) -> HttpResponse:
     form = GroupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         _run(
             request,
             lambda: group_service.do_create_group(
-                principal=principal,
+                principal=request.principal,
                 workspace=workspace,
                 name=form.cleaned_data["name"],
                 description=form.cleaned_data["description"],
             ),
             f"Created the group {form.cleaned_data['name']}.",
         )
-        return redirect("workspace:access-groups", slug=slug)
+        return redirect("workspace:access-groups", slug=workspace.slug)
     rows = (
         UserGroup.objects.filter(workspace=workspace)
         .annotate(member_count=Count("memberships"))
@@ -160,9 +154,8 @@ def groups(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "workspace/access/groups.html", context)
 
 
-@login_required
-def group_detail(request: HttpRequest, slug: str, group_id: int) -> HttpResponse:
-    principal, workspace = _administered(request, slug)
+@owners_only
+def group_detail(request: UIRequest, workspace: Workspace, group_id: int) -> HttpResponse:
     group = get_object_or_404(UserGroup, workspace=workspace, pk=group_id)
     if request.method == "POST":
         membership = get_object_or_404(
@@ -171,11 +164,11 @@ def group_detail(request: HttpRequest, slug: str, group_id: int) -> HttpResponse
         _run(
             request,
             lambda: group_service.do_add_group_member(
-                principal=principal, group=group, user=membership.user
+                principal=request.principal, group=group, user=membership.user
             ),
             f"Added {membership.user.username} to {group.name}.",
         )
-        return redirect("workspace:access-group", slug=slug, group_id=group.pk)
+        return redirect("workspace:access-group", slug=workspace.slug, group_id=group.pk)
     in_group = group.members.order_by("username")
     candidates = (
         Membership.objects.filter(workspace=workspace)
@@ -192,59 +185,56 @@ def group_detail(request: HttpRequest, slug: str, group_id: int) -> HttpResponse
         "candidates": candidates,
         "group_grants": _grants_of(workspace, group=group),
         "form": GrantForm(workspace=workspace),
-        "grant_url": reverse("workspace:access-group-grants", args=(slug, group.pk)),
+        "grant_url": reverse("workspace:access-group-grants", args=(workspace.slug, group.pk)),
         "back": request.path,
     }
     return render(request, "workspace/access/group.html", context)
 
 
-@login_required
+@owners_only
 @require_POST
 def group_remove_member(
-    request: HttpRequest, slug: str, group_id: int, user_id: int
+    request: UIRequest, workspace: Workspace, group_id: int, user_id: int
 ) -> HttpResponse:
-    principal, workspace = _administered(request, slug)
     group = get_object_or_404(UserGroup, workspace=workspace, pk=group_id)
     membership = get_object_or_404(Membership, workspace=workspace, user_id=user_id)
     _run(
         request,
         lambda: group_service.do_remove_group_member(
-            principal=principal, group=group, user=membership.user
+            principal=request.principal, group=group, user=membership.user
         ),
         f"Removed {membership.user.username} from {group.name}.",
     )
-    return redirect("workspace:access-group", slug=slug, group_id=group.pk)
+    return redirect("workspace:access-group", slug=workspace.slug, group_id=group.pk)
 
 
-@login_required
+@owners_only
 @require_POST
-def group_delete(request: HttpRequest, slug: str, group_id: int) -> HttpResponse:
-    principal, workspace = _administered(request, slug)
+def group_delete(request: UIRequest, workspace: Workspace, group_id: int) -> HttpResponse:
     group = get_object_or_404(UserGroup, workspace=workspace, pk=group_id)
     _run(
         request,
-        lambda: group_service.do_delete_group(principal=principal, group=group),
+        lambda: group_service.do_delete_group(principal=request.principal, group=group),
         f"Deleted the group {group.name}.",
     )
-    return redirect("workspace:access-groups", slug=slug)
+    return redirect("workspace:access-groups", slug=workspace.slug)
 
 
-@login_required
-def tokens(request: HttpRequest, slug: str) -> HttpResponse:
-    principal, workspace = _administered(request, slug)
+@owners_only
+def tokens(request: UIRequest, workspace: Workspace) -> HttpResponse:
     form = TokenForm(request.POST or None)
     secret = None
     if request.method == "POST" and form.is_valid():
         try:
             _token, secret = token_service.do_create_workspace_token(
-                principal=principal,
+                principal=request.principal,
                 workspace=workspace,
                 description=form.cleaned_data["description"],
                 access_level=form.cleaned_data["access"],
                 scope=form.cleaned_data["scope"],
             )
         except SwitchyardError as exc:
-            attach_error(form, exc)
+            add_service_error(form, exc)
         else:
             form = TokenForm()
     rows = (
@@ -263,35 +253,33 @@ def tokens(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "workspace/access/tokens.html", context)
 
 
-@login_required
+@owners_only
 @require_POST
-def token_revoke(request: HttpRequest, slug: str, token_id: int) -> HttpResponse:
-    principal, workspace = _administered(request, slug)
+def token_revoke(request: UIRequest, workspace: Workspace, token_id: int) -> HttpResponse:
     token = get_object_or_404(AccessToken, workspace=workspace, pk=token_id)
-    for grant in grants:
-        grant.listed = grant_service.listed_resources(grant)  # type: ignore[attr-defined]
-    return grants
     _run(
         request,
-        lambda: token_service.do_revoke_access_token(principal=principal, token=token),
+        lambda: token_service.do_revoke_access_token(principal=request.principal, token=token),
         f"Revoked the token {token.prefix}… ({token.description}).",
     )
-    return redirect("workspace:access-tokens", slug=slug)
+    return redirect("workspace:access-tokens", slug=workspace.slug)
 
 
 def _grants_of(workspace: Workspace, **where: Any) -> list[RoleGrant]:
-    return list(
+    grants = list(
         RoleGrant.objects.filter(workspace=workspace, **where)
         .select_related("workspace", "user", "group")
         .prefetch_related("labels", *grant_service.prefetch_listed())
         .order_by("create_time")
     )
+    for grant in grants:
+        grant.listed = grant_service.listed_resources(grant)  # type: ignore[attr-defined]
+    return grants
 
 
-@login_required
-def member_detail(request: HttpRequest, slug: str, user_id: int) -> HttpResponse:
+@owners_only
+def member_detail(request: UIRequest, workspace: Workspace, user_id: int) -> HttpResponse:
     """A member's effective access: own grants and, per group, the group's grants."""
-    _principal, workspace = _administered(request, slug)
     membership = get_object_or_404(
         Membership.objects.select_related("user"), workspace=workspace, user_id=user_id
     )
@@ -304,65 +292,60 @@ def member_detail(request: HttpRequest, slug: str, user_id: int) -> HttpResponse
         "own_grants": _grants_of(workspace, user=membership.user),
         "group_grants": _grants_of(workspace, group__in=groups),
         "form": GrantForm(workspace=workspace),
-        "grant_url": reverse("workspace:access-user-grants", args=(slug, user_id)),
+        "grant_url": reverse("workspace:access-user-grants", args=(workspace.slug, user_id)),
         "back": request.path,
     }
     return render(request, "workspace/access/user.html", context)
 
 
-def _create_grant(request: HttpRequest, slug: str, grantee_of: Callable[[Workspace], Any]) -> str:
-    principal, workspace = _administered(request, slug)
-    grantee = grantee_of(workspace)
+def _create_grant(request: UIRequest, workspace: Workspace, grantee: Any) -> None:
     form = GrantForm(request.POST, workspace=workspace)
     if not form.is_valid():
         messages.error(request, f"Invalid grant: {form.errors.as_text()}")
-    else:
-        data = form.cleaned_data
-        _run(
-            request,
-            lambda: grant_service.do_create_grant(
-                principal=principal,
-                workspace=workspace,
-                grantee=grantee,
-                role=data["role"],
-                scope=data["scope"],
-                labels=list(data["labels"]),
-                sources=list(data["sources"]),
-            ),
-            "Role granted.",
-        )
-    return workspace.slug
-
-
-@login_required
-@require_POST
-def user_grant(request: HttpRequest, slug: str, user_id: int) -> HttpResponse:
-    _create_grant(
+        return
+    data = form.cleaned_data
+    _run(
         request,
-        slug,
-        lambda ws: get_object_or_404(Membership, workspace=ws, user_id=user_id).user,
+        lambda: grant_service.do_create_grant(
+            principal=request.principal,
+            workspace=workspace,
+            grantee=grantee,
+            role=data["role"],
+            scope=data["scope"],
+            labels=list(data["labels"]),
+            resources=list(data["sources"]),
+        ),
+        "Role granted.",
     )
-    return redirect("workspace:access-user", slug=slug, user_id=user_id)
 
 
-@login_required
+@owners_only
 @require_POST
-def group_grant(request: HttpRequest, slug: str, group_id: int) -> HttpResponse:
-    _create_grant(request, slug, lambda ws: get_object_or_404(UserGroup, workspace=ws, pk=group_id))
-    return redirect("workspace:access-group", slug=slug, group_id=group_id)
+def user_grant(request: UIRequest, workspace: Workspace, user_id: int) -> HttpResponse:
+    member = get_object_or_404(Membership, workspace=workspace, user_id=user_id)
+    _create_grant(request, workspace, member.user)
+    return redirect("workspace:access-user", slug=workspace.slug, user_id=user_id)
 
 
-@login_required
+@owners_only
 @require_POST
-def grant_delete(request: HttpRequest, slug: str, grant_id: int) -> HttpResponse:
-    principal, workspace = _administered(request, slug)
+def group_grant(request: UIRequest, workspace: Workspace, group_id: int) -> HttpResponse:
+    _create_grant(
+        request, workspace, get_object_or_404(UserGroup, workspace=workspace, pk=group_id)
+    )
+    return redirect("workspace:access-group", slug=workspace.slug, group_id=group_id)
+
+
+@owners_only
+@require_POST
+def grant_delete(request: UIRequest, workspace: Workspace, grant_id: int) -> HttpResponse:
     grant = get_object_or_404(RoleGrant, workspace=workspace, pk=grant_id)
     _run(
         request,
-        lambda: grant_service.do_delete_grant(principal=principal, grant=grant),
+        lambda: grant_service.do_delete_grant(principal=request.principal, grant=grant),
         "Grant revoked.",
     )
     back = request.POST.get("next", "")
     if url_has_allowed_host_and_scheme(back, allowed_hosts=None) and back.startswith("/"):
         return redirect(back)
-    return redirect("workspace:access-users", slug=slug)
+    return redirect("workspace:access-users", slug=workspace.slug)

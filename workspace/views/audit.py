@@ -7,40 +7,40 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, StreamingHttpResponse
 from django.shortcuts import render
 
 from switchyard.api.pagination import paginate
 from switchyard.errors import SwitchyardError
-from workspace.api.serializers import actor_of
+from switchyard.ui import UIRequest, add_service_error, workspace_view
+from workspace import selectors
 from workspace.filtersets import AuditEntryFilterSet
 from workspace.models import AuditEntry, Workspace
 from workspace.selectors import audit_entries_for
-from workspace.views.base import HtmxHttpRequest, administered_workspace
 
 PAGE_SIZE = 50
 CSV_COLUMNS = ("time", "action", "resource_type", "resource_name", "actor", "before", "after")
 
+owners_only = workspace_view(
+    action="administer", refusal="Only Workspace Owners can read the audit trail."
+)
 
-def _trail(request: HttpRequest, slug: str) -> tuple[Workspace, AuditEntryFilterSet]:
-    _principal, workspace = administered_workspace(
-        request, slug, "Only Workspace Owners can read the audit trail."
-    )
+
+def _filters(request: HttpRequest, workspace: Workspace) -> AuditEntryFilterSet:
     entries = audit_entries_for(workspace).order_by("-time", "-id")
-    return workspace, AuditEntryFilterSet(request.GET, queryset=entries)
+    return AuditEntryFilterSet(request.GET, queryset=entries)
 
 
 def _actor_label(entry: AuditEntry) -> str:
-    actor = actor_of(entry)
+    actor = selectors.actor_of(entry)
     if actor["type"] == "token":
         return f"{actor['user']} (token {actor['token']}…)"
     return actor["user"] or "system"
 
 
-@login_required
-def audit_trail(request: HtmxHttpRequest, slug: str) -> HttpResponse:
-    workspace, filters = _trail(request, slug)
+@owners_only
+def audit_trail(request: UIRequest, workspace: Workspace) -> HttpResponse:
+    filters = _filters(request, workspace)
     context: dict[str, Any] = {"workspace": workspace, "filters": filters, "nav": "audit"}
     if filters.is_valid():
         params = {"page_size": str(PAGE_SIZE), "page_token": request.GET.get("page_token", "")}
@@ -49,7 +49,7 @@ def audit_trail(request: HtmxHttpRequest, slug: str) -> HttpResponse:
                 filters.qs, params, scope=f"ui-audit:{workspace.pk}", ordering=("-time", "-pk")
             )
         except SwitchyardError as exc:
-            filters.form.add_error(None, exc.message)
+            add_service_error(filters.form, exc)
             rows, next_token = [], ""
         query = request.GET.copy()
         query["page_token"] = next_token
@@ -64,9 +64,9 @@ class _Echo:
         return value
 
 
-@login_required
-def audit_trail_csv(request: HttpRequest, slug: str) -> HttpResponseBase:
-    workspace, filters = _trail(request, slug)
+@owners_only
+def audit_trail_csv(request: UIRequest, workspace: Workspace) -> HttpResponseBase:
+    filters = _filters(request, workspace)
     if not filters.is_valid():
         return HttpResponse(f"invalid filter: {filters.errors.as_text()}", status=400)
 

@@ -10,8 +10,8 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from switchyard.errors import SwitchyardError
+from switchyard.ui import add_service_error
 from workspace.services import members as service
-from workspace.views.base import attach_error
 
 
 class SignUpForm(forms.Form):
@@ -42,7 +42,7 @@ def accept(request: HttpRequest, secret: str) -> HttpResponse:
                 return render(request, "workspace/invitation.html", context, status=400)
         except SwitchyardError as exc:
             if hasattr(form, "cleaned_data"):  # the sign-up form was submitted
-                attach_error(form, exc)
+                add_service_error(form, exc)
             else:
                 context["accept_error"] = exc.message
             return render(request, "workspace/invitation.html", context, status=400)

@@ -9,24 +9,28 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponse
+from django.db import models
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from switchyard import access
-from switchyard.access import Principal
 from switchyard.errors import SwitchyardError
+from switchyard.ui import Lookup, UIRequest, add_service_error, workspace_view
 from workspace.forms import LabelCreateForm
 from workspace.models import Label, Workspace
-from workspace.selectors import workspace_for
 from workspace.services import labels as service
-from workspace.views.base import HtmxHttpRequest, attach_error
+
+
+def _label_in(workspace: Workspace, key: str, value: str) -> models.QuerySet[Label]:
+    return Label.objects.filter(workspace=workspace, key=key, value=value)
+
+
+LABEL = Lookup(arg="label", url_kwargs=("key", "value"), find=_label_in)
 
 
 def _render(
-    request: HtmxHttpRequest,
-    principal: Principal,
+    request: UIRequest,
     workspace: Workspace,
     *,
     form: LabelCreateForm | None = None,
@@ -37,7 +41,7 @@ def _render(
         "workspace": workspace,
         "nav": "labels",
         "labels": Label.objects.filter(workspace=workspace).order_by("key", "value"),
-        "can_administer": access.can(principal, "administer", workspace),
+        "can_administer": access.can(request.principal, "administer", workspace),
         "form": form or LabelCreateForm(),
         **extra,
     }
@@ -46,46 +50,41 @@ def _render(
     return render(request, "workspace/labels.html", context, status=status)
 
 
-@login_required
+@workspace_view()
 @require_http_methods(["GET", "POST"])
-def labels(request: HtmxHttpRequest, slug: str) -> HttpResponse:
-    principal = Principal(request.user)
-    workspace = workspace_for(principal, slug)
+def labels(request: UIRequest, workspace: Workspace) -> HttpResponse:
     if request.method != "POST":
-        return _render(request, principal, workspace)
+        return _render(request, workspace)
     form = LabelCreateForm(request.POST)
     if not form.is_valid():
-        return _render(request, principal, workspace, form=form, status=400)
+        return _render(request, workspace, form=form, status=400)
     try:
         label = service.do_create_label(
-            principal=principal,
+            principal=request.principal,
             workspace=workspace,
             key=form.cleaned_data["key"],
             value=form.cleaned_data["value"],
             description=form.cleaned_data["description"],
         )
     except SwitchyardError as exc:
-        attach_error(form, exc)
-        return _render(request, principal, workspace, form=form, status=exc.http_status)
+        add_service_error(form, exc)
+        return _render(request, workspace, form=form, status=exc.http_status)
     if not request.htmx:
         messages.success(request, f"Created label {label}.")
         return redirect("workspace:labels", slug=workspace.slug)
-    return _render(request, principal, workspace, notice=f"Created label {label}.")
+    return _render(request, workspace, notice=f"Created label {label}.")
 
 
-@login_required
+# Members see the catalogue, so they reach the delete button's answer: the
+# service refuses them in the page (owners manage labels).
+@workspace_view(LABEL)
 @require_POST
-def delete(request: HtmxHttpRequest, slug: str, key: str, value: str) -> HttpResponse:
-    principal = Principal(request.user)
-    workspace = workspace_for(principal, slug)
-    label = Label.objects.filter(workspace=workspace, key=key, value=value).first()
-    if label is None:
-        raise Http404("label not found")
+def delete(request: UIRequest, workspace: Workspace, label: Label) -> HttpResponse:
     try:
-        service.do_delete_label(principal=principal, label=label)
+        service.do_delete_label(principal=request.principal, label=label)
     except SwitchyardError as exc:
-        return _render(request, principal, workspace, error=exc.message, status=exc.http_status)
+        return _render(request, workspace, error=exc.message, status=exc.http_status)
     if not request.htmx:
         messages.success(request, f"Deleted label {label}.")
         return redirect("workspace:labels", slug=workspace.slug)
-    return _render(request, principal, workspace, notice=f"Deleted label {label}.")
+    return _render(request, workspace, notice=f"Deleted label {label}.")

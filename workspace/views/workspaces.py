@@ -2,77 +2,69 @@
 
 from __future__ import annotations
 
-from django import forms
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from switchyard.access import Principal
 from switchyard.errors import SwitchyardError
+from switchyard.ui import UIRequest, add_service_error, signed_in_view, workspace_view
 from workspace.forms import WorkspaceCreateForm, WorkspaceDeleteForm, WorkspaceRenameForm
-from workspace.selectors import recent_activity, visible_workspaces, workspace_for
+from workspace.models import Workspace
+from workspace.selectors import recent_activity, visible_workspaces
 from workspace.services import workspaces as service
-from workspace.views.base import HtmxHttpRequest, attach_error
 
-_FORM_FIELD = {"name": "slug"}
-
-
-def _attach(form: forms.Form, exc: SwitchyardError) -> None:
-    attach_error(form, exc, _FORM_FIELD)
+# The API names the workspace by ``name``; the form asks for its slug.
+_FORM_FIELDS = {"name": "slug"}
 
 
-@login_required
-def index(request: HttpRequest) -> HttpResponse:
-    first = visible_workspaces(Principal(request.user)).order_by("display_name", "slug").first()
+@signed_in_view
+def index(request: UIRequest) -> HttpResponse:
+    first = visible_workspaces(request.principal).order_by("display_name", "slug").first()
     if first is None:
         return redirect("workspace:create")
     return redirect("workspace:home", slug=first.slug)
 
 
-@login_required
-def workspace_list(request: HttpRequest) -> HttpResponse:
-    rows = visible_workspaces(Principal(request.user)).order_by("display_name", "slug")
+@signed_in_view
+def workspace_list(request: UIRequest) -> HttpResponse:
+    rows = visible_workspaces(request.principal).order_by("display_name", "slug")
     return render(request, "workspace/list.html", {"rows": rows})
 
 
-@login_required
+@signed_in_view
 @require_http_methods(["GET", "POST"])
-def create(request: HttpRequest) -> HttpResponse:
+def create(request: UIRequest) -> HttpResponse:
     form = WorkspaceCreateForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
             workspace = service.do_create_workspace(
-                principal=Principal(request.user),
+                principal=request.principal,
                 slug=form.cleaned_data["slug"],
                 display_name=form.cleaned_data["display_name"],
             )
         except SwitchyardError as exc:
-            _attach(form, exc)
+            add_service_error(form, exc, _FORM_FIELDS)
         else:
             messages.success(request, f"Created workspace {workspace.display_name}.")
             return redirect("workspace:home", slug=workspace.slug)
     return render(request, "workspace/create.html", {"form": form})
 
 
-@login_required
-def home(request: HttpRequest, slug: str) -> HttpResponse:
-    workspace = workspace_for(Principal(request.user), slug)
+@workspace_view()
+def home(request: UIRequest, workspace: Workspace) -> HttpResponse:
     context = {
         "workspace": workspace,
         "member_count": workspace.memberships.count(),
-        "activity": recent_activity(workspace),
+        "activity": recent_activity(request.principal, workspace),
         "nav": "home",
     }
     return render(request, "workspace/home.html", context)
 
 
-@login_required
+@workspace_view()
 @require_http_methods(["GET", "POST"])
-def settings_general(request: HtmxHttpRequest, slug: str) -> HttpResponse:
-    principal = Principal(request.user)
-    workspace = workspace_for(principal, slug)
+def settings_general(request: UIRequest, workspace: Workspace) -> HttpResponse:
     rename = WorkspaceRenameForm(
         request.POST or None, initial={"display_name": workspace.display_name}
     )
@@ -80,12 +72,12 @@ def settings_general(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     if request.method == "POST" and rename.is_valid():
         try:
             workspace = service.do_update_workspace(
-                principal=principal,
+                principal=request.principal,
                 workspace=workspace,
                 changes={"display_name": rename.cleaned_data["display_name"]},
             )
         except SwitchyardError as exc:
-            _attach(rename, exc)
+            add_service_error(rename, exc, _FORM_FIELDS)
         else:
             saved = True
             if not request.htmx:
@@ -103,17 +95,15 @@ def settings_general(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     return render(request, "workspace/settings.html", context)
 
 
-@login_required
+@workspace_view()
 @require_POST
-def delete(request: HttpRequest, slug: str) -> HttpResponse:
-    principal = Principal(request.user)
-    workspace = workspace_for(principal, slug)
+def delete(request: UIRequest, workspace: Workspace) -> HttpResponse:
     form = WorkspaceDeleteForm(request.POST, slug=workspace.slug)
     if form.is_valid():
         try:
-            service.do_delete_workspace(principal=principal, workspace=workspace)
+            service.do_delete_workspace(principal=request.principal, workspace=workspace)
         except SwitchyardError as exc:
-            _attach(form, exc)
+            add_service_error(form, exc, _FORM_FIELDS)
         else:
             messages.success(request, f"Deleted workspace {workspace.display_name}.")
             return redirect("workspace:index")
