@@ -1,4 +1,8 @@
-"""Search and category filters over the catalog, shared by the API and the UI."""
+"""The one search and category filter over the catalog: the API (``?search=``),
+the catalog page and the add-destination picker all call it (the picker's
+live filter in switchyard/static/switchyard/destinations.js matches the same
+way). Every word of the search must appear, case-insensitively, in an
+entry's slug, name, description or categories."""
 
 from __future__ import annotations
 

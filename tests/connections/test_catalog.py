@@ -3,14 +3,16 @@ mapping validation; a broken file fails loudly, naming the file and the entry.""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
-from django.apps import apps
 
 from connections import catalog
-from connections.catalog import CatalogError, DestinationDefinition, SettingDef, loader
+from connections.catalog import CatalogError, DestinationDefinition, SettingDef
 from connections.catalog.search import filter_destinations, filter_source_types
 from connections.rules import fql
 from connections.rules import mapping as mapping_kit
@@ -735,16 +737,27 @@ def test_a_missing_catalog_fails(tmp_path: Path) -> None:
         catalog.load(tmp_path)
 
 
-def test_startup_fails_loudly_on_a_broken_catalog(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_startup_fails_loudly_on_a_broken_catalog(tmp_path: Path) -> None:
+    # A fresh process (app registries fill once per process): django.setup() runs
+    # ConnectionsConfig.ready(), which reads the catalog from the directory given.
     write_catalog(tmp_path, destination=GOOD_DESTINATION.replace("action: send", "action: nope"))
-    monkeypatch.setattr(loader, "DATA_DIR", tmp_path)
-    catalog.shipped.cache_clear()
-    try:
-        with pytest.raises(CatalogError, match=r"demo\.yaml: destination 'demo' > preset 'Send'"):
-            apps.get_app_config("connections").ready()
-    finally:
-        monkeypatch.undo()
-        catalog.shipped.cache_clear()
-    assert catalog.destination("actions-equals") is not None  # the real catalog is back
+    script = (
+        "import sys, pathlib, django\n"
+        "from connections.catalog import loader\n"
+        "loader.DATA_DIR = pathlib.Path(sys.argv[1])\n"
+        "django.setup()\n"
+    )
+    started = subprocess.run(
+        [sys.executable, "-c", script, str(tmp_path)],
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).resolve().parents[2],
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "switchyard.settings"},
+        check=False,
+    )
+    assert started.returncode != 0
+    assert "connections.catalog.loader.CatalogError" in started.stderr
+    assert "demo.yaml: destination 'demo' > preset 'Send': action: unknown action 'nope'" in (
+        started.stderr
+    )
+    assert catalog.destination("actions-equals") is not None  # this process is untouched
