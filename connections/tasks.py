@@ -2,12 +2,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from connections.services.delivery import (
-    do_deliver_batch,
-    do_deliver_retries,
-    do_sweep_deliveries,
-)
-from connections.services.event_store import do_maintain_event_store
+from connections.dataplane import event_store
+from connections.dataplane.delivery import engine
 from switchyard import task_names
 from switchyard.celery import task
 
@@ -15,23 +11,23 @@ from switchyard.celery import task
 @task(task_names.MAINTAIN_EVENT_STORE)
 def maintain_event_store() -> dict[str, object]:
     """Beat runs this hourly (a PeriodicTask row from migration 0004)."""
-    return do_maintain_event_store()
+    return event_store.maintain_event_store()
 
 
 @task(task_names.DELIVER_BATCH)
 def deliver_batch(batch_id: int) -> dict[str, Any]:
     """Ingest enqueues this for each outbox batch it commits; the sweep again for
     batches whose worker died or whose message was lost."""
-    return do_deliver_batch(batch_id)
+    return engine.deliver_batch(batch_id)
 
 
 @task(task_names.DELIVER_RETRIES)
 def deliver_retries(delivery_ids: list[int]) -> dict[str, Any]:
     """Retries that came due (queued with a countdown, or by the sweep)."""
-    return do_deliver_retries(delivery_ids)
+    return engine.deliver_retries(delivery_ids)
 
 
 @task(task_names.SWEEP_DELIVERIES, soft_time_limit=50)
 def sweep_deliveries() -> dict[str, int]:
     """Beat runs this every minute (a PeriodicTask row from migration 0005)."""
-    return do_sweep_deliveries()
+    return engine.sweep()

@@ -3,9 +3,9 @@ Tracking API and a health check, nothing of the admin UI or the Config API."""
 
 from django.urls import include, path
 
-from connections.tracking.views import health
+from connections.dataplane.tracking.views import health
 
 urlpatterns = [
     path("healthz", health, name="healthz"),
-    path("", include("connections.tracking.urls")),
+    path("", include("connections.dataplane.tracking.urls")),
 ]

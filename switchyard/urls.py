@@ -26,7 +26,7 @@ urlpatterns = [
     path("", include("workspace.auth_urls")),
     path("django-admin/", admin.site.urls),
     path("v1beta/", include(api_urlpatterns)),
-    path("", include("connections.tracking.urls")),
+    path("", include("connections.dataplane.tracking.urls")),
     path("", include("connections.urls")),
     path("", include("workspace.urls")),
 ]

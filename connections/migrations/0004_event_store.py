@@ -35,7 +35,7 @@ MAINTAIN = "connections.maintain_event_store"
 
 
 def first_partitions(apps, schema_editor):
-    from connections.services.event_store import ensure_partitions
+    from connections.dataplane.event_store import ensure_partitions
 
     ensure_partitions()
 

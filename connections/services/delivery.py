@@ -1,45 +1,18 @@
-"""Delivery entry points: what the Celery tasks run (a batch, due retries, the
-sweep) and the Event Tester (``do_send_test_event``), which sends one event
-through a destination's real actions and shows the requests and responses."""
+"""The Event Tester (``do_send_test_event``): who may send a test event and what a
+test event must look like; the sending is the data plane's
+(``connections.dataplane.delivery.tester``)."""
 
 from __future__ import annotations
 
 import uuid
 from typing import Any
 
-from connections.delivery import actions, engine, outcomes
+from connections.dataplane.delivery import tester
 from connections.models import Destination, Subscription
-from connections.rules import CompiledFilters, MappingRule, route
 from connections.services.destinations import definition_of
-from connections.services.preview import rules_of
 from switchyard import access
 from switchyard.access import Principal
 from switchyard.errors import InvalidArgument, NotFound
-
-
-def do_deliver_batch(batch_id: int) -> dict[str, Any]:
-    """Deliver one outbox batch (the ``connections.deliver_batch`` task)."""
-    return engine.deliver_batch(batch_id)
-
-
-def do_deliver_retries(delivery_ids: list[int]) -> dict[str, Any]:
-    """Send again the due *retrying* deliveries among ``delivery_ids``."""
-    return engine.deliver_retries(delivery_ids)
-
-
-def do_sweep_deliveries() -> dict[str, int]:
-    """Queue stalled batches and due retries again (beat, every minute)."""
-    return engine.sweep()
-
-
-def _result_view(result: outcomes.Result) -> dict[str, Any]:
-    return {
-        "status": result.status,
-        "code": result.code,
-        "message": result.message,
-        "request": result.request,
-        "response": result.response,
-    }
 
 
 def do_send_test_event(
@@ -66,72 +39,5 @@ def do_send_test_event(
     definition = definition_of(destination)
     message = dict(event)
     message.setdefault("messageId", f"test-{uuid.uuid4().hex}")
-    rules = rules_of(destination)
-    if subscription is not None:
-        rules = [rule for rule in rules if rule.key == subscription.key_id]
-    report: list[dict[str, Any]] = []
-    for rule in rules:
-        if subscription is None and not rule.enabled:
-            continue
-        entry: dict[str, Any] = {
-            "id": rule.key,
-            "display_name": rule.name,
-            "action": rule.action,
-            "enabled": rule.enabled,
-            "matched": False,
-            "sent": False,
-        }
-        report.append(entry)
-        if rule.predicate is None or rule.resolve is None:
-            problem = f"the mapping cannot run: {rule.problem}"
-            entry["result"] = _result_view(outcomes.failed(outcomes.INVALID_SETTINGS, problem))
-            continue
-        routed = route(_NO_FILTERS, [_enabled(rule)], message)
-        match = routed.mappings[0]
-        entry["matched"] = match.matched
-        if match.error:
-            entry["result"] = _result_view(outcomes.failed(outcomes.INVALID_SETTINGS, match.error))
-            continue
-        if not match.matched and subscription is None:
-            continue
-        payload = match.payload if match.matched else rule.resolve(message)
-        action = definition.action(rule.action)
-        if action is None:
-            problem = f"{definition.name} has no action {rule.action!r}"
-            entry["result"] = _result_view(outcomes.failed(outcomes.INVALID_SETTINGS, problem))
-            continue
-        context = actions.Context(definition, action, destination.settings)
-        (result,) = actions.perform(
-            context, [actions.Send(str(message["messageId"]), payload, str(message["type"]))]
-        )
-        entry["sent"] = True
-        entry["payload"] = payload
-        entry["result"] = _result_view(result)
-    sent = [e for e in report if e["sent"]]
-    delivered = [e for e in sent if e["result"]["status"] == outcomes.DELIVERED]
-    return {
-        "message_id": message["messageId"],
-        "summary": (
-            f"{len(sent)} mapping(s) matched and sent, {len(delivered)} succeeded."
-            if sent
-            else "No enabled mapping matches this event: nothing was sent."
-        ),
-        "mappings": report,
-    }
-
-
-def _enabled(rule: MappingRule) -> MappingRule:
-    if rule.enabled:
-        return rule
-    return MappingRule(
-        key=rule.key,
-        name=rule.name,
-        action=rule.action,
-        enabled=True,
-        trigger=rule.trigger,
-        mapping=rule.mapping,
-    )
-
-
-# The Event Tester bypasses destination filters.
-_NO_FILTERS = CompiledFilters([])
+    key = subscription.key_id if subscription is not None else None
+    return tester.send_test_event(destination, definition, message, key)

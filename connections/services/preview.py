@@ -5,29 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from connections.dataplane.delivery.compiled import filters_of, rules_of
 from connections.models import Destination
-from connections.rules import CompiledFilters, MappingRule, filter_spec_from_json, route
-from connections.services import filters as filter_service
+from connections.rules import route
 from switchyard.errors import InvalidArgument
-
-
-def rules_of(destination: Destination) -> list[MappingRule]:
-    return [
-        MappingRule(
-            key=s.key_id,
-            name=s.name,
-            action=s.action,
-            enabled=s.enabled,
-            trigger=s.trigger,
-            mapping=s.mapping,
-        )
-        for s in destination.subscriptions.order_by("position", "id")
-    ]
-
-
-def filters_of(destination: Destination) -> CompiledFilters:
-    rows = destination.filters.order_by("position", "id")
-    return CompiledFilters([filter_spec_from_json(filter_service.snapshot(r)) for r in rows])
 
 
 def preview(destination: Destination, event: object) -> dict[str, Any]:

@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 from django.contrib.auth.models import User
 
-from connections.delivery import engine, http
+from connections.dataplane.delivery import engine, http
 from connections.models import DeliveryBatch, PipelineCount
 from connections.services.filters import do_create_filter
 from tests.connections.delivery_support import Server, make_setup, track

@@ -47,8 +47,8 @@ from django.contrib.auth.models import User
 from django.db import connection
 from django.test import Client
 
+from connections.dataplane import ingest
 from connections.models import DeliveryBatch, Event, WriteKey
-from connections.services import ingest
 from connections.services.sources import do_create_source
 from switchyard import embedded
 from switchyard.access import Principal

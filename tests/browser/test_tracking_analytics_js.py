@@ -19,8 +19,8 @@ import pytest
 from django.contrib.auth.models import User
 from playwright.sync_api import Page, Route
 
+from connections.dataplane import ingest
 from connections.models import Event
-from connections.services import ingest
 from tests.connections.tracking_support import Tracked, events, make_source
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -18,13 +18,13 @@ import orjson
 import pytest
 from django.contrib.auth.models import User
 
+from connections.dataplane.counters import Key
+from connections.dataplane.ingest import Ingested, ingest
+from connections.dataplane.tracking import validation
 from connections.models import DeliveryBatch, Destination, Source, Subscription, WriteKey
-from connections.services.counters import Key
 from connections.services.destinations import do_create_destination
-from connections.services.ingest import Ingested, ingest
 from connections.services.sources import do_create_source
 from connections.services.subscriptions import do_create_subscription
-from connections.tracking import validation
 from switchyard.access import Principal
 from workspace.models import Workspace
 

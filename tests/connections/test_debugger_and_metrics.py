@@ -12,8 +12,8 @@ from django.test import Client
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from connections.dataplane import counters
 from connections.models import Destination, Event, Source
-from connections.services import counters
 from connections.services.destinations import do_create_destination
 from connections.services.sources import do_create_source
 from switchyard.access import Principal

@@ -15,7 +15,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.utils import timezone
 
-from connections.delivery import engine
+from connections.dataplane.delivery import engine
 from connections.models import Delivery, DeliveryBatch, DeliveryProgress, Event, PipelineCount
 from connections.services.filters import do_create_filter
 from connections.services.subscriptions import do_update_subscription
@@ -472,7 +472,7 @@ def test_a_rerun_does_not_resend_what_was_delivered(
     web.mapping(equals, "send")
     batch_id = batch_of(web.track(track(messageId="m-1")))
 
-    from connections.delivery import actions
+    from connections.dataplane.delivery import actions
 
     def crash(ctx: Any, sends: Any) -> Any:
         raise RuntimeError("the worker dies here")

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from django.contrib.auth.models import User
 
-from connections.delivery import engine, http
+from connections.dataplane.delivery import engine, http
 from connections.models import Delivery
 from tests.connections.delivery_support import (
     Reply,

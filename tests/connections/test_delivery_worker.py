@@ -18,7 +18,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.db import connection
 
-from connections.delivery import engine
+from connections.dataplane.delivery import engine
 from connections.models import Delivery, DeliveryBatch
 from tests.connections.delivery_support import (
     Reply,

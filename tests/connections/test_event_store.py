@@ -7,8 +7,8 @@ import datetime as dt
 import pytest
 from django.db import connection
 
+from connections.dataplane import event_store
 from connections.models import Event, EventMessage
-from connections.services import event_store
 
 pytestmark = pytest.mark.django_db
 

@@ -15,9 +15,9 @@ from django.contrib.auth.models import User
 from django.test import Client
 from django.utils import timezone
 
+from connections.dataplane import ingest
+from connections.dataplane.tracking.validation import BATCH_BODY_LIMIT, MESSAGE_LIMIT
 from connections.models import DeliveryBatch, Event, EventMessage, WriteKey
-from connections.services import ingest
-from connections.tracking.validation import BATCH_BODY_LIMIT, MESSAGE_LIMIT
 from tests.connections.tracking_support import Tracked, counts, events, make_source, post
 
 pytestmark = pytest.mark.django_db

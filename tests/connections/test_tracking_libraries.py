@@ -14,8 +14,8 @@ from segment.analytics import Client
 from segment.analytics import request as segment_request
 from segment.analytics.request import APIError
 
+from connections.dataplane import ingest
 from connections.models import DeliveryBatch, Event
-from connections.services import ingest
 from tests.connections.tracking_support import Tracked, counts, events, make_source
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -8,7 +8,7 @@ and returns one ``Result`` per send, in order. A performer of a batching action
 may answer several sends with one request; every send of that request gets its
 result (Segment's "error amplification").
 
-HTTP performers go through ``connections.delivery.http`` (one client, timeout,
+HTTP performers go through ``connections.dataplane.delivery.http`` (one client, timeout,
 User-Agent, SSRF guard). Segment Connections calls our own ingest function, so a
 re-injected event is validated, deduplicated (same messageId) and put in the
 outbox like any other.
@@ -27,8 +27,8 @@ import orjson
 from django.conf import settings
 
 from connections.catalog import ActionDef, DestinationDefinition
-from connections.delivery import http, outcomes
-from connections.delivery.outcomes import Result
+from connections.dataplane.delivery import http, outcomes
+from connections.dataplane.delivery.outcomes import Result
 
 BATCH_SIZE_MAX = 5000
 
@@ -412,8 +412,8 @@ def segment_connections_send(ctx: Context, sends: list[Send]) -> list[Result]:
     """Into the source whose write key is set, through the Tracking API's ingest
     function (validation, 24-hour messageId dedupe, the delivery outbox): one
     store for all the sends of a run."""
-    from connections.services.ingest import ingest
-    from connections.tracking import validation
+    from connections.dataplane.ingest import ingest
+    from connections.dataplane.tracking import validation
 
     key = str(ctx.settings.get("source_write_key") or "")
     now = dt.datetime.now(dt.UTC)

@@ -4,7 +4,7 @@ an alias of batch."""
 
 from django.urls import path
 
-from connections.tracking import views
+from connections.dataplane.tracking import views
 
 app_name = "tracking"
 

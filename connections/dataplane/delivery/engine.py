@@ -36,8 +36,11 @@ from django.utils import timezone
 
 from connections import catalog
 from connections.catalog import DestinationDefinition
-from connections.delivery import actions, outcomes
-from connections.delivery.outcomes import Result
+from connections.dataplane import counters
+from connections.dataplane.counters import Key
+from connections.dataplane.delivery import actions, outcomes
+from connections.dataplane.delivery.compiled import filters_of, rules_of
+from connections.dataplane.delivery.outcomes import Result
 from connections.models import Delivery, Destination, Source, Subscription
 from connections.rules import (
     NO_MATCHING_MAPPING,
@@ -46,9 +49,6 @@ from connections.rules import (
     MappingRule,
     route,
 )
-from connections.services import counters
-from connections.services.counters import Key
-from connections.services.preview import filters_of, rules_of
 from switchyard import task_names
 
 logger = logging.getLogger("switchyard.delivery")

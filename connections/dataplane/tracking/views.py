@@ -2,7 +2,7 @@
 
 Plain Django function views (no DRF, no ORM on the way in): read the body
 (gzip allowed), parse it with orjson, validate and normalize every message,
-then store them with one statement (connections.services.ingest). A 200
+then store them with one statement (connections.dataplane.ingest). A 200
 ``{"success": true}`` means the messages are committed to PostgreSQL.
 
 Errors answer ``{"success": false, "error": "..."}``: 400 for a body or message
@@ -23,9 +23,9 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
-from connections.services.ingest import ingest
-from connections.tracking import auth
-from connections.tracking.validation import (
+from connections.dataplane.ingest import ingest
+from connections.dataplane.tracking import auth
+from connections.dataplane.tracking.validation import (
     BATCH_BODY_LIMIT,
     KB,
     MESSAGE_LIMIT,

@@ -20,7 +20,7 @@ from typing import Any
 import httpx
 from django.conf import settings
 
-from connections.delivery.http import BlockedAddress, Exchange
+from connections.dataplane.delivery.http import BlockedAddress, Exchange
 
 DELIVERED = "delivered"
 RETRY = "retry"

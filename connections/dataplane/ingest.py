@@ -30,7 +30,7 @@ from dataclasses import dataclass
 import psycopg
 from django.db import connection, transaction
 
-from connections.tracking.validation import Row
+from connections.dataplane.tracking.validation import Row
 from switchyard import task_names
 
 logger = logging.getLogger("switchyard.tracking")

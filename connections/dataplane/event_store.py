@@ -98,7 +98,8 @@ def forget_old_messages(now: dt.datetime | None = None) -> int:
     return deleted
 
 
-def do_maintain_event_store() -> dict[str, object]:
+def maintain_event_store() -> dict[str, object]:
+    """Partitions ahead, expired days dropped, old messageIds forgotten (hourly)."""
     return {
         "created": ensure_partitions(),
         "dropped": drop_expired_partitions(),

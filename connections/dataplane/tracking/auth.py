@@ -7,7 +7,7 @@ a CORS preflight). Basic wins when both are present; a Bearer token (Segment's
 OAuth option) is not a write key, so the body's is used then.
 
 The key is *checked* where the events are stored: the storing statement
-(connections.services.ingest) finds the source through an active write key in
+(connections.dataplane.ingest) finds the source through an active write key in
 the same round trip and transaction, so there is no per-process cache to go
 stale: a revoked key stops authenticating on the next request, and a source
 disabled a moment ago drops the next request's events. Unknown and revoked
