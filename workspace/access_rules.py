@@ -51,26 +51,25 @@ class WorkspaceTenancy:
             return members.values("workspace_id")
         in_groups = GroupMembership.objects.filter(user_id=user_id).values("group_id")
         owner_grants = RoleGrant.objects.filter(
-            Q(user_id=user_id) | Q(group_id__in=in_groups),
-            role=OWNER_ROLE,
-            workspace_id__in=members.values("workspace_id"),
+            role=OWNER_ROLE, workspace_id__in=members.values("workspace_id")
         )
         return Workspace.objects.filter(
             Q(pk__in=members.filter(role=Membership.Role.OWNER).values("workspace_id"))
-            | Q(pk__in=owner_grants.values("workspace_id"))
+            | Q(pk__in=owner_grants.filter(user_id=user_id).values("workspace_id"))
+            | Q(pk__in=owner_grants.filter(group_id__in=in_groups).values("workspace_id"))
         ).values("pk")
 
-    def grants(self, principal: Principal) -> models.QuerySet[RoleGrant]:
+    def grant_sets(self, principal: Principal) -> list[models.QuerySet[RoleGrant]]:
         """Only in workspaces the principal still belongs to: leaving a workspace or a
         group takes effect on the next request (nothing is cached)."""
         if (token := principal.workspace_token) is not None:
-            return RoleGrant.objects.filter(token_id=token.pk)
+            return [RoleGrant.objects.filter(token_id=token.pk)]
         user_id = principal.signed_in_user.pk
-        in_groups = GroupMembership.objects.filter(user_id=user_id).values("group_id")
-        return RoleGrant.objects.filter(
-            Q(user_id=user_id) | Q(group_id__in=in_groups),
-            workspace_id__in=self.workspace_ids(principal, "view"),
+        in_workspaces = RoleGrant.objects.filter(
+            workspace_id__in=self.workspace_ids(principal, "view")
         )
+        in_groups = GroupMembership.objects.filter(user_id=user_id).values("group_id")
+        return [in_workspaces.filter(user_id=user_id), in_workspaces.filter(group_id__in=in_groups)]
 
     def grant_labels(self, grants: models.QuerySet[Any]) -> Any:
         return RoleGrant.labels.through.objects.filter(

@@ -45,15 +45,10 @@ def can_create(principal: Principal, resource_type: str, workspace: models.Model
         return False
     if principal.is_superuser or can(principal, "administer", workspace):
         return True
-    return (
-        tenancy()
-        .grants(principal)
-        .filter(
-            workspace_id=workspace.pk,
-            role__in=roles_allowing(resource_type, "create"),
-            scope=Scope.ALL,
-        )
-        .exists()
+    roles = roles_allowing(resource_type, "create")
+    return any(
+        held.filter(workspace_id=workspace.pk, role__in=roles, scope=Scope.ALL).exists()
+        for held in tenancy().grant_sets(principal)
     )
 
 

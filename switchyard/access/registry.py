@@ -33,9 +33,12 @@ class Tenancy(Protocol):
         """Ids of the workspaces the principal belongs to (``view``) or owns
         (``administer``): a subquery or a list."""
 
-    def grants(self, principal: Principal) -> models.QuerySet[Any]:
+    def grant_sets(self, principal: Principal) -> list[models.QuerySet[Any]]:
         """The principal's role grants (``pk``, ``role``, ``scope``, ``workspace_id``),
-        its groups' included, in workspaces it still belongs to."""
+        its groups' included, in workspaces it still belongs to: one queryset per
+        way of holding a grant (own, through groups), each free of ORs, which
+        PostgreSQL misestimates (an OR here made it read every listed-resource row
+        of every workspace)."""
 
     def grant_labels(self, grants: models.QuerySet[Any]) -> Iterable[tuple[Any, Any]]:
         """``(grant id, label id)`` for every label selector of ``grants``."""

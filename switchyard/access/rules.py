@@ -70,21 +70,24 @@ def granted(resource_type: ResourceType, workspace_field: str = "workspace_id") 
 
     def rule(qs: models.QuerySet[Any], principal: Principal, action: str) -> models.QuerySet[Any]:
         t = tenancy()
-        grants = t.grants(principal).filter(role__in=roles_allowing(resource_type.name, action))
-        listed = resource_type.grant_model._default_manager.filter(
-            grant_id__in=grants.filter(scope=Scope.SPECIFIC).values("pk")
-        ).values(f"{resource_type.grant_field}_id")
-        return qs.filter(
-            Q(**{f"{workspace_field}__in": t.workspace_ids(principal, "administer")})
-            | Q(**{f"{workspace_field}__in": grants.filter(scope=Scope.ALL).values("workspace_id")})
-            | Q(pk__in=listed)
-            | _label_matches(resource_type, grants.filter(scope=Scope.LABELS))
-        )
+        roles = roles_allowing(resource_type.name, action)
+        listing = resource_type.grant_model._default_manager
+        column = f"{resource_type.grant_field}_id"
+        allowed = Q(**{f"{workspace_field}__in": t.workspace_ids(principal, "administer")})
+        label_grants = []
+        for held in t.grant_sets(principal):
+            grants = held.filter(role__in=roles)
+            every = grants.filter(scope=Scope.ALL).values("workspace_id")
+            specific = grants.filter(scope=Scope.SPECIFIC).values("pk")
+            allowed |= Q(**{f"{workspace_field}__in": every})
+            allowed |= Q(pk__in=listing.filter(grant_id__in=specific).values(column))
+            label_grants.append(grants.filter(scope=Scope.LABELS))
+        return qs.filter(allowed | _label_matches(resource_type, label_grants))
 
     return rule
 
 
-def _label_matches(resource_type: ResourceType, label_grants: models.QuerySet[Any]) -> Q:
+def _label_matches(resource_type: ResourceType, label_grants: list[models.QuerySet[Any]]) -> Q:
     """Resources carrying all the labels of at least one of ``label_grants`` (AND
     within a selector, OR across grants).
 
@@ -96,8 +99,9 @@ def _label_matches(resource_type: ResourceType, label_grants: models.QuerySet[An
     if resource_type.label_model is None:
         return Q(pk__in=[])
     selectors: dict[Any, list[Any]] = {}
-    for grant_id, label_id in tenancy().grant_labels(label_grants):
-        selectors.setdefault(grant_id, []).append(label_id)
+    for grants in label_grants:
+        for grant_id, label_id in tenancy().grant_labels(grants):
+            selectors.setdefault(grant_id, []).append(label_id)
     carrying = resource_type.label_model._default_manager
     column = f"{resource_type.label_field}_id"
     matches = Q(pk__in=[])

@@ -250,29 +250,29 @@ def do_remove_member(*, principal: Principal, membership: Membership) -> None:
         # with minimal access (Segment's default for a new member).
         workspace, user_id = membership.workspace, membership.user_id
         GroupMembership.objects.filter(group__workspace=workspace, user_id=user_id).delete()
-        grants, _ = RoleGrant.objects.filter(workspace=workspace, user_id=user_id).delete()
-        revoked = _revoke_tokens_created_by(principal, workspace, user_id)
+        _, deleted = RoleGrant.objects.filter(workspace=workspace, user_id=user_id).delete()
+        _revoke_tokens_created_by(principal, workspace, user_id)
         audit.record(
             principal,
             "user.removed",
-            workspace=membership.workspace,
+            workspace=workspace,
             resource_name=member_name(membership),
             before={"username": membership.user.get_username(), "role": membership.role},
         )
         membership.delete()
-            after={"grants_removed": grants, "tokens_revoked": revoked},
 
 
-def _revoke_tokens_created_by(principal: Principal, workspace: Workspace, user_id: int) -> int:
+def _revoke_tokens_created_by(principal: Principal, workspace: Workspace, user_id: int) -> None:
     """A removed member's workspace tokens stop working: they know the secrets."""
     tokens = AccessToken.objects.select_for_update().filter(
         workspace=workspace, user_id=user_id, revoke_time__isnull=True
     )
     now = timezone.now()
-    revoked = 0
     for token in tokens:
         token.revoke_time = now
         token.save(update_fields=["revoke_time"])
+            # (each revoked token has an entry of its own)
+            after={"grants_removed": deleted.get(RoleGrant._meta.label, 0)},
         audit.record(
             principal,
             "access_token.revoked",
@@ -280,5 +280,3 @@ def _revoke_tokens_created_by(principal: Principal, workspace: Workspace, user_i
             resource_name=token_service.resource_name(token),
             before=token_service.snapshot(token),
         )
-        revoked += 1
-    return revoked
