@@ -10,13 +10,16 @@ import contextlib
 import json
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 import psutil
@@ -158,13 +161,26 @@ class Stack:
                 proc.kill()
 
 
-def test_run_starts_healthy_stops_cleanly_and_keeps_its_data(tmp_path: Path) -> None:
-    var = tmp_path / "var"
+@pytest.fixture
+def stack_folder() -> Iterator[Path]:
+    """A folder of its own in the system's temp folder, not under pytest's.
+
+    The embedded PostgreSQL runs as another user, so the folders above its data are
+    opened to others; every pytest session that starts on this machine closes pytest's
+    own temp root again (0700), under a stack that is still starting.
+    """
+    path = Path(tempfile.mkdtemp(prefix="switchyard-smoke-"))
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def test_run_starts_healthy_stops_cleanly_and_keeps_its_data(stack_folder: Path) -> None:
+    var = stack_folder / "var"
     for longest in (var / "pgdata" / ".s.PGSQL.65535", var / "redis" / "redis.sock"):
         assert len(str(longest)) < MAX_SOCKET_PATH, f"tmp path too long for a socket: {longest}"
 
     # First start on an empty folder: a database is made and a superuser created.
-    first = Stack(var, tmp_path / "run-1.log")
+    first = Stack(var, stack_folder / "run-1.log")
     try:
         assert first.wait_healthy() == {
             "status": "ok",
@@ -182,7 +198,7 @@ def test_run_starts_healthy_stops_cleanly_and_keeps_its_data(tmp_path: Path) -> 
         first.cleanup()
 
     # Second start on the same folder: the data, superuser included, is still there.
-    second = Stack(var, tmp_path / "run-2.log")
+    second = Stack(var, stack_folder / "run-2.log")
     try:
         assert second.wait_healthy()["status"] == "ok"
         output = second.output()
