@@ -18,6 +18,7 @@ from typing import Any
 from rest_framework import serializers
 
 from switchyard.errors import InvalidArgument
+from switchyard.nested_edits import CLEAR, NestedEdits, edit
 
 _MISSING = object()
 
@@ -81,7 +82,9 @@ def build_patch(
     """Turn a PATCH body into the top-level fields to change, with their new values.
 
     ``serializer`` is bound to the current instance; its ``data`` supplies the
-    current value of an object field whose member a nested path changes.
+    current value of an object field whose member a nested path changes. Such a
+    field's value is a ``NestedEdits``: that value merged with the request's, which
+    also carries the edits for the service to apply again under its row lock.
     """
     data, paths = mask_paths(body, resource_key)
     fields = serializer.fields
@@ -113,9 +116,29 @@ def build_patch(
                 f"unknown update_mask path {path!r}: {head!r} has no nested fields",
                 field="update_mask.paths",
             )
-        target = patch.setdefault(head, copy.deepcopy(current.get(head) or {}))
-        _set_nested(target, rest, _dig(data.get(head, _MISSING), rest), path)
+        found = _dig(data.get(head, _MISSING), rest)
+        value = CLEAR if found is _MISSING else found
+        target = patch.get(head, _MISSING)
+        if target is _MISSING:
+            target = patch[head] = NestedEdits(current.get(head), path=path)
+        if isinstance(target, NestedEdits):
+            target.add(rest, value, path)
+        else:  # the mask also replaces the whole field: edit the new value itself
+            edit(target, rest, value, path)
     return patch
+
+
+def with_nested_edits(
+    validated: Mapping[str, Any], patch: Mapping[str, Any], fields: Mapping[str, Any]
+) -> dict[str, Any]:
+    """The serializer's validated changes, with each field changed through nested
+    paths given as its edits (``switchyard.nested_edits``), so that the service
+    applies them to the row it locks rather than to the value read here."""
+    changes = dict(validated)
+    for head, value in patch.items():
+        if isinstance(value, NestedEdits) and fields[head].source in changes:
+            changes[fields[head].source] = value
+    return changes
 
 
 def _dig(value: Any, keys: list[str]) -> Any:
@@ -124,24 +147,3 @@ def _dig(value: Any, keys: list[str]) -> Any:
             return _MISSING
         value = value[key]
     return value
-
-
-def _set_nested(target: Any, keys: list[str], value: Any, path: str) -> None:
-    """Set (or, for a path without data, clear) one member inside an object field."""
-    for depth, key in enumerate(keys[:-1]):
-        child = target.get(key) if isinstance(target, dict) else None
-        if child is None:
-            if value is _MISSING:
-                return  # clearing a member that does not exist changes nothing
-            child = target[key] = {}
-        if not isinstance(child, dict):
-            walked = ".".join(keys[: depth + 1])
-            raise InvalidArgument(
-                f"update_mask path {path!r}: {walked!r} is not an object",
-                field="update_mask.paths",
-            )
-        target = child
-    if value is _MISSING:
-        target.pop(keys[-1], None)
-    else:
-        target[keys[-1]] = copy.deepcopy(value)

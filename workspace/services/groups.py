@@ -7,7 +7,7 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 
-from switchyard import access, names
+from switchyard import access, locking, names
 from switchyard.access import Principal
 from switchyard.errors import AlreadyExists, FailedPrecondition, InvalidArgument
 from switchyard.validation import clean_text
@@ -56,33 +56,43 @@ def do_create_group(
 def do_update_group(
     *, principal: Principal, group: UserGroup, changes: dict[str, Any]
 ) -> UserGroup:
-    access.require(principal, "administer", group.workspace, write=True)
-    unknown = set(changes) - {"name", "description"}
-    if unknown:
-        raise InvalidArgument(f"cannot update group field(s) {sorted(unknown)}")
-    cleaned = {}
-    if "name" in changes:
-        cleaned["name"] = clean_text(changes["name"], field="name", limit=NAME_MAX)
-    if "description" in changes:
-        cleaned["description"] = clean_text(
-            changes["description"], field="description", limit=DESCRIPTION_MAX, required=False
-        )
-    before = {k: getattr(group, k) for k in cleaned}
-    if before == cleaned:
-        return group
     with transaction.atomic():
-        for field, value in cleaned.items():
-            setattr(group, field, value)
-        _save(group)
-        audit.record(
+        locked = locking.lock_for_update(
             principal,
-            "group.updated",
-            workspace=group.workspace,
-            resource_name=group_name(group),
-            before=before,
-            after=cleaned,
+            "administer",
+            group,
+            write=True,
+            related=("workspace",),
+            subject=lambda row: row.workspace,
         )
-    return group
+        unknown = set(changes) - {"name", "description"}
+        if unknown:
+            raise InvalidArgument(f"cannot update group field(s) {sorted(unknown)}")
+        values = {}
+        if "name" in changes:
+            values["name"] = clean_text(changes["name"], field="name", limit=NAME_MAX)
+        if "description" in changes:
+            values["description"] = clean_text(
+                changes["description"], field="description", limit=DESCRIPTION_MAX, required=False
+            )
+        before = {"name": locked.name, "description": locked.description}
+        try:
+            with transaction.atomic():
+                changed = locking.save_changes(locked, values)
+        except IntegrityError as exc:
+            raise AlreadyExists(
+                f"a group named {values['name']!r} already exists", field="name"
+            ) from exc
+        if changed:
+            audit.record_changes(
+                principal,
+                "group.updated",
+                workspace=locked.workspace,
+                resource_name=group_name(locked),
+                before=before,
+                after={"name": locked.name, "description": locked.description},
+            )
+    return locked
 
 
 def do_delete_group(*, principal: Principal, group: UserGroup) -> None:

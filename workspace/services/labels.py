@@ -11,7 +11,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 
-from switchyard import access, names
+from switchyard import access, locking, names
 from switchyard.access import Principal
 from switchyard.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
 from workspace import selectors
@@ -121,31 +121,34 @@ def do_create_label(
 
 def do_update_label(*, principal: Principal, label: Label, changes: dict[str, Any]) -> Label:
     """Only the description changes: a label is renamed by replacing it."""
-    access.require(principal, "administer", label.workspace, write=True)
-    unknown = set(changes) - UPDATABLE_FIELDS
-    if unknown:
-        raise InvalidArgument(
-            f"cannot update label field(s) {sorted(unknown)}: labels cannot be renamed; "
-            "create the new label, reassign it and delete this one"
-        )
-    if "description" not in changes:
-        return label
-    description = _clean_description(changes["description"])
-    if description == label.description:
-        return label
     with transaction.atomic():
-        locked = _lock(label)
-        before = locked.description
-        locked.description = description
-        locked.save(update_fields=["description"])
-        audit.record(
+        locked = locking.lock_for_update(
             principal,
-            "label.updated",
-            workspace=locked.workspace,
-            resource_name=resource_name(locked),
-            before={"description": before},
-            after={"description": description},
+            "administer",
+            label,
+            write=True,
+            related=("workspace",),
+            subject=lambda row: row.workspace,
         )
+        unknown = set(changes) - UPDATABLE_FIELDS
+        if unknown:
+            raise InvalidArgument(
+                f"cannot update label field(s) {sorted(unknown)}: labels cannot be renamed; "
+                "create the new label, reassign it and delete this one"
+            )
+        values = {}
+        if "description" in changes:
+            values["description"] = _clean_description(changes["description"])
+        before = snapshot(locked)
+        if locking.save_changes(locked, values):
+            audit.record_changes(
+                principal,
+                "label.updated",
+                workspace=locked.workspace,
+                resource_name=resource_name(locked),
+                before=before,
+                after=snapshot(locked),
+            )
     return locked
 
 

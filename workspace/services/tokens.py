@@ -12,7 +12,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from switchyard import access, names
+from switchyard import access, locking, names
 from switchyard.access import Principal
 from switchyard.errors import InvalidArgument
 from switchyard.validation import clean_text
@@ -136,28 +136,25 @@ def do_update_access_token(
     *, principal: Principal, token: AccessToken, changes: dict[str, Any]
 ) -> AccessToken:
     """Only the description changes; access and scope are fixed at creation."""
-    access.require(principal, "change", token)
-    unknown = set(changes) - {"description"}
-    if unknown:
-        raise InvalidArgument(f"cannot update access token field(s) {sorted(unknown)}")
-    if "description" not in changes:
-        return token
-    description = _clean_description(changes["description"])
-    if description == token.description:
-        return token
-    before = snapshot(token)
     with transaction.atomic():
-        token.description = description
-        token.save(update_fields=["description"])
-        audit.record(
-            principal,
-            "access_token.updated",
-            workspace=token.workspace,
-            resource_name=resource_name(token),
-            before={"description": before["description"]},
-            after={"description": description},
-        )
-    return token
+        locked = locking.lock_for_update(principal, "change", token, related=("workspace",))
+        unknown = set(changes) - {"description"}
+        if unknown:
+            raise InvalidArgument(f"cannot update access token field(s) {sorted(unknown)}")
+        values = {}
+        if "description" in changes:
+            values["description"] = _clean_description(changes["description"])
+        before = snapshot(locked)
+        if locking.save_changes(locked, values):
+            audit.record_changes(
+                principal,
+                "access_token.updated",
+                workspace=locked.workspace,
+                resource_name=resource_name(locked),
+                before=before,
+                after=snapshot(locked),
+            )
+    return locked
 
 
 def do_revoke_access_token(*, principal: Principal, token: AccessToken) -> None:

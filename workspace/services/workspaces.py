@@ -6,9 +6,10 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 
-from switchyard import access, names
+from switchyard import access, locking, names
 from switchyard.access import Principal
 from switchyard.errors import AlreadyExists, InvalidArgument
+from switchyard.nested_edits import rebase
 from switchyard.validation import clean_text
 from workspace.models import Membership, Workspace
 from workspace.services import audit, labels
@@ -71,32 +72,28 @@ def do_create_workspace(
 def do_update_workspace(
     *, principal: Principal, workspace: Workspace, changes: dict[str, Any]
 ) -> Workspace:
-    """Apply ``changes`` (field -> new value); an empty dict writes nothing."""
-    access.require(principal, "change", workspace)
-    unknown = set(changes) - UPDATABLE_FIELDS
-    if unknown:
-        raise InvalidArgument(f"cannot update workspace field(s) {sorted(unknown)}")
-    cleaned: dict[str, Any] = {}
-    if "display_name" in changes:
-        cleaned["display_name"] = _clean_display_name(changes["display_name"])
-    if "settings" in changes:
-        cleaned["settings"] = _clean_settings(changes["settings"])
-    before = snapshot(workspace)
-    if all(before[field] == value for field, value in cleaned.items()):
-        return workspace
+    """Apply ``changes`` (field -> new value) to the workspace as it is now; nested
+    settings edits (``switchyard.nested_edits``) merge into its current settings."""
     with transaction.atomic():
-        locked = Workspace.objects.select_for_update().get(pk=workspace.pk)
-        for field, value in cleaned.items():
-            setattr(locked, field, value)
-        locked.save(update_fields=[*cleaned, "update_time"])
-        audit.record(
-            principal,
-            "workspace.updated",
-            workspace=locked,
-            resource_name=locked.resource_name,
-            before={k: before[k] for k in cleaned},
-            after={k: cleaned[k] for k in cleaned},
-        )
+        locked = locking.lock_for_update(principal, "change", workspace)
+        unknown = set(changes) - UPDATABLE_FIELDS
+        if unknown:
+            raise InvalidArgument(f"cannot update workspace field(s) {sorted(unknown)}")
+        values: dict[str, Any] = {}
+        if "display_name" in changes:
+            values["display_name"] = _clean_display_name(changes["display_name"])
+        if "settings" in changes:
+            values["settings"] = _clean_settings(rebase(changes["settings"], locked.settings))
+        before = snapshot(locked)
+        if locking.save_changes(locked, values):
+            audit.record_changes(
+                principal,
+                "workspace.updated",
+                workspace=locked,
+                resource_name=locked.resource_name,
+                before=before,
+                after=snapshot(locked),
+            )
     return locked
 
 
