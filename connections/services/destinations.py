@@ -11,9 +11,10 @@ from django.db import transaction
 from connections import catalog
 from connections.catalog import DestinationDefinition
 from connections.models import Destination, Source, Subscription
-from switchyard import access, names
+from switchyard import access, locking, names
 from switchyard.access import Principal
 from switchyard.errors import FailedPrecondition, InvalidArgument
+from switchyard.nested_edits import rebase
 from switchyard.validation import clean_bool, clean_text
 from workspace.services import audit
 from workspace.services.audit import REDACTED
@@ -156,35 +157,40 @@ def do_create_destination(
 def do_update_destination(
     *, principal: Principal, destination: Destination, changes: dict[str, Any]
 ) -> Destination:
-    access.require(principal, "change", destination)
-    unknown = set(changes) - UPDATABLE
-    if unknown:
-        raise InvalidArgument(
-            f"cannot update destination field(s) {sorted(unknown)}: "
-            "the definition and source are fixed; create another destination instead"
-        )
-    definition = definition_of(destination)
-    if "display_name" in changes:
-        destination.display_name = clean_text(
-            changes["display_name"], field="display_name", limit=DISPLAY_NAME_MAX
-        )
-    if "enabled" in changes:
-        destination.enabled = clean_bool(changes["enabled"], field="enabled")
-    if "settings" in changes:
-        incoming = _merge_secrets(definition, destination.settings, changes["settings"])
-        destination.settings = definition.validate_settings(incoming)
-    before = snapshot(Destination.objects.get(pk=destination.pk))
     with transaction.atomic():
-        destination.save()
-        audit.record_changes(
-            principal,
-            "destination.updated",
-            workspace=destination.source.workspace,
-            resource_name=destination.resource_name,
-            before=before,
-            after=snapshot(destination),
+        locked = locking.lock_for_update(
+            principal, "change", destination, related=("source__workspace",)
         )
-    return destination
+        unknown = set(changes) - UPDATABLE
+        if unknown:
+            raise InvalidArgument(
+                f"cannot update destination field(s) {sorted(unknown)}: "
+                "the definition and source are fixed; create another destination instead"
+            )
+        definition = definition_of(locked)
+        values: dict[str, Any] = {}
+        if "display_name" in changes:
+            values["display_name"] = clean_text(
+                changes["display_name"], field="display_name", limit=DISPLAY_NAME_MAX
+            )
+        if "enabled" in changes:
+            values["enabled"] = clean_bool(changes["enabled"], field="enabled")
+        if "settings" in changes:
+            # Nested edits apply to what clients can read: the settings without secrets.
+            incoming = rebase(changes["settings"], public_settings(locked))
+            merged = _merge_secrets(definition, locked.settings, incoming)
+            values["settings"] = definition.validate_settings(merged)
+        before = snapshot(locked)
+        if locking.save_changes(locked, values):
+            audit.record_changes(
+                principal,
+                "destination.updated",
+                workspace=locked.source.workspace,
+                resource_name=locked.resource_name,
+                before=before,
+                after=snapshot(locked),
+            )
+    return locked
 
 
 def do_delete_destination(*, principal: Principal, destination: Destination) -> None:

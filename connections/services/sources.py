@@ -11,9 +11,10 @@ from django.db import IntegrityError, transaction
 from connections import catalog
 from connections.models import Source, SourceLabel
 from connections.services import write_keys
-from switchyard import access, names
+from switchyard import access, locking, names
 from switchyard.access import Principal
 from switchyard.errors import AlreadyExists, InvalidArgument, PermissionDenied
+from switchyard.nested_edits import rebase
 from switchyard.validation import clean_bool, clean_text
 from workspace.models import Label, Workspace
 from workspace.services import audit
@@ -135,32 +136,37 @@ def do_create_source(
 
 def do_update_source(*, principal: Principal, source: Source, changes: dict[str, Any]) -> Source:
     """Source Admins may change the sources they administer, labels included."""
-    access.require(principal, "change", source)
-    unknown = set(changes) - UPDATABLE
-    if unknown:
-        raise InvalidArgument(
-            f"cannot update source field(s) {sorted(unknown)}: the slug and type are immutable"
-        )
-    before = snapshot(source)
     with transaction.atomic():
+        locked = locking.lock_for_update(principal, "change", source, related=("workspace",))
+        unknown = set(changes) - UPDATABLE
+        if unknown:
+            raise InvalidArgument(
+                f"cannot update source field(s) {sorted(unknown)}: the slug and type are immutable"
+            )
+        before = snapshot(locked)
+        values: dict[str, Any] = {}
         if "display_name" in changes:
-            source.display_name = _clean_display_name(changes["display_name"])
+            values["display_name"] = _clean_display_name(changes["display_name"])
         if "enabled" in changes:
-            source.enabled = clean_bool(changes["enabled"], field="enabled")
+            values["enabled"] = clean_bool(changes["enabled"], field="enabled")
         if "settings" in changes:
-            source.settings = clean_settings(changes["settings"])
-        source.save()
+            values["settings"] = clean_settings(rebase(changes["settings"], locked.settings))
+        relabel = False
         if "labels" in changes:
-            _set_labels(source, resolve_labels(source.workspace, changes["labels"]))
-        audit.record_changes(
-            principal,
-            "source.updated",
-            workspace=source.workspace,
-            resource_name=source.resource_name,
-            before=before,
-            after=snapshot(source),
-        )
-    return source
+            chosen = resolve_labels(locked.workspace, changes["labels"])
+            relabel = sorted(str(label) for label in chosen) != before["labels"]
+            if relabel:
+                _set_labels(locked, chosen)
+        if locking.save_changes(locked, values, touched=relabel):
+            audit.record_changes(
+                principal,
+                "source.updated",
+                workspace=locked.workspace,
+                resource_name=locked.resource_name,
+                before=before,
+                after=snapshot(locked),
+            )
+    return locked
 
 
 def do_delete_source(*, principal: Principal, source: Source) -> None:

@@ -12,9 +12,10 @@ from connections.models import Destination, Subscription
 from connections.services.destinations import definition_of
 from connections.services.expressions import clean_expression
 from connections.services.positions import next_position
-from switchyard import access, names
+from switchyard import access, locking, names
 from switchyard.access import Principal
 from switchyard.errors import InvalidArgument
+from switchyard.nested_edits import rebase
 from switchyard.validation import clean_bool, clean_text
 from workspace.services import audit
 
@@ -102,33 +103,36 @@ def do_create_subscription(
 def do_update_subscription(
     *, principal: Principal, subscription: Subscription, changes: dict[str, Any]
 ) -> Subscription:
-    access.require(principal, "change", subscription)
-    unknown = set(changes) - UPDATABLE
-    if unknown:
-        raise InvalidArgument(f"cannot update subscription field(s) {sorted(unknown)}")
-    before = snapshot(subscription)
-    destination = subscription.destination
-    action = clean_action(destination, changes.get("action", subscription.action))
-    if "name" in changes:
-        subscription.name = clean_text(changes["name"], field="name", limit=NAME_MAX)
-    if "enabled" in changes:
-        subscription.enabled = clean_bool(changes["enabled"], field="enabled")
-    if "trigger" in changes:
-        subscription.trigger = clean_expression(changes["trigger"], field="trigger")
-    # A new action re-checks the mapping against that action's fields.
-    subscription.action = action.key
-    subscription.mapping = clean_mapping(action, changes.get("mapping", subscription.mapping))
     with transaction.atomic():
-        subscription.save()
-        audit.record_changes(
-            principal,
-            "subscription.updated",
-            workspace=destination.source.workspace,
-            resource_name=subscription.resource_name,
-            before=before,
-            after=snapshot(subscription),
+        locked = locking.lock_for_update(
+            principal, "change", subscription, related=("destination__source__workspace",)
         )
-    return subscription
+        unknown = set(changes) - UPDATABLE
+        if unknown:
+            raise InvalidArgument(f"cannot update subscription field(s) {sorted(unknown)}")
+        destination = locked.destination
+        action = clean_action(destination, changes.get("action", locked.action))
+        values: dict[str, Any] = {"action": action.key}
+        if "name" in changes:
+            values["name"] = clean_text(changes["name"], field="name", limit=NAME_MAX)
+        if "enabled" in changes:
+            values["enabled"] = clean_bool(changes["enabled"], field="enabled")
+        if "trigger" in changes:
+            values["trigger"] = clean_expression(changes["trigger"], field="trigger")
+        # A new action re-checks the mapping against that action's fields.
+        mapping = rebase(changes.get("mapping", locked.mapping), locked.mapping)
+        values["mapping"] = clean_mapping(action, mapping)
+        before = snapshot(locked)
+        if locking.save_changes(locked, values):
+            audit.record_changes(
+                principal,
+                "subscription.updated",
+                workspace=destination.source.workspace,
+                resource_name=locked.resource_name,
+                before=before,
+                after=snapshot(locked),
+            )
+    return locked
 
 
 def do_delete_subscription(*, principal: Principal, subscription: Subscription) -> None:

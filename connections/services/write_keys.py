@@ -7,7 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from connections.models import Source, WriteKey
-from switchyard import access, names
+from switchyard import access, locking, names
 from switchyard.access import Principal
 from switchyard.errors import FailedPrecondition
 from switchyard.validation import clean_text
@@ -55,20 +55,21 @@ def do_create_write_key(
 def do_revoke_write_key(*, principal: Principal, key: WriteKey) -> WriteKey:
     """Revoked keys stop authenticating at once; the last active key may go too
     (the source then accepts nothing until a new key is created)."""
-    access.require(principal, "change", key.source)
-    if key.revoke_time is not None:
-        raise FailedPrecondition(f"write key {key.key_id} is already revoked")
     with transaction.atomic():
-        key.revoke_time = timezone.now()
-        key.save(update_fields=["revoke_time"])
+        locked = locking.lock_for_update(
+            principal, "change", key, related=("source__workspace",), subject=lambda k: k.source
+        )
+        if locked.revoke_time is not None:
+            raise FailedPrecondition(f"write key {locked.key_id} is already revoked")
+        locking.save_changes(locked, {"revoke_time": timezone.now()})
         audit.record(
             principal,
             "write_key.revoked",
-            workspace=key.source.workspace,
-            resource_name=key.resource_name,
-            before={"key_id": key.key_id},
+            workspace=locked.source.workspace,
+            resource_name=locked.resource_name,
+            before={"key_id": locked.key_id},
         )
-    return key
+    return locked
 
 
 def can_read_secret(principal: Principal, source: Source) -> bool:
