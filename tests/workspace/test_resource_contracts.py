@@ -1,0 +1,239 @@
+"""The resource contract (tests/resource_contract.py) on every workspace resource."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.resource_contract import (
+    Change,
+    Resource,
+    ResourceContract,
+    Tenant,
+    generate,
+    make_account,
+    openapi_document,
+    unique,
+    world,
+)
+from workspace.models import AuditEntry, Label, Membership
+from workspace.services.grants import do_create_grant
+from workspace.services.groups import do_add_group_member, do_create_group, group_name
+from workspace.services.labels import do_create_label
+from workspace.services.members import do_accept_invitation, do_invite_member
+from workspace.services.tokens import do_create_workspace_token
+from workspace.services.workspaces import do_create_workspace
+
+pytestmark = pytest.mark.django_db
+__all__ = ["openapi_document", "world"]
+
+READ_ONLY = "a read-only resource: no writes"
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    generate(metafunc)
+
+
+def add_member(tenant: Tenant, n: int = 0) -> Membership:
+    """A new account joins the workspace the one way there is: an accepted invitation."""
+    user = make_account(email=f"{unique('member')}@example.com")
+    _invitation, secret = do_invite_member(
+        principal=tenant.principal, workspace=tenant.workspace, email=user.email
+    )
+    return do_accept_invitation(secret=secret, user=user)
+
+
+def member_name(tenant: Tenant, membership: Membership) -> str:
+    return f"workspaces/{tenant.workspace.slug}/users/{membership.user_id}"
+
+
+def add_group_member(tenant: Tenant, n: int) -> Any:
+    user = add_member(tenant).user
+    return do_add_group_member(principal=tenant.principal, group=tenant.group, user=user)
+
+
+def grant(tenant: Tenant, n: int) -> Any:
+    user = add_member(tenant).user
+    development = Label.objects.get(workspace=tenant.workspace, key="environment", value="dev")
+    return do_create_grant(
+        principal=tenant.principal,
+        workspace=tenant.workspace,
+        grantee=user,
+        role="source-read-only",
+        scope="labels",
+        labels=[development],
+    )
+
+
+def audit_entry(tenant: Tenant, n: int) -> AuditEntry:
+    label = do_create_label(
+        principal=tenant.principal, workspace=tenant.workspace, key="team", value=unique("t")
+    )
+    return AuditEntry.objects.get(action="label.created", resource_name__endswith=f":{label.value}")
+
+
+WORKSPACE_RESOURCES = (
+    Resource(
+        id="workspaces",
+        collection="workspaces",
+        resource_key="workspace",
+        collection_key="workspaces",
+        make=lambda t, n: do_create_workspace(
+            principal=t.principal, slug=unique("ws"), display_name="Made"
+        ),
+        key_of=lambda w: w.slug,
+        create=lambda t, n: {"name": f"workspaces/{unique('new')}", "display_name": "New"},
+        update=(Change("display_name", "Renamed"),),
+        concurrent=(
+            Change("display_name", "Renamed"),
+            Change("settings.timezone", "UTC"),
+            Change("settings.locale", "en-GB"),
+        ),
+        delete=True,
+        audit={
+            "create": "workspace.created",
+            "update": "workspace.updated",
+            "delete": "workspace.deleted",
+        },
+    ),
+    Resource(
+        id="users",
+        collection="workspaces/{workspace}/users",
+        resource_key="user",
+        collection_key="users",
+        make=add_member,
+        key_of=lambda m: str(m.user_id),
+        update=(Change("role", "owner"),),
+        delete=True,
+        audit={"update": "user.updated", "delete": "user.removed"},
+        not_applicable={"concurrent": "one patchable field (role)"},
+    ),
+    Resource(
+        id="invites",
+        collection="workspaces/{workspace}/invites",
+        resource_key="invite",
+        collection_key="invites",
+        make=lambda t, n: do_invite_member(
+            principal=t.principal, workspace=t.workspace, email=f"{unique('i')}@example.com"
+        )[0],
+        key_of=lambda i: str(i.pk),
+        create=lambda t, n: {"email": f"{unique('invitee')}@example.com"},
+        delete=True,
+        audit={"create": "invite.created", "delete": "invite.revoked"},
+        not_applicable={"concurrent": "invites have no Update"},
+        known_defects={
+            case: "workspace/api/member_serializers.py InvitationSerializer: `group` (and "
+            "`invited_by`) answer null for an invite without a group (or made by a token) but "
+            "are documented as non-nullable strings (the fields lack allow_null=True)"
+            for case in ("openapi:invites-list", "openapi:invites-get")
+        },
+    ),
+    Resource(
+        id="groups",
+        collection="workspaces/{workspace}/groups",
+        resource_key="group",
+        collection_key="groups",
+        make=lambda t, n: do_create_group(
+            principal=t.principal, workspace=t.workspace, name=unique("Group ")
+        ),
+        key_of=lambda g: str(g.pk),
+        create=lambda t, n: {"display_name": unique("Ops ")},
+        update=(Change("display_name", "Core"),),
+        concurrent=(Change("display_name", "Core"), Change("description", "The core team")),
+        delete=True,
+        audit={"create": "group.created", "update": "group.updated", "delete": "group.deleted"},
+    ),
+    Resource(
+        id="group-users",
+        collection="workspaces/{workspace}/groups/{group}/users",
+        resource_key="user",
+        collection_key="users",
+        make=add_group_member,
+        key_of=lambda gm: str(gm.user_id),
+        create=lambda t, n: {"name": member_name(t, add_member(t))},
+        delete=True,
+        # The trail names the group whose membership changed.
+        audit={"create": "group.member_added", "delete": "group.member_removed"},
+        audit_name=lambda t, _body: group_name(t.group),
+        not_applicable={"concurrent": "group memberships have no Update"},
+    ),
+    Resource(
+        id="roles",
+        collection="workspaces/{workspace}/roles",
+        resource_key="role",
+        collection_key="roles",
+        make=None,
+        key_of=lambda _: "source-admin",
+        not_applicable={
+            "audit": READ_ONLY,
+            "read_only": READ_ONLY,
+            "concurrent": READ_ONLY,
+            "list_queries": "the role catalogue is code: no rows to add",
+        },
+    ),
+    Resource(
+        id="grants",
+        collection="workspaces/{workspace}/grants",
+        resource_key="grant",
+        collection_key="grants",
+        make=grant,
+        key_of=lambda g: str(g.pk),
+        create=lambda t, n: {
+            "principal": member_name(t, add_member(t)),
+            "role": "source-read-only",
+            "scope": "all",
+        },
+        update=(Change("role", "source-admin"),),
+        concurrent=(Change("role", "source-admin"), Change("labels", ["environment:prod"])),
+        delete=True,
+        audit={"create": "grant.created", "update": "grant.updated", "delete": "grant.deleted"},
+    ),
+    Resource(
+        id="labels",
+        collection="workspaces/{workspace}/labels",
+        resource_key="label",
+        collection_key="labels",
+        make=lambda t, n: do_create_label(
+            principal=t.principal, workspace=t.workspace, key="team", value=unique("t")
+        ),
+        key_of=lambda label: f"{label.key}:{label.value}",
+        create=lambda t, n: {"key": "team", "value": unique("new")},
+        update=(Change("description", "Dev"),),
+        delete=True,
+        audit={"create": "label.created", "update": "label.updated", "delete": "label.deleted"},
+        not_applicable={"concurrent": "one patchable field (description)"},
+    ),
+    Resource(
+        id="access-tokens",
+        collection="workspaces/{workspace}/access-tokens",
+        resource_key="access_token",
+        collection_key="access_tokens",
+        make=lambda t, n: do_create_workspace_token(
+            principal=t.principal, workspace=t.workspace, description=unique("ci ")
+        )[0],
+        key_of=lambda token: str(token.pk),
+        create=lambda t, n: {"description": "deploys"},
+        update=(Change("description", "renamed"),),
+        delete=True,
+        audit={
+            "create": "access_token.created",
+            "update": "access_token.updated",
+            "delete": "access_token.revoked",
+        },
+        not_applicable={"concurrent": "one patchable field (description)"},
+    ),
+    Resource(
+        id="audit-events",
+        collection="workspaces/{workspace}/audit-events",
+        resource_key="audit_event",
+        collection_key="audit_events",
+        make=audit_entry,
+        key_of=lambda entry: str(entry.pk),
+        not_applicable={"audit": READ_ONLY, "read_only": READ_ONLY, "concurrent": READ_ONLY},
+    ),
+)
+
+
+class TestWorkspaceResources(ResourceContract):
+    RESOURCES = WORKSPACE_RESOURCES
