@@ -66,7 +66,9 @@ class ResourceType:
     @property
     def _grant_relation(self) -> str:
         """The reverse accessor from a grant to its rows of ``grant_model``."""
-        return str(self.grant_model._meta.get_field("grant").remote_field.related_name)
+        field = self.grant_model._meta.get_field("grant")
+        assert isinstance(field, models.ForeignKey)
+        return str(field.remote_field.related_name)
 
     def prefetch(self) -> str:
         """A ``prefetch_related`` lookup for grants whose ``listed`` is read."""

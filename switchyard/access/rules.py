@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from django.db import models
 from django.db.models import Q
 
-from switchyard.access.registry import ResourceType, Rule, tenancy
+from switchyard.access.registry import Level, ResourceType, Rule, tenancy
 from switchyard.access.roles import CATALOGUE, Scope
 
 if TYPE_CHECKING:
@@ -26,7 +26,7 @@ def workspace_itself() -> Rule:
     """For the workspace model: members see it, owners act on it."""
 
     def rule(qs: models.QuerySet[Any], principal: Principal, action: str) -> models.QuerySet[Any]:
-        level = "view" if action == "view" else "administer"
+        level: Level = "view" if action == "view" else "administer"
         return qs.filter(pk__in=tenancy().workspace_ids(principal, level))
 
     return rule
@@ -46,7 +46,7 @@ def members_read_owners_write(field: str = "workspace_id") -> Rule:
     """Everyone in the workspace reads it; owners manage it (the label catalogue)."""
 
     def rule(qs: models.QuerySet[Any], principal: Principal, action: str) -> models.QuerySet[Any]:
-        level = "view" if action == "view" else "administer"
+        level: Level = "view" if action == "view" else "administer"
         return qs.filter(**{f"{field}__in": tenancy().workspace_ids(principal, level)})
 
     return rule
