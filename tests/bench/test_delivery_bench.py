@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 from django.contrib.auth.models import User
 
-from connections.dataplane.delivery import engine, http
+from connections.dataplane.delivery import http
 from connections.models import DeliveryBatch, PipelineCount
 from connections.services.filters import do_create_filter
 from tests.connections.delivery_support import Server, make_setup, track
@@ -82,7 +82,7 @@ def test_delivery_to_a_batching_webhook_against_raw_posts(
             ]
             began = time.perf_counter()
             for batch_id in ids:
-                engine.deliver_batch(batch_id)
+                deliver.deliver_batch(batch_id)
             return time.perf_counter() - began
 
         deliver()  # warm up; and the bodies the baseline replays

@@ -15,7 +15,9 @@ import pytest
 from django.contrib.auth.models import User
 from django.utils import timezone
 
-from connections.dataplane.delivery import engine
+from connections.dataplane.delivery.deliver import deliver_batch
+from connections.dataplane.delivery.retries import deliver_retries
+from connections.dataplane.delivery.sweep import sweep_deliveries
 from connections.models import Delivery, DeliveryBatch, DeliveryProgress, Event, PipelineCount
 from connections.services.filters import do_create_filter
 from connections.services.subscriptions import do_update_subscription
@@ -46,7 +48,7 @@ def web(alice: User, make_workspace: Callable[..., Workspace]) -> Setup:
 
 
 def deliver(stored: Any) -> dict[str, Any]:
-    return engine.deliver_batch(batch_of(stored))
+    return deliver_batch(batch_of(stored))
 
 
 def due_now(row: Delivery) -> None:
@@ -96,9 +98,9 @@ def test_a_500_is_retried_with_the_same_message_id(web: Setup, server: Server) -
     assert before <= row.next_attempt_at <= timezone.now() + dt.timedelta(seconds=10)
     assert not DeliveryBatch.objects.exists()  # the retry row carries the rest
 
-    assert engine.deliver_retries([row.pk]) == {"retried": 0}  # not due yet
+    assert deliver_retries([row.pk]) == {"retried": 0}  # not due yet
     due_now(row)
-    assert engine.deliver_retries([row.pk]) == {"retried": 1}
+    assert deliver_retries([row.pk]) == {"retried": 1}
 
     first, second = server.requests
     assert first.json()["messageId"] == second.json()["messageId"] == "m-500"
@@ -195,7 +197,7 @@ def test_retries_stop_after_the_last_attempt(web: Setup, server: Server, setting
     deliver(web.track(track()))
     row = Delivery.objects.get()
     due_now(row)
-    engine.deliver_retries([row.pk])
+    deliver_retries([row.pk])
     row.refresh_from_db()
     assert row.status == "failed" and row.attempts == 2
     assert row.code == "errors.awaiting-retry.5xx"
@@ -345,7 +347,7 @@ def test_a_failed_batch_request_fails_each_of_its_events(web: Setup, server: Ser
     assert [r.status for r in rows] == ["retrying"] * 4
     due_now(rows[0])
     Delivery.objects.update(next_attempt_at=timezone.now())
-    engine.deliver_retries([r.pk for r in rows])
+    deliver_retries([r.pk for r in rows])
     assert len(server.requests) == 2
     assert [e["messageId"] for e in server.requests[1].json()] == [f"m-{i}" for i in range(4)]
     assert not Delivery.objects.exists()
@@ -438,7 +440,7 @@ def test_segment_connections_stores_the_event_in_another_source(web: Setup, alic
     replay = DeliveryBatch.objects.create(
         source_id=web.source.pk, received_at=original.received_at, event_ids=[original.pk]
     )
-    engine.deliver_batch(replay.pk)
+    deliver_batch(replay.pk)
     assert Event.objects.filter(source_id=other.source.pk).count() == 1
     assert delivery_counts(loop) == {("delivered", ""): 2}
 
@@ -458,7 +460,7 @@ def test_a_batch_claimed_by_a_live_worker_is_skipped(web: Setup, server: Server)
     web.webhook(server.url)
     batch_id = batch_of(web.track(track()))
     DeliveryBatch.objects.filter(pk=batch_id).update(claim_time=timezone.now())
-    assert "skipped" in engine.deliver_batch(batch_id)
+    assert "skipped" in deliver_batch(batch_id)
     assert server.requests == []
 
 
@@ -479,17 +481,17 @@ def test_a_rerun_does_not_resend_what_was_delivered(
 
     monkeypatch.setitem(actions.REGISTRY, ("actions-equals", "send"), crash)
     with pytest.raises(RuntimeError):
-        engine.deliver_batch(batch_id)
+        deliver_batch(batch_id)
     assert len(one.requests) == 1
     assert DeliveryBatch.objects.get(pk=batch_id).attempts == 1
     (progress,) = DeliveryProgress.objects.filter(batch_id=batch_id)
     assert progress.destination_id == first.pk and len(progress.event_ids) == 1
     monkeypatch.undo()
 
-    assert "skipped" in engine.deliver_batch(batch_id)  # the claim is still fresh
+    assert "skipped" in deliver_batch(batch_id)  # the claim is still fresh
     past = timezone.now() - dt.timedelta(hours=1)
     DeliveryBatch.objects.filter(pk=batch_id).update(claim_time=past)
-    engine.deliver_batch(batch_id)
+    deliver_batch(batch_id)
 
     assert len(one.requests) == 1  # not sent twice
     assert two.requests[0].json()["messageId"] == "m-1"
@@ -529,7 +531,7 @@ def test_the_sweep_queues_stalled_batches_and_due_retries(
     )
     queued.clear()
 
-    assert engine.sweep() == {"batches": 2, "retry_tasks": 1, "pruned": 1}
+    assert sweep_deliveries() == {"batches": 2, "retry_tasks": 1, "pruned": 1}
     assert sorted(queued, key=repr) == sorted(
         [
             ("connections.deliver_batch", [lost]),

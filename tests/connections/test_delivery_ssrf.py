@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from django.contrib.auth.models import User
 
-from connections.dataplane.delivery import engine, http
+from connections.dataplane.delivery import deliver, http
 from connections.models import Delivery
 from tests.connections.delivery_support import (
     Reply,
@@ -116,7 +116,7 @@ def test_the_checked_address_is_the_one_connected_to(
 def test_delivery_to_loopback_fails_with_blocked_address(web: Setup, server: Server) -> None:
     destination, _ = web.webhook(f"{server.url}/hook")
     web.webhook(f"http://localhost:{server.port}/by-name")
-    engine.deliver_batch(batch_of(web.track(track())))
+    deliver.deliver_batch(batch_of(web.track(track())))
     assert server.requests == []
     rows = list(Delivery.objects.all())
     assert [(r.status, r.code) for r in rows] == [("failed", BLOCKED)] * 2
@@ -127,7 +127,7 @@ def test_delivery_to_loopback_fails_with_blocked_address(web: Setup, server: Ser
 def test_the_setting_allows_private_networks(web: Setup, server: Server, settings: Any) -> None:
     settings.DELIVERY_ALLOW_PRIVATE_NETWORKS = True
     web.webhook(server.url)
-    engine.deliver_batch(batch_of(web.track(track())))
+    deliver.deliver_batch(batch_of(web.track(track())))
     assert len(server.requests) == 1
 
 
@@ -144,7 +144,7 @@ def test_a_redirect_to_loopback_is_refused(
     public.reply(Reply(307, b"", headers={"Location": f"{internal.url}/admin"}))
     web.webhook(f"{public.url}/hook")
 
-    engine.deliver_batch(batch_of(web.track(track())))
+    deliver.deliver_batch(batch_of(web.track(track())))
 
     assert len(public.requests) == 1
     assert internal.requests == []
@@ -163,7 +163,7 @@ def test_redirects_are_followed_up_to_three_times(
         Reply(302, b"", headers={"Location": "/three"}),
     )
     web.webhook(f"{server.url}/start", headers={"Authorization": "Bearer t"})
-    engine.deliver_batch(batch_of(web.track(track(messageId="r-1"))))
+    deliver.deliver_batch(batch_of(web.track(track(messageId="r-1"))))
     paths = [(r.method, r.path) for r in server.requests]
     assert paths == [("POST", "/start"), ("POST", "/one"), ("POST", "/two"), ("GET", "/three")]
     assert server.requests[2].json()["messageId"] == "r-1"  # 307/308 keep the body
@@ -175,7 +175,7 @@ def test_a_fourth_redirect_is_not_followed(web: Setup, server: Server, settings:
     settings.DELIVERY_ALLOW_PRIVATE_NETWORKS = True
     server.reply(*[Reply(302, b"", headers={"Location": f"/{i}"}) for i in range(5)])
     web.webhook(server.url)
-    engine.deliver_batch(batch_of(web.track(track())))
+    deliver.deliver_batch(batch_of(web.track(track())))
     assert len(server.requests) == 4
     row = Delivery.objects.get()
     assert (row.status, row.code) == ("failed", "errors.discarded.302")
@@ -184,6 +184,6 @@ def test_a_fourth_redirect_is_not_followed(web: Setup, server: Server, settings:
 def test_only_http_and_https_urls_are_delivered_to(web: Setup, settings: Any) -> None:
     settings.DELIVERY_ALLOW_PRIVATE_NETWORKS = True
     web.webhook("file:///etc/passwd")
-    engine.deliver_batch(batch_of(web.track(track())))
+    deliver.deliver_batch(batch_of(web.track(track())))
     row = Delivery.objects.get()
     assert (row.status, row.code) == ("failed", "errors.discarded.INVALID_SETTINGS")

@@ -18,7 +18,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.db import connection
 
-from connections.dataplane.delivery import engine
+from connections.dataplane.delivery import sweep
 from connections.models import Delivery, DeliveryBatch
 from tests.connections.delivery_support import (
     Reply,
@@ -121,7 +121,7 @@ def test_a_worker_killed_mid_delivery_loses_nothing(
     start_worker(**claim)
     settings.DELIVERY_CLAIM_SECONDS = 1
     time.sleep(1.5)  # the dead worker's claim expires
-    assert engine.sweep()["batches"] == 1  # beat's sweep queues the batch again
+    assert sweep.sweep_deliveries()["batches"] == 1  # beat's sweep queues the batch again
 
     _, again = server.wait_for(2)
     assert again.json()["messageId"] == "k-1"  # the same message, at least once

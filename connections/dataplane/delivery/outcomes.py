@@ -41,6 +41,14 @@ NOT_FOUND = "errors.awaiting-retry.ENOTFOUND"
 UNREACHABLE = "errors.awaiting-retry.EHOSTUNREACH"
 INTERNAL = "errors.discarded.INTERNAL"
 
+# Why an event was not sent to a destination (the *filtered* counters), besides
+# the rules' own reasons (connections.rules: FILTERED_BY_RULES, NO_MATCHING_MAPPING).
+FILTERED_BY_INTEGRATIONS_OBJECT = "FILTERED_BY_INTEGRATIONS_OBJECT"
+UNKNOWN_INTEGRATION = "UNKNOWN_INTEGRATION"
+FILTERED_AT_MAPPING = "FILTERED_AT_MAPPING"
+# Ours: a retry found its destination (or source) disabled since the first attempt.
+DESTINATION_DISABLED = "DESTINATION_DISABLED"
+
 EXCERPT_BYTES = 2048
 REQUEST_BODY_EXCERPT = 4096
 
