@@ -19,7 +19,7 @@ from django.views.decorators.http import require_POST
 
 from connections import catalog, selectors
 from connections.catalog.search import filter_destinations
-from connections.destination_forms import (
+from connections.forms import (
     SETTINGS_ERRORS,
     SettingsForm,
     SettingsInputError,

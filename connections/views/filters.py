@@ -11,7 +11,7 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from connections.destination_forms import FilterForm, filter_error_target, sample_event_json
+from connections.forms import FilterForm, filter_error_target, sample_event_json
 from connections.models import Destination
 from connections.rules import filtering
 from connections.services import filters as service

@@ -13,7 +13,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from connections.catalog import ActionDef, DestinationDefinition
-from connections.destination_forms import (
+from connections.forms import (
     COMMON_PATHS,
     MAPPING_ERRORS,
     MappingForm,

@@ -1,3 +1,5 @@
+"""The source forms: create (type, name, slug, labels), settings, write keys."""
+
 from __future__ import annotations
 
 from typing import Any
