@@ -1,4 +1,4 @@
-"""The URLconf of the tracking-only entry point (switchyard.tracking_wsgi): the
+"""The URLconf of the tracking-only entry point (switchyard.tracking_settings): the
 Tracking API and a health check, nothing of the admin UI or the Config API."""
 
 from django.urls import include, path
