@@ -43,6 +43,11 @@ CSRF_TRUSTED_ORIGINS = [
     o.strip() for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()
 ]
 
+# Switchyard's apps, in layer order: adding an app is adding its package here. The
+# URLconf mounts each one's urls.py (UI, namespaced), public_urls.py (routes outside
+# a namespace) and api/urls.py (under /v1beta/), whichever it has.
+SWITCHYARD_APPS = ["workspace", "connections"]
+
 INSTALLED_APPS = [
     "switchyard.admin.SwitchyardAdminConfig",
     "django.contrib.auth",
@@ -58,8 +63,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "django_celery_beat",
     "switchyard",
-    "workspace",
-    "connections",
+    *SWITCHYARD_APPS,
 ]
 
 MIDDLEWARE = [

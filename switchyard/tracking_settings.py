@@ -12,6 +12,7 @@ apps stay as they are: the models the Tracking API touches relate to theirs.
 
 from switchyard.settings import *  # noqa: F403
 
-ROOT_URLCONF = "switchyard.tracking_urls"
+# The tracking app's own URLconf, named by path: the kernel imports no app.
+ROOT_URLCONF = "connections.dataplane.tracking.service_urls"
 WSGI_APPLICATION = "switchyard.tracking_wsgi.application"
 MIDDLEWARE = ["django.middleware.security.SecurityMiddleware"]

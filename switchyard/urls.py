@@ -1,9 +1,20 @@
+from importlib.util import find_spec
+
+from django.conf import settings
 from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path
 from drf_spectacular.renderers import OpenApiJsonRenderer
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from switchyard.health import healthz
+
+
+def mounted(module: str) -> list[URLPattern | URLResolver]:
+    """Every app's URLconf called ``module``, for the apps that have one. Apps are
+    included by module path: the kernel imports none of them."""
+    found = [f"{app}.{module}" for app in settings.SWITCHYARD_APPS]
+    return [path("", include(name)) for name in found if find_spec(name) is not None]
+
 
 api_urlpatterns: list[URLPattern | URLResolver] = [
     path(
@@ -12,8 +23,7 @@ api_urlpatterns: list[URLPattern | URLResolver] = [
         name="openapi",
     ),
     path("docs", SpectacularSwaggerView.as_view(url_name="openapi"), name="api-docs"),
-    path("", include("workspace.api.urls")),
-    path("", include("connections.api.urls")),
+    *mounted("api.urls"),
 ]
 
 # The UI's error pages; under /v1beta/ the API middleware answers its envelope instead.
@@ -22,11 +32,8 @@ handler404 = "switchyard.ui.error_pages.page_not_found"
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
-    # Apps are included by module path: the kernel imports none of them.
-    path("", include("workspace.auth_urls")),
     path("django-admin/", admin.site.urls),
     path("v1beta/", include(api_urlpatterns)),
-    path("", include("connections.dataplane.tracking.urls")),
-    path("", include("connections.urls")),
-    path("", include("workspace.urls")),
+    *mounted("public_urls"),
+    *mounted("urls"),
 ]

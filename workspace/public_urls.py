@@ -1,4 +1,4 @@
-"""Sign-in and sign-out, at the site's root and without a namespace (``{% url 'login' %}``)."""
+"""Routes outside the app's namespace: sign-in and sign-out (``{% url 'login' %}``)."""
 
 from django.contrib.auth import views as auth_views
 from django.urls import path

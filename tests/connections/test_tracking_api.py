@@ -562,14 +562,15 @@ def test_the_tracking_only_urlconf_serves_the_api_and_nothing_else(
 ) -> None:
     import switchyard.tracking_settings as tracking_settings
 
-    assert tracking_settings.ROOT_URLCONF == "switchyard.tracking_urls"
+    assert tracking_settings.ROOT_URLCONF == "connections.dataplane.tracking.service_urls"
     settings.ROOT_URLCONF = tracking_settings.ROOT_URLCONF
     settings.MIDDLEWARE = tracking_settings.MIDDLEWARE
     response = post(client, "/v1/track", {"userId": "u", "event": "E"}, key=tracked.key)
     assert response.status_code == 200
     assert client.get("/healthz").json() == {"status": "ok", "database": "ok"}
     assert client.get("/login").status_code == 404
-    assert client.get("/v1beta/workspaces").status_code == 404
+    missing = client.get("/v1beta/workspaces")
+    assert missing.status_code == 404 and missing.json()["code"] == "not_found"
 
 
 def test_analytics_js_settings_name_this_host(client: Client, tracked: Tracked) -> None:
