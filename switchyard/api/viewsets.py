@@ -22,7 +22,7 @@ from switchyard import access
 from switchyard.access import Action, Principal, registry
 from switchyard.api.pagination import KeysetPagination
 from switchyard.api.permissions import TokenScopePermission
-from switchyard.api.update_mask import build_patch
+from switchyard.api.update_mask import build_patch, with_nested_edits
 from switchyard.errors import InvalidArgument, NotFound
 from workspace.models import AccessToken, Workspace
 
@@ -135,7 +135,8 @@ class ResourceViewSet(viewsets.GenericViewSet):
             return Response(current.data)
         checked = self.get_serializer(obj, data=patch, partial=True)
         checked.is_valid(raise_exception=True)
-        obj = self.update_resource(self.principal, obj, dict(checked.validated_data))
+        changes = with_nested_edits(checked.validated_data, patch, current.fields)
+        obj = self.update_resource(self.principal, obj, changes)
         return Response(self.render(obj))
 
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:

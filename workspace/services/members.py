@@ -16,7 +16,7 @@ from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from switchyard import access, names
+from switchyard import access, locking, names
 from switchyard.access import Principal
 from switchyard.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
 from workspace.models import (
@@ -212,29 +212,44 @@ def _owners_left(workspace: Workspace, without: Membership) -> int:
 def do_change_member_role(
     *, principal: Principal, membership: Membership, changes: dict[str, Any]
 ) -> Membership:
-    access.require(principal, "administer", membership.workspace, write=True)
-    unknown = set(changes) - {"role"}
-    if unknown:
-        raise InvalidArgument(f"cannot update user field(s) {sorted(unknown)}")
-    if "role" not in changes or changes["role"] == membership.role:
-        return membership
-    role = _clean_role(changes["role"])
     with transaction.atomic():
-        Membership.objects.select_for_update().filter(workspace=membership.workspace).count()
-        if role != Membership.Role.OWNER and not _owners_left(membership.workspace, membership):
+        # Every membership of the workspace, locked in one order: two owners
+        # demoting each other at once must not both see the other still an owner.
+        # (A bare .count() would not lock: FOR UPDATE does not apply to aggregates.)
+        list(
+            Membership.objects.select_for_update()
+            .filter(workspace_id=membership.workspace_id)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+        locked = locking.lock_for_update(
+            principal,
+            "administer",
+            membership,
+            write=True,
+            related=("workspace",),
+            subject=lambda row: row.workspace,
+        )
+        locked.user = membership.user  # with the groups the caller fetched for its answer
+        unknown = set(changes) - {"role"}
+        if unknown:
+            raise InvalidArgument(f"cannot update user field(s) {sorted(unknown)}")
+        if "role" not in changes or changes["role"] == locked.role:
+            return locked
+        role = _clean_role(changes["role"])
+        if role != Membership.Role.OWNER and not _owners_left(locked.workspace, locked):
             raise FailedPrecondition("a workspace keeps at least one Workspace Owner")
-        before = membership.role
-        membership.role = role
-        membership.save(update_fields=["role"])
+        before = locked.role
+        locking.save_changes(locked, {"role": role})
         audit.record(
             principal,
             "user.updated",
-            workspace=membership.workspace,
-            resource_name=member_name(membership),
+            workspace=locked.workspace,
+            resource_name=member_name(locked),
             before={"role": before},
             after={"role": role},
         )
-    return membership
+    return locked
 
 
 def do_remove_member(*, principal: Principal, membership: Membership) -> None:
