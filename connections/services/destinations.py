@@ -10,6 +10,7 @@ from django.db import transaction
 
 from connections import catalog
 from connections.catalog import DestinationDefinition
+from connections.choices import AuditAction
 from connections.models import Destination, Source, Subscription
 from switchyard import access, locking, names
 from switchyard.access import Principal
@@ -128,7 +129,7 @@ def do_create_destination(
         destination.save()
         audit.record(
             principal,
-            "destination.created",
+            AuditAction.DESTINATION_CREATED,
             workspace=source.workspace,
             resource_name=destination.resource_name,
             after=snapshot(destination),
@@ -146,7 +147,7 @@ def do_create_destination(
             )
             audit.record(
                 principal,
-                "subscription.created",
+                AuditAction.SUBSCRIPTION_CREATED,
                 workspace=source.workspace,
                 resource_name=subscription.resource_name,
                 after={"name": preset.name, "action": preset.action, "preset": True},
@@ -184,7 +185,7 @@ def do_update_destination(
         if locking.save_changes(locked, values):
             audit.record_changes(
                 principal,
-                "destination.updated",
+                AuditAction.DESTINATION_UPDATED,
                 workspace=locked.source.workspace,
                 resource_name=locked.resource_name,
                 before=before,
@@ -198,7 +199,7 @@ def do_delete_destination(*, principal: Principal, destination: Destination) -> 
     with transaction.atomic():
         audit.record(
             principal,
-            "destination.deleted",
+            AuditAction.DESTINATION_DELETED,
             workspace=destination.source.workspace,
             resource_name=destination.resource_name,
             before=snapshot(destination),

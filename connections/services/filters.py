@@ -7,6 +7,7 @@ from typing import Any
 
 from django.db import transaction
 
+from connections.choices import AuditAction
 from connections.models import Destination, DestinationFilter
 from connections.rules import (
     FILTERS_PER_DESTINATION,
@@ -77,7 +78,7 @@ def do_create_filter(
         row.save()
         audit.record(
             principal,
-            "destination_filter.created",
+            AuditAction.DESTINATION_FILTER_CREATED,
             workspace=destination.source.workspace,
             resource_name=row.resource_name,
             after=snapshot(row),
@@ -102,7 +103,7 @@ def do_update_filter(
         if locking.save_changes(locked, _columns(spec)):
             audit.record_changes(
                 principal,
-                "destination_filter.updated",
+                AuditAction.DESTINATION_FILTER_UPDATED,
                 workspace=locked.destination.source.workspace,
                 resource_name=locked.resource_name,
                 before=before,
@@ -116,7 +117,7 @@ def do_delete_filter(*, principal: Principal, row: DestinationFilter) -> None:
     with transaction.atomic():
         audit.record(
             principal,
-            "destination_filter.deleted",
+            AuditAction.DESTINATION_FILTER_DELETED,
             workspace=row.destination.source.workspace,
             resource_name=row.resource_name,
             before=snapshot(row),

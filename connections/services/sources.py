@@ -9,6 +9,7 @@ import orjson
 from django.db import IntegrityError, transaction
 
 from connections import catalog
+from connections.choices import AuditAction
 from connections.models import Source, SourceLabel
 from connections.services import write_keys
 from switchyard import access, locking, names
@@ -122,7 +123,7 @@ def do_create_source(
             write_keys.create_first_key(source)
             audit.record(
                 principal,
-                "source.created",
+                AuditAction.SOURCE_CREATED,
                 workspace=workspace,
                 resource_name=source.resource_name,
                 after=snapshot(source),
@@ -160,7 +161,7 @@ def do_update_source(*, principal: Principal, source: Source, changes: dict[str,
         if locking.save_changes(locked, values, touched=relabel):
             audit.record_changes(
                 principal,
-                "source.updated",
+                AuditAction.SOURCE_UPDATED,
                 workspace=locked.workspace,
                 resource_name=locked.resource_name,
                 before=before,
@@ -176,14 +177,14 @@ def do_delete_source(*, principal: Principal, source: Source) -> None:
         for destination in source.destinations.all():
             audit.record(
                 principal,
-                "destination.deleted",
+                AuditAction.DESTINATION_DELETED,
                 workspace=source.workspace,
                 resource_name=destination.resource_name,
                 before={"definition": destination.definition, "reason": "source deleted"},
             )
         audit.record(
             principal,
-            "source.deleted",
+            AuditAction.SOURCE_DELETED,
             workspace=source.workspace,
             resource_name=source.resource_name,
             before=snapshot(source),

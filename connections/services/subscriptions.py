@@ -8,6 +8,7 @@ from typing import Any
 from django.db import transaction
 
 from connections.catalog import ActionDef
+from connections.choices import AuditAction
 from connections.models import Destination, Subscription
 from connections.services.destinations import definition_of
 from connections.services.expressions import clean_expression
@@ -92,7 +93,7 @@ def do_create_subscription(
         subscription.save()
         audit.record(
             principal,
-            "subscription.created",
+            AuditAction.SUBSCRIPTION_CREATED,
             workspace=destination.source.workspace,
             resource_name=subscription.resource_name,
             after=snapshot(subscription),
@@ -126,7 +127,7 @@ def do_update_subscription(
         if locking.save_changes(locked, values):
             audit.record_changes(
                 principal,
-                "subscription.updated",
+                AuditAction.SUBSCRIPTION_UPDATED,
                 workspace=destination.source.workspace,
                 resource_name=locked.resource_name,
                 before=before,
@@ -140,7 +141,7 @@ def do_delete_subscription(*, principal: Principal, subscription: Subscription) 
     with transaction.atomic():
         audit.record(
             principal,
-            "subscription.deleted",
+            AuditAction.SUBSCRIPTION_DELETED,
             workspace=subscription.destination.source.workspace,
             resource_name=subscription.resource_name,
             before=snapshot(subscription),

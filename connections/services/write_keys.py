@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
+from connections.choices import AuditAction
 from connections.models import Source, WriteKey
 from switchyard import access, locking, names
 from switchyard.access import Principal
@@ -44,7 +45,7 @@ def do_create_write_key(
         key = _new_key(source, text)
         audit.record(
             principal,
-            "write_key.created",
+            AuditAction.WRITE_KEY_CREATED,
             workspace=source.workspace,
             resource_name=key.resource_name,
             after={"key_id": key.key_id, "description": key.description},
@@ -64,7 +65,7 @@ def do_revoke_write_key(*, principal: Principal, key: WriteKey) -> WriteKey:
         locking.save_changes(locked, {"revoke_time": timezone.now()})
         audit.record(
             principal,
-            "write_key.revoked",
+            AuditAction.WRITE_KEY_REVOKED,
             workspace=locked.source.workspace,
             resource_name=locked.resource_name,
             before={"key_id": locked.key_id},

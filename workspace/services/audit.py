@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from enum import StrEnum
 from typing import Any
 
 from django.contrib.auth.models import User
 from django.utils import timezone
 
 from switchyard.access import Principal
+from workspace.choices import AuditAction
 from workspace.models import AuditEntry, Workspace
 
 RETENTION = timedelta(days=90)
@@ -32,9 +34,9 @@ def redact(value: Any) -> Any:
 
 def record_changes(
     principal: Principal,
-    action: str,
+    action: StrEnum,
     *,
-    workspace: Workspace,
+    workspace: Workspace | None,
     resource_name: str,
     before: dict[str, Any],
     after: dict[str, Any],
@@ -55,7 +57,7 @@ def record_changes(
 
 def record(
     principal: Principal,
-    action: str,
+    action: StrEnum,
     *,
     workspace: Workspace | None,
     resource_name: str,
@@ -65,8 +67,10 @@ def record(
 ) -> AuditEntry:
     """Write one audit entry; call inside the transaction that made the change.
 
-    ``action`` is ``<resource_type>.<verb>`` (``workspace.updated``); secrets in
-    ``before``/``after`` are redacted here, so no caller can forget to.
+    ``action`` is a member of an app's ``choices.AuditAction``, ``<resource_type>.<verb>``
+    (``workspace.updated``): an enum, so a mistyped action is a type error, not a new
+    kind of entry. Secrets in ``before``/``after`` are redacted here, so no caller can
+    forget to.
     """
     user = principal.user if not principal.user.is_anonymous else None
     return AuditEntry.objects.create(
@@ -74,8 +78,8 @@ def record(
         workspace_slug=workspace.slug if workspace is not None else "",
         actor_user=user,
         actor_token=principal.token,
-        action=action,
-        resource_type=resource_type or action.partition(".")[0],
+        action=str(action),
+        resource_type=resource_type or str(action).partition(".")[0],
         resource_name=resource_name,
         before=redact(before),
         after=redact(after),
@@ -85,7 +89,7 @@ def record(
 def record_sign_in(user: User) -> AuditEntry:
     return record(
         Principal(user),
-        "user.signed_in",
+        AuditAction.USER_SIGNED_IN,
         workspace=None,
         resource_name=f"users/{user.get_username()}",
     )

@@ -11,6 +11,7 @@ from switchyard import access, locking, names
 from switchyard.access import Principal, registry
 from switchyard.access.roles import BY_SLUG, Role, Scope
 from switchyard.errors import InvalidArgument
+from workspace.choices import AuditAction
 from workspace.models import AccessToken, Label, Membership, RoleGrant, UserGroup, Workspace
 from workspace.services import audit
 
@@ -134,7 +135,7 @@ def do_create_grant(
             kind.set_listed(grant, resources)
         audit.record(
             principal,
-            "grant.created",
+            AuditAction.GRANT_CREATED,
             workspace=workspace,
             resource_name=grant_name(grant),
             after=describe(grant),
@@ -172,7 +173,7 @@ def do_update_grant(
             kind.set_listed(locked, resources)
         audit.record_changes(
             principal,
-            "grant.updated",
+            AuditAction.GRANT_UPDATED,
             workspace=locked.workspace,
             resource_name=grant_name(locked),
             before=before,
@@ -187,7 +188,7 @@ def do_delete_grant(*, principal: Principal, grant: RoleGrant) -> None:
     with transaction.atomic():
         audit.record(
             principal,
-            "grant.deleted",
+            AuditAction.GRANT_DELETED,
             workspace=grant.workspace,
             resource_name=grant_name(grant),
             before=describe(grant),

@@ -11,6 +11,7 @@ from switchyard import access, locking, names
 from switchyard.access import Principal
 from switchyard.errors import AlreadyExists, FailedPrecondition, InvalidArgument
 from switchyard.validation import clean_text
+from workspace.choices import AuditAction
 from workspace.models import GroupMembership, Membership, UserGroup, Workspace
 from workspace.services import audit
 
@@ -45,7 +46,7 @@ def do_create_group(
         _save(group)
         audit.record(
             principal,
-            "group.created",
+            AuditAction.GROUP_CREATED,
             workspace=workspace,
             resource_name=group_name(group),
             after={"name": group.name, "description": group.description},
@@ -86,7 +87,7 @@ def do_update_group(
         if changed:
             audit.record_changes(
                 principal,
-                "group.updated",
+                AuditAction.GROUP_UPDATED,
                 workspace=locked.workspace,
                 resource_name=group_name(locked),
                 before=before,
@@ -101,7 +102,7 @@ def do_delete_group(*, principal: Principal, group: UserGroup) -> None:
     with transaction.atomic():
         audit.record(
             principal,
-            "group.deleted",
+            AuditAction.GROUP_DELETED,
             workspace=group.workspace,
             resource_name=group_name(group),
             before={
@@ -122,7 +123,7 @@ def do_add_group_member(*, principal: Principal, group: UserGroup, user: User) -
             raise AlreadyExists(f"{user.get_username()} is already in {group.name}", field="user")
         audit.record(
             principal,
-            "group.member_added",
+            AuditAction.GROUP_MEMBER_ADDED,
             workspace=group.workspace,
             resource_name=group_name(group),
             after={"user": user.get_username()},
@@ -138,7 +139,7 @@ def do_remove_group_member(*, principal: Principal, group: UserGroup, user: User
         if deleted:
             audit.record(
                 principal,
-                "group.member_removed",
+                AuditAction.GROUP_MEMBER_REMOVED,
                 workspace=group.workspace,
                 resource_name=group_name(group),
                 before={"user": user.get_username()},

@@ -15,6 +15,7 @@ from switchyard import access, locking, names
 from switchyard.access import Principal
 from switchyard.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
 from workspace import selectors
+from workspace.choices import AuditAction
 from workspace.models import Label, Workspace
 from workspace.services import audit
 
@@ -109,7 +110,7 @@ def do_create_label(
             label.save()
             audit.record(
                 principal,
-                "label.created",
+                AuditAction.LABEL_CREATED,
                 workspace=workspace,
                 resource_name=resource_name(label),
                 after=snapshot(label),
@@ -143,7 +144,7 @@ def do_update_label(*, principal: Principal, label: Label, changes: dict[str, An
         if locking.save_changes(locked, values):
             audit.record_changes(
                 principal,
-                "label.updated",
+                AuditAction.LABEL_UPDATED,
                 workspace=locked.workspace,
                 resource_name=resource_name(locked),
                 before=before,
@@ -164,7 +165,7 @@ def do_delete_label(*, principal: Principal, label: Label) -> None:
             )
         audit.record(
             principal,
-            "label.deleted",
+            AuditAction.LABEL_DELETED,
             workspace=current.workspace,
             resource_name=resource_name(current),
             before=snapshot(current),

@@ -19,6 +19,7 @@ from django.utils import timezone
 from switchyard import access, locking, names
 from switchyard.access import Principal
 from switchyard.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
+from workspace.choices import AuditAction
 from workspace.models import (
     AccessToken,
     GroupMembership,
@@ -99,7 +100,7 @@ def do_invite_member(
             invitation.save()
             audit.record(
                 principal,
-                "invite.created",
+                AuditAction.INVITE_CREATED,
                 workspace=workspace,
                 resource_name=invitation_name(invitation),
                 after={"email": address, "role": invitation.role, "group": group and group.name},
@@ -128,7 +129,7 @@ def do_revoke_invitation(*, principal: Principal, invitation: Invitation) -> Non
         if updated:
             audit.record(
                 principal,
-                "invite.revoked",
+                AuditAction.INVITE_REVOKED,
                 workspace=invitation.workspace,
                 resource_name=invitation_name(invitation),
                 before={"email": invitation.email, "role": invitation.role},
@@ -171,7 +172,7 @@ def do_accept_invitation(*, secret: str, user: User) -> Membership:
         if created:
             audit.record(
                 Principal(user),
-                "user.joined",
+                AuditAction.USER_JOINED,
                 workspace=invitation.workspace,
                 resource_name=member_name(membership),
                 after={"username": user.get_username(), "role": membership.role},
@@ -243,7 +244,7 @@ def do_change_member_role(
         locking.save_changes(locked, {"role": role})
         audit.record(
             principal,
-            "user.updated",
+            AuditAction.USER_UPDATED,
             workspace=locked.workspace,
             resource_name=member_name(locked),
             before={"role": before},
@@ -269,7 +270,7 @@ def do_remove_member(*, principal: Principal, membership: Membership) -> None:
         _revoke_tokens_created_by(principal, workspace, user_id)
         audit.record(
             principal,
-            "user.removed",
+            AuditAction.USER_REMOVED,
             workspace=workspace,
             resource_name=member_name(membership),
             before={"username": membership.user.get_username(), "role": membership.role},
@@ -290,7 +291,7 @@ def _revoke_tokens_created_by(principal: Principal, workspace: Workspace, user_i
             after={"grants_removed": deleted.get(RoleGrant._meta.label, 0)},
         audit.record(
             principal,
-            "access_token.revoked",
+            AuditAction.ACCESS_TOKEN_REVOKED,
             workspace=workspace,
             resource_name=token_service.resource_name(token),
             before=token_service.snapshot(token),

@@ -16,6 +16,7 @@ from switchyard import access, locking, names
 from switchyard.access import Principal
 from switchyard.errors import InvalidArgument
 from switchyard.validation import clean_text
+from workspace.choices import AuditAction
 from workspace.models import AccessToken, Workspace
 from workspace.services import audit
 
@@ -86,7 +87,7 @@ def _issue(
         token.save()
         audit.record(
             principal,
-            "access_token.created",
+            AuditAction.ACCESS_TOKEN_CREATED,
             workspace=workspace,
             resource_name=resource_name(token),
             after=snapshot(token),
@@ -148,7 +149,7 @@ def do_update_access_token(
         if locking.save_changes(locked, values):
             audit.record_changes(
                 principal,
-                "access_token.updated",
+                AuditAction.ACCESS_TOKEN_UPDATED,
                 workspace=locked.workspace,
                 resource_name=resource_name(locked),
                 before=before,
@@ -167,7 +168,7 @@ def do_revoke_access_token(*, principal: Principal, token: AccessToken) -> None:
         if updated:
             audit.record(
                 principal,
-                "access_token.revoked",
+                AuditAction.ACCESS_TOKEN_REVOKED,
                 workspace=token.workspace,
                 resource_name=resource_name(token),
                 before=snapshot(token),

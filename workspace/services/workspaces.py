@@ -11,6 +11,7 @@ from switchyard.access import Principal
 from switchyard.errors import AlreadyExists, InvalidArgument
 from switchyard.nested_edits import rebase
 from switchyard.validation import clean_text
+from workspace.choices import AuditAction
 from workspace.models import Membership, Workspace
 from workspace.services import audit, labels
 
@@ -57,7 +58,7 @@ def do_create_workspace(
             labels.ensure_default_labels(workspace)
             audit.record(
                 principal,
-                "workspace.created",
+                AuditAction.WORKSPACE_CREATED,
                 workspace=workspace,
                 resource_name=workspace.resource_name,
                 after=snapshot(workspace),
@@ -88,7 +89,7 @@ def do_update_workspace(
         if locking.save_changes(locked, values):
             audit.record_changes(
                 principal,
-                "workspace.updated",
+                AuditAction.WORKSPACE_UPDATED,
                 workspace=locked,
                 resource_name=locked.resource_name,
                 before=before,
@@ -102,7 +103,7 @@ def do_delete_workspace(*, principal: Principal, workspace: Workspace) -> None:
     with transaction.atomic():
         audit.record(
             principal,
-            "workspace.deleted",
+            AuditAction.WORKSPACE_DELETED,
             workspace=workspace,
             resource_name=workspace.resource_name,
             before=snapshot(workspace),
