@@ -15,6 +15,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.utils import timezone
 
+from connections.dataplane.delivery import backoff
 from connections.dataplane.delivery.deliver import deliver_batch
 from connections.dataplane.delivery.retries import deliver_retries
 from connections.dataplane.delivery.sweep import sweep_deliveries
@@ -34,6 +35,9 @@ from workspace.models import Workspace
 
 pytestmark = pytest.mark.django_db
 
+MINUTE = dt.timedelta(minutes=1)
+HOUR = dt.timedelta(hours=1)
+
 
 @pytest.fixture(autouse=True)
 def local_network(settings: Any) -> None:
@@ -52,7 +56,18 @@ def deliver(stored: Any) -> dict[str, Any]:
 
 
 def due_now(row: Delivery) -> None:
-    Delivery.objects.filter(pk=row.pk).update(next_attempt_at=timezone.now())
+    # A minute ago: due whatever the skew between this clock and the database's.
+    Delivery.objects.filter(pk=row.pk).update(next_attempt_at=timezone.now() - MINUTE)
+
+
+def due_later(row: Delivery) -> None:
+    Delivery.objects.filter(pk=row.pk).update(next_attempt_at=timezone.now() + HOUR)
+
+
+@pytest.fixture
+def lowest_jitter(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Retries wait exactly their floor (half the ceiling: 5 s after a first attempt)."""
+    monkeypatch.setattr(backoff, "uniform", lambda low, high: low)
 
 
 # --- outcomes ------------------------------------------------------------------------------
@@ -82,22 +97,27 @@ def test_an_event_is_delivered_once_with_its_message_id(web: Setup, server: Serv
     assert not Delivery.objects.exists()  # delivered records only live with their batch
 
 
-def test_a_500_is_retried_with_the_same_message_id(web: Setup, server: Server) -> None:
+def test_a_500_is_retried_with_the_same_message_id(
+    web: Setup, server: Server, lowest_jitter: None
+) -> None:
     destination, _ = web.webhook(server.url)
     server.reply(Reply(500, b"upstream exploded"))
     stored = web.track(track(messageId="m-500"))
 
     before = timezone.now()
     deliver(stored)
+    after = timezone.now()
 
     row = Delivery.objects.get()
     assert row.status == "retrying" and row.attempts == 1
     assert row.code == "errors.awaiting-retry.5xx"
     assert row.response == {"status": 500, "body": "upstream exploded", "content_type": ""}
     assert row.next_attempt_at is not None
-    assert before <= row.next_attempt_at <= timezone.now() + dt.timedelta(seconds=10)
+    floor = dt.timedelta(seconds=5)  # half the 10 s ceiling of a first retry
+    assert before + floor <= row.next_attempt_at <= after + floor
     assert not DeliveryBatch.objects.exists()  # the retry row carries the rest
 
+    due_later(row)
     assert deliver_retries([row.pk]) == {"retried": 0}  # not due yet
     due_now(row)
     assert deliver_retries([row.pk]) == {"retried": 1}
@@ -172,22 +192,27 @@ def test_retry_after_seconds_sets_the_next_attempt(web: Setup, server: Server) -
     server.reply(Reply(429, headers={"Retry-After": "120"}))
     before = timezone.now()
     deliver(web.track(track()))
+    after = timezone.now()
     row = Delivery.objects.get()
     assert row.code == "errors.awaiting-retry.429"
     assert row.next_attempt_at is not None
-    wait = (row.next_attempt_at - before).total_seconds()
-    assert 119 <= wait <= 125
+    wait = dt.timedelta(seconds=120)
+    assert before + wait <= row.next_attempt_at <= after + wait
 
 
 def test_retry_after_as_an_http_date(web: Setup, server: Server) -> None:
     web.webhook(server.url)
-    later = timezone.now() + dt.timedelta(minutes=30)
+    # An HTTP-date has whole seconds.
+    later = (timezone.now() + dt.timedelta(minutes=30)).replace(microsecond=0)
     server.reply(Reply(503, headers={"Retry-After": email.utils.format_datetime(later, True)}))
+    before = timezone.now()
     deliver(web.track(track()))
+    after = timezone.now()
     row = Delivery.objects.get()
     assert row.code == "errors.awaiting-retry.5xx"
     assert row.next_attempt_at is not None
-    assert abs((row.next_attempt_at - later).total_seconds()) < 5
+    # The wait is counted from the answer; the due time from the recording, a moment later.
+    assert later <= row.next_attempt_at <= later + (after - before)
 
 
 def test_retries_stop_after_the_last_attempt(web: Setup, server: Server, settings: Any) -> None:
@@ -345,8 +370,7 @@ def test_a_failed_batch_request_fails_each_of_its_events(web: Setup, server: Ser
     rows = Delivery.objects.all()
     assert len(server.requests) == 1
     assert [r.status for r in rows] == ["retrying"] * 4
-    due_now(rows[0])
-    Delivery.objects.update(next_attempt_at=timezone.now())
+    Delivery.objects.update(next_attempt_at=timezone.now() - MINUTE)
     deliver_retries([r.pk for r in rows])
     assert len(server.requests) == 2
     assert [e["messageId"] for e in server.requests[1].json()] == [f"m-{i}" for i in range(4)]

@@ -1,5 +1,5 @@
-"""What a delivery attempt came to, in the integration error codes, and when to
-try again.
+"""What a delivery attempt came to, in the integration error codes (when to try
+again is ``backoff``).
 
 Codes follow Segment's integration error codes (reference/connections.md §11):
 ``errors.discarded.<4xx>`` (permanent), ``errors.awaiting-retry.429``,
@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime as dt
 import email.utils
 import errno
-import random
 import socket
 from dataclasses import dataclass
 from typing import Any
@@ -193,31 +192,3 @@ def from_exception(
             code = _errno_code(exc) or (REFUSED if isinstance(exc, httpx.ConnectError) else RESET)
         return Result(RETRY, code, str(exc) or type(exc).__name__, request)
     raise exc
-
-
-# --- when to try again -----------------------------------------------------------
-
-
-def next_attempt(
-    attempts: int, received_at: dt.datetime, now: dt.datetime, retry_after: float | None = None
-) -> dt.datetime | None:
-    """When to try again after ``attempts`` attempts, or None: give up.
-
-    Exponential backoff with full jitter (a random wait up to base * 2^(n-1),
-    capped); ``Retry-After`` replaces the computed wait. Never more than
-    DELIVERY_MAX_ATTEMPTS attempts, never after DELIVERY_RETRY_WINDOW seconds
-    from the event's receipt."""
-    if attempts >= settings.DELIVERY_MAX_ATTEMPTS:
-        return None
-    if retry_after is not None:
-        delay = retry_after
-    else:
-        ceiling = min(
-            settings.DELIVERY_RETRY_MAX_DELAY_SECONDS,
-            settings.DELIVERY_RETRY_BASE_SECONDS * 2 ** max(0, attempts - 1),
-        )
-        delay = random.uniform(0, ceiling)  # noqa: S311 (jitter, not security)
-    when = now + dt.timedelta(seconds=delay)
-    if when > received_at + dt.timedelta(seconds=settings.DELIVERY_RETRY_WINDOW):
-        return None
-    return when

@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from connections.dataplane import counters
 from connections.dataplane.counters import Key
-from connections.dataplane.delivery import outcomes
+from connections.dataplane.delivery import backoff, outcomes
 from connections.dataplane.delivery.outcomes import Result
 from connections.models import Delivery
 from switchyard import task_names
@@ -89,7 +89,7 @@ class Recorder:
                 # failed together is retried together (and batched again).
                 slot = (item.attempts, result.retry_after)
                 if slot not in when_of:
-                    when_of[slot] = outcomes.next_attempt(
+                    when_of[slot] = backoff.next_attempt(
                         item.attempts, item.received_at, now, result.retry_after
                     )
                 when = when_of[slot]
