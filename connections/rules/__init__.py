@@ -23,13 +23,7 @@ from connections.rules.filtering import (
     filter_spec_from_json,
     filter_spec_to_json,
 )
-from connections.rules.pipeline import (
-    NO_MATCHING_MAPPING,
-    MappingResult,
-    MappingRule,
-    Route,
-    route,
-)
+from connections.rules.pipeline import NO_MATCHING_MAPPING, MappingRule, route
 from connections.rules.triggers import MATCHES, Condition, TriggerError, to_fql
 
 __all__ = [
@@ -43,9 +37,7 @@ __all__ = [
     "CompiledFilters",
     "Condition",
     "FilterSpec",
-    "MappingResult",
     "MappingRule",
-    "Route",
     "TriggerError",
     "clean_filter_spec",
     "filter_spec_from_json",
