@@ -406,8 +406,8 @@ def wait_for_lock_waiters(threads: list[threading.Thread], answers: dict[str, An
             (waiting,) = cursor.fetchone()
             if waiting >= len(threads):
                 return
-            finished = {path: r.content for path, r in answers.items()}
-            assert not finished, f"answered without waiting for the row: {finished}"
+            finished = {path: getattr(r, "content", r) for path, r in answers.items()}
+            assert not finished, f"finished without waiting for the row: {finished}"
             assert time.monotonic() < deadline, f"only {waiting} of {len(threads)} requests waited"
             time.sleep(0.01)
 
@@ -539,6 +539,9 @@ class ResourceContract:
                 start.wait()
                 body = patch_body(resource.resource_key, (change,))
                 answers[change.path] = client.patch(url, body, format="json")
+            except Exception as error:  # the main thread reports it
+                answers[change.path] = error
+                raise
             finally:
                 connections.close_all()
 
