@@ -237,3 +237,25 @@ WORKSPACE_RESOURCES = (
 
 class TestWorkspaceResources(ResourceContract):
     RESOURCES = WORKSPACE_RESOURCES
+
+
+# Operations on a resource that are not themselves resources; their own tests cover them.
+NOT_RESOURCES = {
+    "/v1beta/workspaces/{workspace}/sources/{source}/destinations/{destination}/preview": (
+        "a dry run of a sample event (tests/connections/test_destinations_api.py)"
+    ),
+    "/v1beta/workspaces/{workspace}/sources/{source}/destinations/{destination}:test": (
+        "sends a test event (tests/connections/test_send_test_surfaces.py)"
+    ),
+    "/v1beta/workspaces/{workspace}/sources/{source}/destinations/{destination}"
+    "/delivery-metrics": "a report (tests/connections/test_debugger_and_metrics.py)",
+}
+
+
+def test_every_api_path_belongs_to_a_resource_under_contract(
+    openapi_document: dict[str, Any],
+) -> None:
+    from tests.connections.test_resource_contracts import CONNECTION_RESOURCES
+
+    covered = {p for r in (*WORKSPACE_RESOURCES, *CONNECTION_RESOURCES) for p in r.openapi_paths()}
+    assert set(openapi_document["paths"]) - covered == set(NOT_RESOURCES)
