@@ -18,13 +18,12 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from switchyard import access
-from switchyard.access import Action, Principal, registry
+from switchyard import access, tenancy
+from switchyard.access import Action, Principal
 from switchyard.api.pagination import KeysetPagination
 from switchyard.api.permissions import TokenScopePermission
 from switchyard.api.update_mask import build_patch, with_nested_edits
 from switchyard.errors import InvalidArgument, NotFound
-from workspace.models import AccessToken, Workspace
 
 
 def principal_of(request: Request) -> Principal:
@@ -160,11 +159,7 @@ class WorkspaceResourceViewSet(ResourceViewSet):
     def workspace(self) -> Any:
         cached = getattr(self, "_workspace", None)
         if cached is None:
-            key = self.kwargs["workspace"]
-            visible = access.restrict(registry.tenancy().workspaces(), self.principal, "view")
-            cached = visible.filter(slug=key).first()
-            if cached is None:
-                raise NotFound(f"workspace {key!r} not found")
+            cached = tenancy.visible_workspace(self.principal, self.kwargs["workspace"])
             self._workspace = cached
         return cached
 

@@ -3,10 +3,12 @@ removed member keeps, Workspace Owner granted like a role, and the kernel's regi
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 
 import pytest
 from django.contrib.auth.models import User
+from django.db import connections
 from django.test import Client
 from rest_framework.test import APIClient
 
@@ -25,7 +27,7 @@ from workspace.models import (
 )
 from workspace.services.grants import do_create_grant
 from workspace.services.members import do_accept_invitation, do_invite_member
-from workspace.services.tokens import do_create_workspace_token
+from workspace.services.tokens import do_create_access_token, do_create_workspace_token
 
 pytestmark = pytest.mark.django_db
 
@@ -188,3 +190,37 @@ def test_the_registry_refuses_a_model_without_a_rule_and_a_second_rule(acme: Wor
 def test_no_guardian_anonymous_user_after_migrate() -> None:
     # django-guardian's post-migrate hook created one; it is no longer installed.
     assert not User.objects.filter(username="AnonymousUser").exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_owners_removing_each_other_at_once_leave_one_owner(
+    alice: User, bob: User, make_workspace: Callable[..., Workspace]
+) -> None:
+    workspace = make_workspace(alice, "duo")
+    Membership.objects.create(workspace=workspace, user=bob, role=Membership.Role.OWNER)
+    secrets = {}
+    for user in (alice, bob):
+        _token, secrets[user.pk] = do_create_access_token(
+            principal=Principal(user), user=user, description="t"
+        )
+    pairs = [(alice, bob), (bob, alice)]
+    barrier = threading.Barrier(len(pairs))
+    statuses: list[int] = []
+
+    def remove(actor: User, member: User) -> None:
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {secrets[actor.pk]}")
+        try:
+            barrier.wait()
+            response = client.delete(f"/v1beta/workspaces/duo/users/{member.pk}")
+            statuses.append(response.status_code)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=remove, args=pair) for pair in pairs]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(statuses)[0] == 200 and sorted(statuses)[1] in (400, 404)
+    assert Membership.objects.filter(workspace=workspace, role=Membership.Role.OWNER).count() == 1

@@ -28,7 +28,7 @@ def resource_type(grant: RoleGrant) -> registry.ResourceType | None:
     return registry.resource_type(spec.resource_type) if spec else None
 
 
-def listed_resources(grant: RoleGrant) -> list[models.Model]:
+def listed_resources(grant: RoleGrant) -> list[Any]:
     """The resources a specific-scope grant lists (stored by the app owning them)."""
     kind = resource_type(grant)
     return kind.listed(grant) if kind is not None and grant.scope == Scope.SPECIFIC else []
@@ -48,7 +48,7 @@ def describe(grant: RoleGrant) -> dict[str, object]:
         "role": grant.role,
         "scope": grant.scope,
         "labels": sorted(str(label) for label in grant.labels.all()),
-        collection: sorted(r.slug for r in listed_resources(grant)),  # type: ignore[attr-defined]
+        collection: sorted(r.slug for r in listed_resources(grant)),
     }
 
 

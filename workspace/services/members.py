@@ -210,19 +210,23 @@ def _owners_left(workspace: Workspace, without: Membership) -> int:
     )
 
 
+def _lock_memberships(workspace_id: str) -> None:
+    """Every membership of the workspace, locked in one order: two owners demoting or
+    removing each other at once must not both see the other still an owner. (A bare
+    ``.count()`` would not lock: FOR UPDATE does not apply to aggregates.)"""
+    list(
+        Membership.objects.select_for_update()
+        .filter(workspace_id=workspace_id)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+
+
 def do_change_member_role(
     *, principal: Principal, membership: Membership, changes: dict[str, Any]
 ) -> Membership:
     with transaction.atomic():
-        # Every membership of the workspace, locked in one order: two owners
-        # demoting each other at once must not both see the other still an owner.
-        # (A bare .count() would not lock: FOR UPDATE does not apply to aggregates.)
-        list(
-            Membership.objects.select_for_update()
-            .filter(workspace_id=membership.workspace_id)
-            .order_by("pk")
-            .values_list("pk", flat=True)
-        )
+        _lock_memberships(membership.workspace_id)
         locked = locking.lock_for_update(
             principal,
             "administer",
@@ -255,9 +259,16 @@ def do_change_member_role(
 
 def do_remove_member(*, principal: Principal, membership: Membership) -> None:
     """Remove from the workspace (and its groups); the account itself stays."""
-    access.require(principal, "administer", membership.workspace, write=True)
     with transaction.atomic():
-        Membership.objects.select_for_update().filter(workspace=membership.workspace).count()
+        _lock_memberships(membership.workspace_id)
+        membership = locking.lock_for_update(
+            principal,
+            "administer",
+            membership,
+            write=True,
+            related=("workspace", "user"),
+            subject=lambda row: row.workspace,
+        )
         if membership.role == Membership.Role.OWNER and not _owners_left(
             membership.workspace, membership
         ):
@@ -274,6 +285,8 @@ def do_remove_member(*, principal: Principal, membership: Membership) -> None:
             workspace=workspace,
             resource_name=member_name(membership),
             before={"username": membership.user.get_username(), "role": membership.role},
+            # (each revoked token has an entry of its own)
+            after={"grants_removed": deleted.get(RoleGrant._meta.label, 0)},
         )
         membership.delete()
 
@@ -287,8 +300,6 @@ def _revoke_tokens_created_by(principal: Principal, workspace: Workspace, user_i
     for token in tokens:
         token.revoke_time = now
         token.save(update_fields=["revoke_time"])
-            # (each revoked token has an entry of its own)
-            after={"grants_removed": deleted.get(RoleGrant._meta.label, 0)},
         audit.record(
             principal,
             AuditAction.ACCESS_TOKEN_REVOKED,
