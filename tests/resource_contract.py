@@ -10,7 +10,10 @@ c. what the caller cannot see is 404 (code 5): a stranger's token on the owner's
    URL, and the stranger naming the owner's object under its own workspace;
 d. a read-only token gets 403 "insufficient scope" (code 7) on every write;
 e. concurrent PATCHes of different fields all survive;
-f. the real answers validate against the generated OpenAPI document.
+f. the real answers validate against the generated OpenAPI document;
+g. a workspace member sees and acts as its role allows: without grants it gets
+   the resource's ``member_get`` status, with ``reader_role`` it reads but gets
+   403 (code 7) on every write.
 
 A check a resource cannot take is declared in ``not_applicable`` with the reason;
 a check that finds a defect is declared in ``known_defects`` (xfail, strict), so
@@ -39,8 +42,10 @@ from connections.models import Destination, Source
 from connections.services.destinations import do_create_destination
 from connections.services.sources import do_create_source
 from switchyard.access import Principal
-from workspace.models import AccessToken, AuditEntry, UserGroup, Workspace
+from workspace.models import AccessToken, AuditEntry, Membership, UserGroup, Workspace
+from workspace.services.grants import do_create_grant
 from workspace.services.groups import do_create_group
+from workspace.services.members import do_accept_invitation, do_invite_member
 from workspace.services.tokens import do_create_access_token
 from workspace.services.workspaces import do_create_workspace
 
@@ -53,7 +58,7 @@ SHARED_DEFECTS = {
     "Config API's convention) but the generated OpenAPI document declares only 201 for every "
     "Create, so the documented answer is not the one clients get",
 }
-CHECKS = ("audit", "list_queries", "not_found", "read_only", "concurrent", "openapi")
+CHECKS = ("audit", "list_queries", "not_found", "read_only", "concurrent", "openapi", "access")
 WRITES = ("create", "update", "delete")
 
 
@@ -106,6 +111,15 @@ def make_tenant(slug: str) -> Tenant:
     destination = do_create_destination(principal=principal, source=source, **EQUALS)
     group = do_create_group(principal=principal, workspace=workspace, name="Team")
     return Tenant(owner, workspace, source, destination, group)
+
+
+def join(tenant: Tenant) -> Membership:
+    """A new account joins the workspace the one way there is: an accepted invitation."""
+    user = make_account(email=f"{unique('member')}@example.com")
+    _invitation, secret = do_invite_member(
+        principal=tenant.principal, workspace=tenant.workspace, email=user.email
+    )
+    return do_accept_invitation(secret=secret, user=user)
 
 
 def client_for(user: User, *, read_only: bool = False) -> tuple[APIClient, AccessToken, str]:
@@ -185,6 +199,11 @@ class Resource:
     readable: bool = True  # has List and Get
     item_param: str = ""  # the item's path parameter when it is not the singular collection
     not_applicable: Mapping[str, str] = field(default_factory=dict)  # check -> why
+    # What a workspace member without grants gets from Get: 200, 403 (an owners' area)
+    # or 404 (rows only grants show, like sources).
+    member_get: int = 200
+    # A role (granted on all of the workspace) that may read the resource but not write it.
+    reader_role: str | None = None
     # "<check>:<case id>" -> the defect it finds (the case is xfail, strict)
     known_defects: Mapping[str, str] = field(default_factory=dict)
 
@@ -257,6 +276,15 @@ def _cases(resource: Resource, check: str) -> list[tuple[str, ...]]:
         return [(w,) for w in resource.writes]
     if check == "concurrent":
         return [("patch",)] if len(resource.concurrent) >= 2 else []
+    if check == "access":
+        cases = [("member", "get")] if resource.readable else []
+        # Create is a question for the collection: a member who cannot see the parent
+        # gets 404, one who can gets 403; only the second is asked here.
+        writes = [w for w in resource.writes if w != "create" or resource.member_get != 404]
+        cases += [("member", w) for w in writes]
+        if resource.reader_role:
+            cases += [("reader", op) for op in ("get", *resource.writes)]
+        return cases
     if check == "openapi":
         ops = [*readable, *(w for w in resource.writes if w != "delete")]
         return [(op,) for op in ops]
@@ -563,6 +591,35 @@ class ResourceContract:
         stored = world.owner.get(url).json()
         survived = {c.path: dig(stored, c.path) for c in resource.concurrent}
         assert survived == {c.path: c.expected() for c in resource.concurrent}
+
+    @contract_check("access")
+    def test_members_see_and_act_as_their_roles_allow(
+        self, world: World, resource: Resource, case: tuple[str, ...]
+    ) -> None:
+        who, op = case
+        member = join(world.acme).user
+        if who == "reader":
+            assert resource.reader_role is not None
+            do_create_grant(
+                principal=world.acme.principal,
+                workspace=world.acme.workspace,
+                grantee=member,
+                role=resource.reader_role,
+                scope="all",
+            )
+        client, _, _ = client_for(member)
+        key = resource.sample_key(world.acme)
+        body = body_for(op, resource, world.acme)
+        before = state(world, resource, key)
+        response = call(client, op, resource, world.acme, key, body)
+        if op == "get":
+            expected = 200 if who == "reader" else resource.member_get
+        else:  # a write: refused, as 404 when the member cannot see the row at all
+            expected = 404 if who == "member" and resource.member_get == 404 else 403
+        assert response.status_code == expected, response.content
+        if expected != 200:
+            assert error_of(response)["code"] == {403: 7, 404: 5}[expected]
+            assert state(world, resource, key) == before
 
     @contract_check("openapi")
     def test_answers_match_the_openapi_document(

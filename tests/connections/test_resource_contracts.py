@@ -35,7 +35,10 @@ CATALOG = {
     "concurrent": READ_ONLY,
     "list_queries": "the catalog is files shipped with the app: no rows to add",
     "not_found": "the catalog is global: every caller may read all of it",
+    "access": "the catalog is global: every caller may read all of it",
 }
+# Rows of a source: a member sees them through a grant on the source.
+GRANTED = {"member_get": 404, "reader_role": "source-read-only"}
 DROP_WITHOUT_USER = {"if": "length( userId ) < 1", "actions": [{"type": "DROP"}]}
 
 
@@ -57,6 +60,7 @@ def tracked_event(tenant: Tenant, n: int) -> Event:
 CONNECTION_RESOURCES = (
     Resource(
         id="sources",
+        **GRANTED,
         collection="workspaces/{workspace}/sources",
         resource_key="source",
         collection_key="sources",
@@ -79,6 +83,7 @@ CONNECTION_RESOURCES = (
     ),
     Resource(
         id="write-keys",
+        **GRANTED,
         collection="workspaces/{workspace}/sources/{source}/write-keys",
         resource_key="write_key",
         collection_key="write_keys",
@@ -93,6 +98,7 @@ CONNECTION_RESOURCES = (
     ),
     Resource(
         id="destinations",
+        **GRANTED,
         collection="workspaces/{workspace}/sources/{source}/destinations",
         resource_key="destination",
         collection_key="destinations",
@@ -114,6 +120,7 @@ CONNECTION_RESOURCES = (
     ),
     Resource(
         id="subscriptions",
+        **GRANTED,
         collection="workspaces/{workspace}/sources/{source}/destinations/{destination}"
         "/subscriptions",
         resource_key="subscription",
@@ -138,6 +145,7 @@ CONNECTION_RESOURCES = (
     ),
     Resource(
         id="filters",
+        **GRANTED,
         collection="workspaces/{workspace}/sources/{source}/destinations/{destination}/filters",
         resource_key="filter",
         collection_key="filters",
@@ -165,6 +173,7 @@ CONNECTION_RESOURCES = (
     ),
     Resource(
         id="events",
+        **GRANTED,
         collection="workspaces/{workspace}/sources/{source}/events",
         resource_key="event",
         collection_key="events",
