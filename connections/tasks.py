@@ -2,9 +2,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from connections import task_names
 from connections.dataplane import event_store
 from connections.dataplane.delivery import deliver, retries, sweep
-from switchyard import task_names
 from switchyard.celery import task
 
 

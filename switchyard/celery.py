@@ -33,7 +33,7 @@ RETRY_ON: tuple[type[BaseException], ...] = (ConnectionError, TimeoutError)
 def task(
     name: str, *, queue: str | None = None, soft_time_limit: int = 300, **options: Any
 ) -> Callable[[Callable[..., Any]], Any]:
-    """Register a task by a stable name (from ``switchyard.task_names``), with a time limit
+    """Register a task by a stable name (from a ``task_names`` module), with a time limit
     and retries with backoff for transient errors. Tasks take ids and call services;
     nothing more.
 

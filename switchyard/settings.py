@@ -222,7 +222,7 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "switchyard@localhost"
 EVENT_RETENTION_DAYS = int(os.environ.get("EVENT_RETENTION_DAYS", "30"))
 EVENT_PARTITIONS_AHEAD_DAYS = int(os.environ.get("EVENT_PARTITIONS_AHEAD_DAYS", "7"))
 
-# --- Delivery to destinations (connections.delivery) --------------------------
+# --- Delivery to destinations (connections.dataplane.delivery) ----------------
 # Outbound requests: their timeout, and whether they may reach loopback, private,
 # link-local and other non-public addresses (off: the SSRF guard refuses them).
 DELIVERY_TIMEOUT_SECONDS = float(os.environ.get("DELIVERY_TIMEOUT_SECONDS", "10"))

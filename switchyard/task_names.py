@@ -1,11 +1,12 @@
-"""Every task's name, in one place: the ``@task`` decorators register under these, and
-code that must not import the task module (services queueing work through
-``app.send_task``) sends by them.
+"""The kernel's task names (each app names its own in ``<app>/task_names.py``).
+
+The ``@task`` decorators register under these, and code that must not import the
+tasks module (the data plane queueing work through ``app.send_task``) sends by them.
 
 The names are stored in django-celery-beat rows and in messages already queued, so they
 never change. The beat-schedule migrations spell them out (a migration is a snapshot and
 imports no live code); tests/switchyard/test_celery.py checks that every scheduled name
-is a registered task.
+is a registered task and every registered task is named in its app's module.
 """
 
 from __future__ import annotations
@@ -13,10 +14,3 @@ from __future__ import annotations
 from typing import Final
 
 PING: Final = "switchyard.ping"
-
-PRUNE_AUDIT_ENTRIES: Final = "workspace.prune_audit_entries"
-
-MAINTAIN_EVENT_STORE: Final = "connections.maintain_event_store"
-DELIVER_BATCH: Final = "connections.deliver_batch"
-DELIVER_RETRIES: Final = "connections.deliver_retries"
-SWEEP_DELIVERIES: Final = "connections.sweep_deliveries"

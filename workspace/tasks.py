@@ -1,7 +1,7 @@
 from __future__ import annotations
 
-from switchyard import task_names
 from switchyard.celery import task
+from workspace import task_names
 from workspace.services.audit import do_prune_audit_entries
 
 

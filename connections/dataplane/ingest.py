@@ -30,8 +30,8 @@ from dataclasses import dataclass
 import psycopg
 from django.db import connection, transaction
 
+from connections import task_names
 from connections.dataplane.tracking.validation import Row
-from switchyard import task_names
 
 logger = logging.getLogger("switchyard.tracking")
 

@@ -9,7 +9,7 @@ class Event(models.Model):
     Spec message with ``messageId``, ``receivedAt``, corrected ``timestamp``).
 
     The table is declaratively partitioned by day on ``received_at`` (migration
-    0004 writes the DDL; connections.services.event_store creates partitions
+    0004 writes the DDL; connections.dataplane.event_store creates partitions
     ahead and drops expired ones). Its real primary key is (id, received_at);
     ids alone are unique too, as they come from one identity sequence. There is
     no foreign key to the source: deleting a source must not rewrite history
@@ -79,7 +79,7 @@ class PipelineCount(models.Model):
     delivery overview and metrics APIs: ingest outcomes per source (accepted,
     duplicate, dropped because the source is disabled) and delivery outcomes per
     destination (delivered, filtered, failed, retrying, with a reason code).
-    Upserted by connections.services.counters; ``destination_id`` 0 = none."""
+    Upserted by connections.dataplane.counters; ``destination_id`` 0 = none."""
 
     workspace_id = models.CharField(max_length=32)  # Workspace.id is a string
     source_id = models.BigIntegerField()

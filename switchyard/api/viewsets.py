@@ -3,7 +3,7 @@
 A subclass names its resource, its serializers and the service functions that
 write it; this class owns the request and response shapes (wrapped objects,
 page tokens, update masks), so every resource answers the same way. Lists are
-always restricted by ``workspace.access`` before paging; a subclass supplies
+always restricted by ``switchyard.access`` before paging; a subclass supplies
 the base queryset, not a way around the restriction.
 """
 

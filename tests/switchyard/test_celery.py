@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import queue
 from collections.abc import Iterator
@@ -18,7 +19,7 @@ from switchyard import task_names
 from switchyard.celery import app
 from switchyard.tasks import ping
 
-OUR_APPS = ("switchyard.", "workspace.", "connections.")
+OUR_APPS = tuple(f"{app_name}." for app_name in ["switchyard", *settings.SWITCHYARD_APPS])
 
 
 def test_task_round_trips_through_broker_and_worker() -> None:
@@ -86,8 +87,11 @@ def registered_names() -> set[str]:
     return {name for name in app.tasks if name.startswith(OUR_APPS)}
 
 
-def test_every_task_is_named_in_the_one_module() -> None:
-    names = {value for key, value in vars(task_names).items() if key.isupper()}
+def test_every_task_is_named_in_its_apps_names_module() -> None:
+    modules = [task_names] + [
+        importlib.import_module(f"{app_name}.task_names") for app_name in settings.SWITCHYARD_APPS
+    ]
+    names = {value for module in modules for key, value in vars(module).items() if key.isupper()}
     assert registered_names() == names
 
 

@@ -15,12 +15,12 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from connections import task_names
 from connections.dataplane import counters
 from connections.dataplane.counters import Key
 from connections.dataplane.delivery import backoff, outcomes
 from connections.dataplane.delivery.outcomes import Result
 from connections.models import Delivery
-from switchyard import task_names
 
 STAGE = "delivery"
 # Outcomes are written (and the claim renewed) at least every this many sends.

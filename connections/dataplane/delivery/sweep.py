@@ -9,9 +9,9 @@ from collections import defaultdict
 from django.conf import settings
 from django.db import connection
 
+from connections import task_names
 from connections.dataplane.delivery.claims import MAX_BATCH_CLAIMS
 from connections.dataplane.delivery.records import chunks
-from switchyard import task_names
 
 logger = logging.getLogger("switchyard.delivery")
 
