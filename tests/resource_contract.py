@@ -53,11 +53,7 @@ API = "/v1beta/"
 EQUALS = {"definition": "actions-equals", "settings": {"url": "https://equals.example/in"}}
 # Defects every resource shares, by "<check>-<operation>"; each is an xfail(strict)
 # case on every resource it concerns, so fixing it flips them all.
-SHARED_DEFECTS = {
-    "openapi-create": "switchyard/api/viewsets.py ResourceViewSet: Create answers 200 (the "
-    "Config API's convention) but the generated OpenAPI document declares only 201 for every "
-    "Create, so the documented answer is not the one clients get",
-}
+SHARED_DEFECTS: dict[str, str] = {}
 CHECKS = ("audit", "list_queries", "not_found", "read_only", "concurrent", "openapi", "access")
 WRITES = ("create", "update", "delete")
 

@@ -22,6 +22,7 @@ from switchyard import access, tenancy
 from switchyard.access import Action, Principal
 from switchyard.api.pagination import KeysetPagination
 from switchyard.api.permissions import TokenScopePermission
+from switchyard.api.schema import ResourceSchema
 from switchyard.api.update_mask import build_patch, with_nested_edits
 from switchyard.errors import InvalidArgument, NotFound
 
@@ -33,6 +34,7 @@ def principal_of(request: Request) -> Principal:
 
 class ResourceViewSet(viewsets.GenericViewSet):
     permission_classes = (IsAuthenticated, TokenScopePermission)
+    schema = ResourceSchema()
     resource_key: ClassVar[str]  # "workspace"
     collection_key: ClassVar[str]  # "workspaces"
     create_serializer_class: ClassVar[type[serializers.Serializer]]

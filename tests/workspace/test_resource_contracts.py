@@ -122,12 +122,6 @@ WORKSPACE_RESOURCES = (
         delete=True,
         audit={"create": "invite.created", "delete": "invite.revoked"},
         not_applicable={"concurrent": "invites have no Update"},
-        known_defects={
-            case: "workspace/api/member_serializers.py InvitationSerializer: `group` (and "
-            "`invited_by`) answer null for an invite without a group (or made by a token) but "
-            "are documented as non-nullable strings (the fields lack allow_null=True)"
-            for case in ("openapi:invites-list", "openapi:invites-get")
-        },
     ),
     Resource(
         id="groups",

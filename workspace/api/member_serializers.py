@@ -31,8 +31,12 @@ class MemberSerializer(serializers.ModelSerializer):
 class InvitationSerializer(serializers.ModelSerializer):
     name = serializers.SerializerMethodField(help_text="workspaces/{workspace}/invites/{id}")
     id = serializers.CharField(source="pk", read_only=True)
-    group = serializers.CharField(source="group.name", read_only=True, default=None)
-    invited_by = serializers.CharField(source="invited_by.username", read_only=True, default=None)
+    group = serializers.CharField(
+        source="group.name", read_only=True, default=None, allow_null=True
+    )
+    invited_by = serializers.CharField(
+        source="invited_by.username", read_only=True, default=None, allow_null=True
+    )
 
     class Meta:
         model = Invitation
