@@ -156,3 +156,14 @@ def test_update_changes_only_the_description(acme: Workspace, api: APIClient) ->
     response = api.patch(path, escalate, format="json")
     assert response.status_code == 400 and "read-only" in response.json()["error"]
     assert AccessToken.objects.get(pk=created["id"]).access == "member"
+
+
+def test_a_workspace_token_cannot_mint_tokens(acme: Workspace, api: APIClient) -> None:
+    owner_token = bearer(create(api, access="owner")["token"])
+    response = owner_token.post(
+        TOKENS, {"access_token": {"description": "minted", "access": "owner"}}, format="json"
+    )
+    assert response.status_code == 403
+    assert response.json()["code"] == 7
+    assert not AccessToken.objects.filter(description="minted").exists()
+    assert AuditEntry.objects.filter(action="access_token.created").count() == 1

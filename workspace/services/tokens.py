@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from switchyard import access, locking, names
 from switchyard.access import Principal
-from switchyard.errors import InvalidArgument
+from switchyard.errors import InvalidArgument, PermissionDenied
 from switchyard.validation import clean_text
 from workspace.choices import AuditAction
 from workspace.models import AccessToken, Workspace
@@ -121,8 +121,15 @@ def do_create_workspace_token(
     access_level: object = AccessToken.Access.MEMBER,
     scope: object = AccessToken.Scope.WORKSPACE,
 ) -> tuple[AccessToken, str]:
-    """A workspace token, created by one of its owners; the secret is returned only here."""
+    """A workspace token, created by one of its owners; the secret is returned only here.
+
+    A workspace token cannot mint another: the new token would outlive revoking the
+    one that made it, so tokens come from a person (signed in, or their own token)."""
     access.require(principal, "administer", workspace, write=True)
+    if principal.workspace_token is not None:
+        raise PermissionDenied(
+            "a workspace token cannot create access tokens; a Workspace Owner creates them"
+        )
     return _issue(
         principal,
         user=principal.signed_in_user,
