@@ -166,4 +166,4 @@ def test_a_workspace_token_cannot_mint_tokens(acme: Workspace, api: APIClient) -
     assert response.status_code == 403
     assert response.json()["code"] == 7
     assert not AccessToken.objects.filter(description="minted").exists()
-    assert AuditEntry.objects.filter(action="access_token.created").count() == 1
+    assert AuditEntry.objects.filter(action="access_token.created", workspace=acme).count() == 1
