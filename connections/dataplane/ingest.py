@@ -107,6 +107,8 @@ class Ingested:
 def ingest(write_key: str, rows: Sequence[Row], *, received_at: dt.datetime) -> Ingested | None:
     """Store ``rows`` for the source of ``write_key``; ``None`` when the key is unknown
     or revoked (nothing is stored then). Returns once the transaction committed."""
+    if "\x00" in write_key:  # PostgreSQL text cannot hold NUL, so no key does
+        return None
     first: dict[str, Row] = {}
     for row in rows:  # a messageId repeated within the request: the first one counts
         first.setdefault(row.message_id, row)

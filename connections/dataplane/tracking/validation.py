@@ -23,6 +23,8 @@ libraries do not retry a 400, and nothing of the request is stored.
 from __future__ import annotations
 
 import datetime as dt
+import json
+import re
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -39,6 +41,8 @@ BATCH_EVENTS_LIMIT = 2_500  # messages in one batch request
 MESSAGE_ID_LIMIT = 100  # characters (Segment's documented maximum)
 ID_LIMIT = 256  # characters of userId / anonymousId (the event table's columns)
 NAME_COLUMN = 256  # event_name column: longer names are stored whole in the payload
+NESTING_LIMIT = 254  # levels of objects and arrays in a message (what orjson can write)
+TOO_DEEP = f"the message is nested deeper than the {NESTING_LIMIT} levels limit"
 
 _OBJECT_FIELDS = ("properties", "traits", "context", "integrations")
 _UTC = dt.UTC
@@ -46,6 +50,36 @@ _UTC = dt.UTC
 
 class Invalid(ValueError):
     """A request the Tracking API refuses with a 400; ``str()`` is the message."""
+
+
+# orjson keeps integers from -2^63 to 2^64-1 and reads any wider one as a float,
+# silently losing digits; such an integer has at least 19 digits.
+_INTEGER_RANGE = range(-(2**63), 2**64)
+_MAYBE_WIDE = re.compile(rb"[0-9]{19}")
+
+
+def _integer(text: str) -> int:
+    value = int(text)
+    if value not in _INTEGER_RANGE:
+        raise Invalid(
+            f"the integer {text[:40]} is outside the 64-bit range (-2^63 to 2^64-1) that is"
+            " stored exactly; send it as a string"
+        )
+    return value
+
+
+def refuse_wide_integers(raw: bytes) -> None:
+    """Raise ``Invalid`` when the JSON ``raw`` (already read by orjson) holds an
+    integer orjson would have turned into a float. Bodies without a run of 19 digits
+    (nearly all) are not read again."""
+    if _MAYBE_WIDE.search(raw) is None:
+        return
+    try:
+        json.loads(raw, parse_int=_integer)
+    except RecursionError:
+        raise Invalid(
+            f"the message is nested deeper than the {NESTING_LIMIT} levels limit"
+        ) from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,11 +175,12 @@ def normalize(
     out.pop("writeKey", None)
     if kind is None:
         kind = out.get("type")
+        if kind is None:
+            raise Invalid(f"type is required (one of {', '.join(TYPES)})")
+        if not isinstance(kind, str):
+            raise Invalid(f"type must be a string (one of {', '.join(TYPES)})")
         if kind not in _TYPE_SET:
-            if kind is None:
-                raise Invalid(f"type is required (one of {', '.join(TYPES)})")
-            shown = kind if isinstance(kind, str) else orjson.dumps(kind).decode()
-            raise Invalid(f'unknown type "{shown[:32]}"; expected one of {", ".join(TYPES)}')
+            raise Invalid(f'unknown type "{kind[:32]}"; expected one of {", ".join(TYPES)}')
     else:
         out["type"] = kind
 
@@ -193,10 +228,17 @@ def normalize(
         if original is None:
             original = stamped
             out["originalTimestamp"] = out["timestamp"]
-        timestamp = received_at - (sent - stamped) if sent is not None else stamped
+        try:
+            timestamp_iso = iso(received_at - (sent - stamped) if sent is not None else stamped)
+        except OverflowError:
+            # Python's dates end at years 1 and 9999: a time zone or a clock-skew
+            # correction can carry a date at either end past them.
+            raise Invalid(
+                "timestamp is out of range once converted to UTC and corrected with sentAt"
+                " (years 0001 to 9999)"
+            ) from None
     else:
-        timestamp = received_at
-    timestamp_iso = iso(timestamp)
+        timestamp_iso = received_iso
     out["timestamp"] = timestamp_iso
     out["receivedAt"] = received_iso
 
@@ -207,7 +249,14 @@ def normalize(
         own = out.get("integrations")
         out["integrations"] = {**batch_integrations, **own} if own else batch_integrations
 
-    payload = orjson.dumps(out)
+    try:
+        payload = orjson.dumps(out)
+    except orjson.JSONEncodeError:
+        # orjson reads up to 1024 levels but writes at most 254; nothing else in
+        # what orjson.loads returned (and the dates added here) fails to serialize.
+        raise Invalid(
+            f"the message is nested deeper than the {NESTING_LIMIT} levels limit"
+        ) from None
     if b"\\u0000" in payload and _contains_nul(out):
         raise Invalid("the message contains a NUL character (\\u0000), which cannot be stored")
     # What is stored is a little larger than what was sent (receivedAt...): only

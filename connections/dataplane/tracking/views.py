@@ -1,8 +1,9 @@
 """The Tracking API: what Segment's libraries speak.
 
 Plain Django function views (no DRF, no ORM on the way in): read the body
-(gzip allowed), parse it with orjson, validate and normalize every message,
-then store them with one statement (connections.dataplane.ingest). A 200
+(chunked and gzip allowed, every gzip member), parse it with orjson, validate
+and normalize every message, then store them with one statement
+(connections.dataplane.ingest). A 200
 ``{"success": true}`` means the messages are committed to PostgreSQL.
 
 Errors answer ``{"success": false, "error": "..."}``: 400 for a body or message
@@ -33,6 +34,7 @@ from connections.dataplane.tracking.validation import (
     iso,
     normalize,
     normalize_batch,
+    refuse_wide_integers,
 )
 
 _OK = b'{"success":true}'
@@ -74,6 +76,48 @@ def _too_large(limit: int, batch: bool) -> Invalid:
     return Invalid(f"{what} is larger than the {limit // KB} KB limit")
 
 
+def _request_bytes(request: HttpRequest, limit: int) -> bytes:
+    """The body as sent, at most ``limit + 1`` bytes of it. A chunked body has no
+    Content-Length, so Django reads it as empty: it is read from the server's input
+    stream (gunicorn removes the chunk framing) up to the limit instead."""
+    chunked = "chunked" in request.META.get("HTTP_TRANSFER_ENCODING", "").lower()
+    if not chunked or request.META.get("CONTENT_LENGTH"):
+        return request.body
+    stream = request.META["wsgi.input"]
+    parts: list[bytes] = []
+    size = 0
+    while size <= limit:
+        part = stream.read(limit + 1 - size)
+        if not part:
+            break
+        parts.append(part)
+        size += len(part)
+    return b"".join(parts)
+
+
+def _gunzip(raw: bytes, limit: int, batch: bool) -> bytes:
+    """Every member of a gzip stream (RFC 1952 lets one follow another, and
+    ``gzip.decompress`` reads them all), at most ``limit`` bytes inflated in all."""
+    out: list[bytes] = []
+    size = 0
+    rest = raw
+    while True:
+        inflater = zlib.decompressobj(wbits=zlib.MAX_WBITS | 16)
+        try:
+            part = inflater.decompress(rest, limit + 1 - size)
+        except zlib.error:
+            raise Invalid("the body is not valid gzip") from None
+        out.append(part)
+        size += len(part)
+        if size > limit or inflater.unconsumed_tail:
+            raise _too_large(limit, batch)
+        if not inflater.eof:
+            raise Invalid("the body is not valid gzip (truncated)")
+        rest = inflater.unused_data
+        if not rest:
+            return b"".join(out)
+
+
 def read_body(request: HttpRequest, limit: int, *, batch: bool) -> bytes:
     """The request body, gunzipped when ``Content-Encoding: gzip``; at most ``limit``
     bytes once decompressed (checked before reading when Content-Length says)."""
@@ -81,26 +125,17 @@ def read_body(request: HttpRequest, limit: int, *, batch: bool) -> bytes:
     if encoding not in ("", "identity", "gzip"):
         raise Invalid(f'unsupported Content-Encoding "{encoding[:32]}"; send gzip or nothing')
     gzipped = encoding == "gzip"
+    sent_limit = limit + (_GZIP_SLACK if gzipped else 0)
     try:
         length = int(request.META.get("CONTENT_LENGTH") or 0)
     except ValueError:
         length = 0
-    if length > limit + (_GZIP_SLACK if gzipped else 0):
+    if length > sent_limit:
         raise _too_large(limit, batch)
-    raw = request.body
-    if gzipped:
-        inflater = zlib.decompressobj(wbits=zlib.MAX_WBITS | 16)
-        try:
-            raw = inflater.decompress(raw, limit + 1)
-        except zlib.error:
-            raise Invalid("the body is not valid gzip") from None
-        if len(raw) > limit or inflater.unconsumed_tail:
-            raise _too_large(limit, batch)
-        if not inflater.eof:
-            raise Invalid("the body is not valid gzip (truncated)")
-    elif len(raw) > limit:
+    raw = _request_bytes(request, sent_limit)
+    if len(raw) > sent_limit:
         raise _too_large(limit, batch)
-    return raw
+    return _gunzip(raw, limit, batch) if gzipped else raw
 
 
 def parse(raw: bytes) -> dict[str, Any]:
@@ -112,7 +147,21 @@ def parse(raw: bytes) -> dict[str, Any]:
         raise Invalid(f"the body is not valid JSON: {error}") from None
     if not isinstance(body, dict):
         raise Invalid("the body must be a JSON object")
+    refuse_wide_integers(raw)
     return body
+
+
+def _invalid_key(request: HttpRequest) -> HttpResponse:
+    return _error(request, 401, "invalid write key (unknown or revoked)")
+
+
+def _refuse(request: HttpRequest, key: str, error: Invalid) -> HttpResponse:
+    """The answer to a body refused before storing: the key is authenticated first,
+    so an unknown key learns nothing about what a body would need. The key is looked
+    up here only, so a valid request still costs a single statement (ingest's)."""
+    if key and not auth.is_active(key):
+        return _invalid_key(request)
+    return _error(request, 400, str(error))
 
 
 def _handle(request: HttpRequest, kind: str | None) -> HttpResponse:
@@ -127,7 +176,8 @@ def _handle(request: HttpRequest, kind: str | None) -> HttpResponse:
     try:
         body = parse(read_body(request, BATCH_BODY_LIMIT if batch else MESSAGE_LIMIT, batch=batch))
     except Invalid as error:
-        return _error(request, 400, str(error))
+        # The body's writeKey is unreadable: only a Basic auth key can be checked.
+        return _refuse(request, auth.basic_username(request), error)
     key = auth.write_key(request, body)
     if not key:
         return _error(
@@ -145,9 +195,9 @@ def _handle(request: HttpRequest, kind: str | None) -> HttpResponse:
         else:
             rows = [normalize(body, kind=kind, received_at=received_at, received_iso=received_iso)]
     except Invalid as error:
-        return _error(request, 400, str(error))
+        return _refuse(request, key, error)
     if ingest(key, rows, received_at=received_at) is None:
-        return _error(request, 401, "invalid write key (unknown or revoked)")
+        return _invalid_key(request)
     return _cors(request, HttpResponse(_OK, content_type=_JSON))
 
 
@@ -187,11 +237,9 @@ def project_settings(request: HttpRequest, write_key: str) -> HttpResponse:
     CDN before it sends anything. Pointing the snippet's CDN at Switchyard (as the
     custom-proxy page describes) makes it send its events here: the Segment.io
     integration names this host as the API host. Unknown or revoked keys are 404."""
-    from connections.models import WriteKey
-
     if request.method == "OPTIONS":
         return _preflight(request)
-    if not WriteKey.objects.filter(secret=write_key, revoke_time=None).exists():
+    if not auth.is_active(write_key):
         return _cors(
             request, HttpResponse(b'{"error":"not found"}', status=404, content_type=_JSON)
         )
