@@ -77,7 +77,11 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "switchyard.api.middleware.ApiErrorEnvelopeMiddleware",
+    "switchyard.api.middleware.HostileInputMiddleware",
 ]
+
+# Bodies above this are refused (API: 413 in the envelope; forms: 400), JSON or not.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 
 ROOT_URLCONF = "switchyard.urls"
 WSGI_APPLICATION = "switchyard.wsgi.application"
@@ -256,7 +260,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_THROTTLE_CLASSES": ["switchyard.api.throttling.PerPrincipalRateThrottle"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["switchyard.api.parsers.JSONParser"],
     "EXCEPTION_HANDLER": "switchyard.api.errors.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",

@@ -22,3 +22,37 @@ def clean_bool(value: object, *, field: str) -> bool:
     if not isinstance(value, bool):
         raise InvalidArgument(f"{field} must be true or false", field=field)
     return value
+
+
+# PostgreSQL refuses U+0000 in text and jsonb, so it is refused at the door rather
+# than failing as a 500 at the first INSERT; the depth limit keeps every recursive
+# walk of stored JSON (audit, masked edits, schema checks) far from Python's stack limit.
+MAX_JSON_DEPTH = 64
+NUL = "\x00"
+
+
+def check_json(value: object, *, field: str = "") -> None:
+    """Refuse JSON deeper than ``MAX_JSON_DEPTH`` or holding NUL in any key or string.
+
+    Iterative on purpose: the input it guards against would exhaust recursion.
+    """
+    where = f"{field}: " if field else ""
+    name = field or None
+    stack: list[tuple[object, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, str):
+            if NUL in item:
+                raise InvalidArgument(f"{where}text must not contain NUL (\\u0000)", field=name)
+            continue
+        if not isinstance(item, dict | list):
+            continue
+        if depth > MAX_JSON_DEPTH:
+            raise InvalidArgument(
+                f"{where}JSON must not be nested more than {MAX_JSON_DEPTH} levels deep",
+                field=name,
+            )
+        children = item.values() if isinstance(item, dict) else item
+        if isinstance(item, dict):
+            stack += [(key, depth) for key in item]
+        stack += [(child, depth + 1) for child in children]

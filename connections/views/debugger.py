@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import render
 
 from connections import selectors
@@ -61,8 +61,11 @@ def debugger_events(request: UIRequest, workspace: Workspace, source: Source) ->
     """Rows newer than ``after`` (the newest row the page shows), for htmx to prepend."""
     event_type, name = _filters(request)
     after = request.GET.get("after", "")
+    # str.isdigit() accepts "²", which int() refuses: only ASCII digits are an id.
+    if after and not (after.isascii() and after.isdigit()):
+        return HttpResponseBadRequest("after must be an event id")
     events = selectors.recent_events(
-        source, event_type=event_type, name=name, after_id=int(after) if after.isdigit() else None
+        source, event_type=event_type, name=name, after_id=int(after) if after else None
     )
     context = {"rows": _rows(request.principal, source, events)}
     return render(request, "connections/_debugger_rows.html", context)

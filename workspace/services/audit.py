@@ -23,13 +23,30 @@ _SECRET_KEY = re.compile(
 
 
 def redact(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {
-            k: (REDACTED if _SECRET_KEY.search(str(k)) else redact(v)) for k, v in value.items()
-        }
-    if isinstance(value, list):
-        return [redact(v) for v in value]
-    return value
+    """A copy of ``value`` with secret keys' values replaced, at any depth.
+
+    Iterative, not recursive: a setting nested hundreds deep must not exhaust
+    Python's recursion limit inside the transaction that stores it.
+    """
+    if not isinstance(value, dict | list):
+        return value
+    root: dict[Any, Any] | list[Any] = {} if isinstance(value, dict) else []
+    pending: list[tuple[Any, Any]] = [(value, root)]
+    while pending:
+        source, copy = pending.pop()
+        pairs = source.items() if isinstance(source, dict) else enumerate(source)
+        for key, item in pairs:
+            if isinstance(source, dict) and _SECRET_KEY.search(str(key)):
+                item = REDACTED
+            elif isinstance(item, dict | list):
+                child: dict[Any, Any] | list[Any] = {} if isinstance(item, dict) else []
+                pending.append((item, child))
+                item = child
+            if isinstance(copy, dict):
+                copy[key] = item
+            else:
+                copy.append(item)
+    return root
 
 
 def record_changes(
