@@ -48,6 +48,9 @@ class MappingResult:
     matched: bool
     payload: Any = None
     error: str = ""
+    # What the event's content made the trigger or the mapping raise (``error``
+    # says it too): the event's outcome at this mapping, not the batch's end.
+    exception: Exception | None = None
 
 
 @dataclass
@@ -90,10 +93,21 @@ def route(
         except fql.FQLError as exc:
             result.mappings.append(MappingResult(rule, matched=False, error=str(exc)))
             continue
+        except Exception as exc:  # the event's content, e.g. nesting too deep
+            result.mappings.append(_failed(rule, "the trigger", exc))
+            continue
         entry = MappingResult(rule, matched=matched and rule.enabled)
         if matched:
-            entry.payload = rule.resolve(outcome.event)
+            try:
+                entry.payload = rule.resolve(outcome.event)
+            except Exception as exc:
+                entry = _failed(rule, "the mapping", exc)
         result.mappings.append(entry)
     if not result.sent:
         result.reason = NO_MATCHING_MAPPING
     return result
+
+
+def _failed(rule: MappingRule, what: str, exc: Exception) -> MappingResult:
+    error = f"{what} failed on this event: {type(exc).__name__}: {exc}"
+    return MappingResult(rule, matched=False, error=error, exception=exc)

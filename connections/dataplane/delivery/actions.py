@@ -8,6 +8,10 @@ and returns one ``Result`` per send, in order. A performer of a batching action
 may answer several sends with one request; every send of that request gets its
 result (Segment's "error amplification").
 
+One event's error (what its content made of the payload or the request: a date
+out of range, an integer JSON cannot carry) is that send's result, never the
+run's end: ``perform`` and the helpers below hold that boundary per send.
+
 HTTP performers go through ``connections.dataplane.delivery.http`` (one client, timeout,
 User-Agent, SSRF guard). Segment Connections calls our own ingest function, so a
 re-injected event is validated, deduplicated (same messageId) and put in the
@@ -21,7 +25,7 @@ import hashlib
 import hmac
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 from django.conf import settings
@@ -29,6 +33,9 @@ from django.conf import settings
 from connections.catalog import ActionDef, DestinationDefinition
 from connections.dataplane.delivery import http, outcomes
 from connections.dataplane.delivery.outcomes import Result
+
+if TYPE_CHECKING:
+    from connections.dataplane.tracking import validation
 
 BATCH_SIZE_MAX = 5000
 
@@ -94,8 +101,12 @@ def perform(ctx: Context, sends: list[Send]) -> list[Result]:
     ready: list[tuple[int, Send]] = []
     required = [f.key for f in ctx.action.fields if f.required]
     for index, send in enumerate(sends):
-        payload = _with_defaults(ctx.action, send.payload)
-        absent = [key for key in required if payload.get(key) in (None, "")]
+        try:
+            payload = _with_defaults(ctx.action, send.payload)
+            absent = [key for key in required if payload.get(key) in (None, "")]
+        except Exception as exc:
+            results[index] = outcomes.from_event_error(exc, "the mapped payload")
+            continue
         if absent:
             results[index] = outcomes.failed(
                 outcomes.MESSAGE_REJECTED,
@@ -104,7 +115,12 @@ def perform(ctx: Context, sends: list[Send]) -> list[Result]:
         else:
             ready.append((index, replace(send, payload=payload)))
     if ready:
-        done = function(ctx, [send for _, send in ready])
+        try:
+            done = function(ctx, [send for _, send in ready])
+        except Exception as exc:  # a performer's bug: its sends' outcome, logged with the trace
+            where = f"{ctx.definition.slug} {ctx.action.key}"
+            failure = outcomes.from_event_error(exc, where, expected=False)
+            done = [failure for _ in ready]
         for (index, _), result in zip(ready, done, strict=True):
             results[index] = result
     return _complete(results)
@@ -127,7 +143,22 @@ def request_json(
     *,
     sign_with: str = "",
 ) -> Result:
-    data = orjson.dumps(body)
+    try:
+        data = orjson.dumps(body)
+    except Exception as exc:
+        return outcomes.from_event_error(exc, "encoding the request body")
+    return request_bytes(ctx, method, url, data, headers, sign_with=sign_with)
+
+
+def request_bytes(
+    ctx: Context,
+    method: str,
+    url: str,
+    data: bytes,
+    headers: Mapping[str, str] | None = None,
+    *,
+    sign_with: str = "",
+) -> Result:
     sent = {"Content-Type": "application/json", **(headers or {})}
     if sign_with:
         sent["X-Signature"] = hmac.new(sign_with.encode(), data, hashlib.sha1).hexdigest()
@@ -150,7 +181,10 @@ def one_by_one(sends: list[Send], attempt: Callable[[Send], Result]) -> list[Res
         if down is not None:
             results.append(replace(down, message=f"not attempted, host down: {down.message}"))
             continue
-        result = attempt(send)
+        try:
+            result = attempt(send)
+        except Exception as exc:  # building this send's request: its outcome only
+            result = outcomes.from_event_error(exc, "building the request")
         results.append(result)
         if result.connection_problem:
             down = result
@@ -191,13 +225,19 @@ def webhook_send(ctx: Context, sends: list[Send]) -> list[Result]:
     results: list[Result | None] = [None] * len(sends)
     groups: dict[tuple[Any, ...], list[int]] = {}
     singles: list[int] = []
+    encoded: dict[int, bytes] = {}
     for index, send in enumerate(sends):
         p = send.payload
         if p.get("enable_batching") is True:
-            headers = tuple(sorted(_text_headers(p.get("headers")).items()))
-            size = p.get("batch_size")
-            size = size if isinstance(size, int) and not isinstance(size, bool) else 100
-            key = (str(p["url"]), str(p.get("method") or "POST"), headers, size)
+            try:
+                headers = tuple(sorted(_text_headers(p.get("headers")).items()))
+                size = p.get("batch_size")
+                size = size if isinstance(size, int) and not isinstance(size, bool) else 100
+                key = (str(p["url"]), str(p.get("method") or "POST"), headers, size)
+                encoded[index] = orjson.dumps(p.get("data", {}))
+            except Exception as exc:  # this event only, not its batch request
+                results[index] = outcomes.from_event_error(exc, "building the request")
+                continue
             groups.setdefault(key, []).append(index)
         else:
             singles.append(index)
@@ -224,8 +264,8 @@ def webhook_send(ctx: Context, sends: list[Send]) -> list[Result]:
             if down is not None:
                 result = replace(down, message=f"not attempted, host down: {down.message}")
             else:
-                body = [sends[i].payload.get("data", {}) for i in chunk]
-                result = request_json(
+                body = b"[" + b",".join(encoded[i] for i in chunk) + b"]"
+                result = request_bytes(
                     ctx, method.upper(), url, body, dict(headers), sign_with=secret
                 )
                 if result.connection_problem:
@@ -413,33 +453,26 @@ def segment_connections_send(ctx: Context, sends: list[Send]) -> list[Result]:
     function (validation, 24-hour messageId dedupe, the delivery outbox): one
     store for all the sends of a run."""
     from connections.dataplane.ingest import ingest
-    from connections.dataplane.tracking import validation
 
     key = str(ctx.settings.get("source_write_key") or "")
     now = dt.datetime.now(dt.UTC)
-    messages = [spec_message(ctx.action.key, s.payload, s.message_id) for s in sends]
-    request = {"method": "INGEST", "url": "tracking-api:/v1/batch", "body": ""}
     results: list[Result | None] = [None] * len(sends)
-    rows = []
+    messages: dict[int, dict[str, Any]] = {}
+    rows: list[validation.Row] = []
     kept: list[int] = []
-    for index, message in enumerate(messages):
-        try:
-            rows += validation.normalize_batch(
-                {"batch": [message]}, received_at=now, received_iso=validation.iso(now)
-            )
-            kept.append(index)
-        except validation.Invalid as exc:
-            body = outcomes.excerpt(orjson.dumps(message))
-            results[index] = outcomes.failed(
-                outcomes.MESSAGE_REJECTED,
-                f"the Tracking API refused the message: {exc}",
-                request={**request, "body": body},
-                response={"status": 400, "body": str(exc)},
-            )
+    for index, send in enumerate(sends):
+        prepared = spec_rows(ctx.action.key, send, now)
+        if isinstance(prepared, Result):
+            results[index] = prepared
+            continue
+        messages[index], own = prepared
+        rows += own
+        kept.append(index)
+    request = INGEST_REQUEST
     if rows:
         stored = ingest(key, rows, received_at=now)
         for index in kept:
-            body = outcomes.excerpt(orjson.dumps(messages[index]))
+            body = _excerpt_of(messages[index])
             if stored is None:
                 results[index] = outcomes.failed(
                     outcomes.INVALID_SETTINGS,
@@ -453,3 +486,38 @@ def segment_connections_send(ctx: Context, sends: list[Send]) -> list[Result]:
                     outcomes.DELIVERED, request={**request, "body": body}, response=answer
                 )
     return _complete(results)
+
+
+INGEST_REQUEST = {"method": "INGEST", "url": "tracking-api:/v1/batch", "body": ""}
+
+
+def spec_rows(
+    action: str, send: Send, now: dt.datetime
+) -> tuple[dict[str, Any], list[validation.Row]] | Result:
+    """One send's Spec message and the rows the Tracking API makes of it, or the
+    send's result: refused as the Tracking API refuses it, or discarded when its
+    content breaks the conversion (a timestamp UTC cannot hold)."""
+    from connections.dataplane.tracking import validation
+
+    try:
+        message = spec_message(action, send.payload, send.message_id)
+        rows = validation.normalize_batch(
+            {"batch": [message]}, received_at=now, received_iso=validation.iso(now)
+        )
+    except validation.Invalid as exc:
+        return outcomes.failed(
+            outcomes.MESSAGE_REJECTED,
+            f"the Tracking API refused the message: {exc}",
+            request={**INGEST_REQUEST, "body": _excerpt_of(message)},
+            response={"status": 400, "body": str(exc)},
+        )
+    except Exception as exc:
+        return outcomes.from_event_error(exc, "the Spec message")
+    return message, rows
+
+
+def _excerpt_of(message: dict[str, Any]) -> str:
+    try:
+        return outcomes.excerpt(orjson.dumps(message))
+    except Exception:  # shown only: what cannot be encoded is shown as Python sees it
+        return repr(message)[: outcomes.EXCERPT_BYTES]

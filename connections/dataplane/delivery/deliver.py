@@ -10,8 +10,10 @@ A batch run, step by step:
 3. Per destination, compiled once for the batch (filters, triggers, mappings):
    per event the ``integrations`` object, then ``connections.rules.route``; each
    mapping that matched is sent by its action's performer (batched where the action
-   batches). Outcomes are written as they come, in chunks, with their counters,
-   and the claim is renewed: a re-run skips what already has an outcome.
+   batches). An error in one event (its filters, trigger, mapping or request)
+   is that event's outcome at that destination: the batch goes on. Outcomes are
+   written as they come, in chunks, with their counters, and the claim is
+   renewed: a re-run skips what already has an outcome.
 4. Delete the batch (and its *delivered* records, which only served re-runs),
    adding the *filtered* counters, in one transaction.
 """
@@ -137,10 +139,31 @@ def _deliver_to(
     queued: dict[str, list[tuple[StoredEvent, dict[str, Any]]]] = defaultdict(list)
     broken: list[Outcome] = []
     for event in events:
-        if not integrations_allow(event.payload, definition.name):
-            drop(FILTERED_BY_INTEGRATIONS_OBJECT)
+        try:
+            if not integrations_allow(event.payload, definition.name):
+                drop(FILTERED_BY_INTEGRATIONS_OBJECT)
+                continue
+            routed = route(plan.filters, plan.rules, event.payload)
+        except Exception as exc:  # the event's outcome at each mapping, not the batch's end
+            failure = outcomes.from_event_error(exc, "the destination's filters")
+            for rule in plan.rules:
+                subscription_id = plan.subscription_ids.get(rule.key)
+                if not rule.enabled or subscription_id is None:
+                    continue
+                if (event.id, destination.pk, subscription_id) in done:
+                    continue
+                broken.append(
+                    _outcome(
+                        workspace_id,
+                        source_id,
+                        destination.pk,
+                        subscription_id,
+                        event,
+                        failure,
+                        None,
+                    )
+                )
             continue
-        routed = route(plan.filters, plan.rules, event.payload)
         if routed.event is None:
             drop(routed.reason or REASON_FILTERED)
             continue
@@ -157,7 +180,11 @@ def _deliver_to(
             subscription_id = plan.subscription_ids.get(match.rule.key)
             if subscription_id is None or (event.id, destination.pk, subscription_id) in done:
                 continue
-            problem = f"mapping {match.rule.name!r} cannot run: {match.error}"
+            if match.exception is not None:  # this event's content, not the mapping
+                failure = outcomes.from_event_error(match.exception, f"mapping {match.rule.name!r}")
+            else:
+                problem = f"mapping {match.rule.name!r} cannot run: {match.error}"
+                failure = outcomes.failed(outcomes.INVALID_SETTINGS, problem)
             broken.append(
                 _outcome(
                     workspace_id,
@@ -165,7 +192,7 @@ def _deliver_to(
                     destination.pk,
                     subscription_id,
                     event,
-                    outcomes.failed(outcomes.INVALID_SETTINGS, problem),
+                    failure,
                     None,
                 )
             )

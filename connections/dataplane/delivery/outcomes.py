@@ -5,6 +5,8 @@ Codes follow Segment's integration error codes (reference/connections.md §11):
 ``errors.discarded.<4xx>`` (permanent), ``errors.awaiting-retry.429``,
 ``errors.awaiting-retry.5xx`` and ``errors.awaiting-retry.<ECONN...>`` (transient).
 ``errors.discarded.BLOCKED_ADDRESS`` is ours: the SSRF guard refused the address.
+``errors.discarded.INVALID_PAYLOAD`` is ours too: the event, as its mapping made it,
+cannot be turned into a request (a date out of range, a number JSON cannot carry).
 """
 
 from __future__ import annotations
@@ -12,11 +14,13 @@ from __future__ import annotations
 import datetime as dt
 import email.utils
 import errno
+import logging
 import socket
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
+import orjson
 from django.conf import settings
 
 from connections.dataplane.delivery.http import BlockedAddress, Exchange
@@ -39,6 +43,8 @@ RESET = "errors.awaiting-retry.ECONNRESET"
 NOT_FOUND = "errors.awaiting-retry.ENOTFOUND"
 UNREACHABLE = "errors.awaiting-retry.EHOSTUNREACH"
 INTERNAL = "errors.discarded.INTERNAL"
+# Ours: what one event's content made of its mapping or request could not be sent.
+INVALID_PAYLOAD = "errors.discarded.INVALID_PAYLOAD"
 
 # Why an event was not sent to a destination (the *filtered* counters), besides
 # the rules' own reasons (connections.rules: FILTERED_BY_RULES, NO_MATCHING_MAPPING).
@@ -81,6 +87,33 @@ class Result:
 
 def failed(code: str, message: str, **extra: Any) -> Result:
     return Result(FAILED, code, message, **extra)
+
+
+logger = logging.getLogger(__name__)
+
+# What an event's content can make the mapping kit, the serialiser or a date raise:
+# the event's fault, discarded as INVALID_PAYLOAD. (orjson.JSONEncodeError is a
+# TypeError; RecursionError: nesting deeper than the serialiser goes.)
+PAYLOAD_ERRORS: tuple[type[BaseException], ...] = (
+    OverflowError,
+    ValueError,
+    orjson.JSONEncodeError,
+    RecursionError,
+)
+
+
+def from_event_error(exc: Exception, where: str, *, expected: bool = True) -> Result:
+    """One event's error at one destination as that event's outcome, so that it
+    cannot take its batch (or the worker) down with it. Anything else than a
+    content error (or any error where none was ``expected``) is a bug of ours:
+    still only this outcome, but with its type and message (INTERNAL) and its
+    stack trace in the log."""
+    problem = f"{where}: {type(exc).__name__}: {exc}"[:1000]
+    if expected and isinstance(exc, PAYLOAD_ERRORS):
+        logger.warning("event discarded, %s", problem)
+        return failed(INVALID_PAYLOAD, problem)
+    logger.error("event discarded by an unexpected error, %s", problem, exc_info=exc)
+    return failed(INTERNAL, problem)
 
 
 def request_record(exchange: Exchange, secrets: tuple[str, ...] = ()) -> dict[str, Any]:

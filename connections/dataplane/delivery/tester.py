@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
+
 from connections.catalog import DestinationDefinition
 from connections.dataplane.delivery import actions, outcomes
 from connections.dataplane.delivery.compiled import rules_of
@@ -59,12 +61,20 @@ def send_test_event(
         routed = route(_NO_FILTERS, [_enabled(rule)], message)
         match = routed.mappings[0]
         entry["matched"] = match.matched
+        if match.exception is not None:  # the event's content: shown as delivery records it
+            failure = outcomes.from_event_error(match.exception, f"mapping {rule.name!r}")
+            entry["result"] = _result_view(failure)
+            continue
         if match.error:
             entry["result"] = _result_view(outcomes.failed(outcomes.INVALID_SETTINGS, match.error))
             continue
         if not match.matched and subscription_key is None:
             continue
-        payload = match.payload if match.matched else rule.resolve(message)
+        try:
+            payload = match.payload if match.matched else rule.resolve(message)
+        except Exception as exc:
+            entry["result"] = _result_view(outcomes.from_event_error(exc, f"mapping {rule.name!r}"))
+            continue
         action = definition.action(rule.action)
         if action is None:
             problem = f"{definition.name} has no action {rule.action!r}"
@@ -75,7 +85,7 @@ def send_test_event(
             context, [actions.Send(str(message["messageId"]), payload, str(message["type"]))]
         )
         entry["sent"] = True
-        entry["payload"] = payload
+        entry["payload"] = _shown(payload)
         entry["result"] = _result_view(result)
     sent = [e for e in report if e["sent"]]
     delivered = [e for e in sent if e["result"]["status"] == outcomes.DELIVERED]
@@ -88,6 +98,15 @@ def send_test_event(
         ),
         "mappings": report,
     }
+
+
+def _shown(payload: Any) -> Any:
+    """The payload as JSON can answer it (a mapping can make numbers JSON cannot
+    carry: infinities become null, and what orjson refuses is shown as text)."""
+    try:
+        return orjson.loads(orjson.dumps(payload))
+    except Exception:
+        return repr(payload)[: outcomes.REQUEST_BODY_EXCERPT]
 
 
 def _enabled(rule: MappingRule) -> MappingRule:
