@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 from switchyard.errors import InvalidArgument
 
 
@@ -56,3 +59,22 @@ def check_json(value: object, *, field: str = "") -> None:
         if isinstance(item, dict):
             stack += [(key, depth) for key in item]
         stack += [(child, depth + 1) for child in children]
+
+
+def load_json(text: str, *, field: str = "") -> Any:
+    """Parse JSON typed into a form, held to the API parser's limits.
+
+    Raises ``InvalidArgument`` whose message starts "not valid JSON (" for text that
+    does not parse, or says why the nesting or a NUL refused it (nesting deep enough
+    to exhaust the parser's recursion gets the depth message too).
+    """
+    try:
+        value = json.loads(text)
+    except RecursionError:
+        raise InvalidArgument(
+            f"JSON must not be nested more than {MAX_JSON_DEPTH} levels deep", field=field or None
+        ) from None
+    except ValueError as exc:
+        raise InvalidArgument(f"not valid JSON ({exc})", field=field or None) from None
+    check_json(value)
+    return value

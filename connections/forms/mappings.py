@@ -12,6 +12,8 @@ from django.http import QueryDict
 
 from connections.catalog import ActionDef, DestinationDefinition, FieldDef
 from connections.rules import MATCHES, Condition, TriggerError, to_fql
+from switchyard.errors import InvalidArgument
+from switchyard.validation import load_json
 
 FIELD_PREFIX = "f_"
 
@@ -130,13 +132,15 @@ class MappingForm(forms.Form):
             if not text:
                 continue
             try:
-                value = json.loads(text)
-            except ValueError as exc:
-                self.add_error(
-                    name,
-                    f"{spec.label}: not valid JSON ({exc}); write strings in double quotes, "
-                    'e.g. "POST", or pick a path for {"@path": "$.userId"}',
+                value = load_json(text)
+            except InvalidArgument as exc:
+                hint = (
+                    '; write strings in double quotes, e.g. "POST", '
+                    'or pick a path for {"@path": "$.userId"}'
+                    if exc.message.startswith("not valid JSON (")
+                    else ""
                 )
+                self.add_error(name, f"{spec.label}: {exc.message}{hint}")
                 continue
             problems = spec.value_problems(value)
             if problems:

@@ -35,8 +35,9 @@ from connections.services.subscriptions import SUBSCRIPTIONS_PER_DESTINATION_MAX
 from connections.views.lookups import DESTINATION
 from switchyard import access
 from switchyard.access import Principal
-from switchyard.errors import SwitchyardError
+from switchyard.errors import InvalidArgument, SwitchyardError
 from switchyard.ui import UIRequest, add_service_error, refuse, signed_in_view, workspace_view
+from switchyard.validation import load_json
 from workspace.models import Workspace
 
 TABS = ("settings", "mappings", "filters", "test", "delivery")
@@ -303,9 +304,9 @@ def destination_test(
     context: dict[str, Any] = {"destination": destination}
     text = request.POST.get("event", "")
     try:
-        event = json.loads(text)
-    except ValueError as exc:
-        context["error"] = f"The sample event is not valid JSON: {exc}."
+        event = load_json(text)
+    except InvalidArgument as exc:
+        context["error"] = f"The sample event is refused: {exc.message}."
         return render(request, "connections/_destination_test_result.html", context)
     try:
         result = preview_service.preview(destination, event)
@@ -336,9 +337,9 @@ def destination_send_test(
     enabled mappings, or the one mapping named) and show requests and responses."""
     context: dict[str, Any] = {"destination": destination}
     try:
-        event = json.loads(request.POST.get("event", ""))
-    except ValueError as exc:
-        context["error"] = f"The test event is not valid JSON: {exc}."
+        event = load_json(request.POST.get("event", ""))
+    except InvalidArgument as exc:
+        context["error"] = f"The test event is refused: {exc.message}."
         return render(request, "connections/_destination_send_result.html", context)
     key = request.POST.get("subscription", "")
     subscription = destination.subscriptions.filter(key_id=key).first() if key else None

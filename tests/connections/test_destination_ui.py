@@ -516,7 +516,7 @@ def test_panel_shows_dropped_by(owner: Client, alice: User, equals: Destination)
 
 def test_panel_invalid_json(owner: Client, equals: Destination) -> None:
     body = html(owner.post(page_of(equals) + "test/", {"event": "{not json"}))
-    assert "The sample event is not valid JSON" in body
+    assert "The sample event is refused: not valid JSON" in body
     body = html(owner.post(page_of(equals) + "test/", {"event": "[1, 2]"}))
     assert "must be a JSON object" in body
 
