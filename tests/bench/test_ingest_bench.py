@@ -29,14 +29,10 @@ import base64
 import gc
 import http.client
 import os
-import socket
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
-from pathlib import Path
-from urllib.parse import quote, urlsplit, urlunsplit
+from urllib.parse import urlsplit, urlunsplit
 
 import orjson
 import psycopg
@@ -52,6 +48,7 @@ from connections.models import DeliveryBatch, Event, WriteKey
 from connections.services.sources import do_create_source
 from switchyard import embedded
 from switchyard.access import Principal
+from tests.connections.tracking_support import served_database_url, tracking_server
 from workspace.services.workspaces import do_create_workspace
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -62,7 +59,6 @@ HTTP_WORKERS = 2
 HTTP_CLIENTS = 4
 TARGET = 20_000
 BAR = 5.0
-ROOT = Path(__file__).resolve().parents[2]
 COLUMNS = (
     "received_at, workspace_id, source_id, message_id, type, event_name, user_id, "
     "anonymous_id, timestamp, payload"
@@ -132,12 +128,6 @@ def run_in_process(key: str, seconds: float, tag: str) -> tuple[int, float]:
     return sent * BATCH, time.perf_counter() - started
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 BENCH_REDIS_DB = 14
 
 
@@ -149,13 +139,6 @@ def bench_redis_url() -> str:
     if url.startswith("unix://"):
         return f"{url.split('?')[0]}?db={BENCH_REDIS_DB}"
     return urlunsplit(urlsplit(url)._replace(path=f"/{BENCH_REDIS_DB}"))
-
-
-def database_url() -> str:
-    connection.ensure_connection()
-    db = connection.settings_dict
-    host = quote(str(db["HOST"]), safe="")
-    return f"postgresql://{db['USER']}@{host}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
 @pytest.fixture
@@ -174,32 +157,10 @@ def bench_broker(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
             redis.Redis.from_url(bench_redis_url()).flushdb()
 
 
-@pytest.fixture
-def tracking_server(bench_broker: None) -> Iterator[int]:
-    """gunicorn serving switchyard.tracking_wsgi against this test database."""
-    port = free_port()
-    env = dict(os.environ, DATABASE_URL=database_url(), REDIS_URL=bench_redis_url())
-    env.pop("DJANGO_SETTINGS_MODULE", None)
-    command = [sys.executable, "-m", "gunicorn", "switchyard.tracking_wsgi"]
-    command += ["-b", f"127.0.0.1:{port}", "-w", str(HTTP_WORKERS), "--log-level", "warning"]
-    server = subprocess.Popen(command, cwd=ROOT, env=env)
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            assert server.poll() is None, "gunicorn exited while starting"
-            try:
-                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-                conn.request("GET", "/healthz")
-                if conn.getresponse().status == 200:
-                    break
-            except OSError:
-                pass
-            assert time.monotonic() < deadline, "gunicorn did not answer within 30 s"
-            time.sleep(0.2)
+@pytest.fixture(name="tracking_server")
+def serving_tracking(bench_broker: None) -> Iterator[int]:
+    with tracking_server(HTTP_WORKERS, REDIS_URL=bench_redis_url()) as port:
         yield port
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
 
 
 def run_http(port: int, key: str, seconds: float, tag: str) -> tuple[int, float]:
@@ -244,7 +205,7 @@ def copy_baselines(source_id: int) -> tuple[float, float, int]:
             [source_id],
         )
         rows = [(*row[:2], -source_id, *row[3:]) for row in cursor.fetchall()]
-    with psycopg.connect(database_url()) as conn:
+    with psycopg.connect(served_database_url()) as conn:
         statement = f"COPY connections_event ({COLUMNS}) FROM STDIN"
         gc.collect()
         started = time.perf_counter()

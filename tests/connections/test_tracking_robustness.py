@@ -8,31 +8,28 @@ import base64
 import gzip
 import http.client
 import io
-import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 import orjson
 import pytest
 from django.contrib.auth.models import User
-from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
 from connections.dataplane import ingest
 from connections.dataplane.tracking.validation import BATCH_BODY_LIMIT
 from connections.models import Event
-from tests.connections.tracking_support import Tracked, events, make_source, post
+from tests.connections.tracking_support import (
+    Tracked,
+    events,
+    make_source,
+    post,
+    tracking_server,
+)
 
 pytestmark = pytest.mark.django_db
 
-ROOT = Path(__file__).resolve().parents[2]
 TRACK = {"userId": "u", "event": "E"}
 
 
@@ -240,42 +237,10 @@ def test_a_broken_second_gzip_member_is_400(client: Client, tracked: Tracked) ->
 # -- chunked bodies, through gunicorn (the test client cannot send them) ---------------------
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@pytest.fixture
-def tracking_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[int]:
-    """gunicorn serving switchyard.tracking_wsgi against this test database."""
-    connection.ensure_connection()
-    db = connection.settings_dict
-    host = quote(str(db["HOST"]), safe="")
-    database_url = f"postgresql://{db['USER']}@{host}:{db['PORT'] or 5432}/{db['NAME']}"
-    port = free_port()
-    env = dict(os.environ, DATABASE_URL=database_url)
-    env.pop("DJANGO_SETTINGS_MODULE", None)
-    command = [sys.executable, "-m", "gunicorn", "switchyard.tracking_wsgi"]
-    command += ["-b", f"127.0.0.1:{port}", "-w", "1", "--log-level", "warning"]
-    server = subprocess.Popen(command, cwd=ROOT, env=env)
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert server.poll() is None, "gunicorn exited while starting"
-            try:
-                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-                conn.request("GET", "/healthz")
-                if conn.getresponse().status == 200:
-                    break
-            except OSError:
-                pass
-            assert time.monotonic() < deadline, "gunicorn did not answer within 60 s"
-            time.sleep(0.2)
+@pytest.fixture(name="tracking_server")
+def serving_tracking() -> Iterator[int]:
+    with tracking_server() as port:
         yield port
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
 
 
 @pytest.fixture
