@@ -56,7 +56,10 @@ def overview(request: UIRequest, workspace: Workspace) -> HttpResponse:
 @workspace_view()
 def source_list(request: UIRequest, workspace: Workspace) -> HttpResponse:
     can_create = access.can_create(request.principal, "source", workspace)
-    form = SourceCreateForm(request.POST or None)
+    # The catalog's "Add source" links here with ?type=<slug>: that type is picked.
+    picked = request.GET.get("type")
+    initial = {"source_type": picked} if catalog.source_type(picked or "") else {}
+    form = SourceCreateForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
             source = service.do_create_source(
