@@ -1,6 +1,8 @@
 """Full-string glob matching for ``match()``.
 
-Syntax: ``*``, ``?``, ``[abc]``, ``[a-z]``, ``[^a-z]`` and ``\\x`` (a literal ``x``).
+Syntax: ``*``, ``?``, ``[abc]``, ``[a-z]``, ``[^a-z]``, ``[a-cx-z]`` and ``\\x`` (a
+literal ``x``), read as segmentio/glob (the matcher Segment's FQL ``match()`` uses)
+reads them; a pattern it would call malformed is refused up front.
 
 Patterns are compiled into a matcher function. No regular expressions are used, so no
 pattern character can take on a regex meaning, and matching is O(len(s) * len(pattern))
@@ -72,6 +74,11 @@ def parse_glob(pattern: str) -> list[Item]:
 
 
 def _parse_class(pattern: str, i: int) -> tuple[_Class, int]:
+    """A class as segmentio/glob (Go's ``path.Match``) reads one: terms are a
+    character or ``lo-hi``, any number of them; ``]`` closes the class only after a
+    term; an unescaped ``-`` or ``]`` can't be a term, so ``[-a]``, ``[a-]``,
+    ``[a-b-c]`` and ``[]a]`` are malformed (escape them: ``[\\-a]``). A range whose
+    ends are reversed is allowed and matches nothing, as there."""
     n = len(pattern)
     negated = False
     if i < n and pattern[i] == "^":
@@ -79,32 +86,47 @@ def _parse_class(pattern: str, i: int) -> tuple[_Class, int]:
         i += 1
     chars: set[str] = set()
     ranges: list[tuple[str, str]] = []
-    empty = True
+    terms = 0
     while True:
-        if i >= n:
-            raise GlobError("bad pattern: unterminated character class")
-        c = pattern[i]
-        if c == "]":
-            if empty:
-                raise GlobError("bad pattern: empty character class")
+        if i < n and pattern[i] == "]" and terms:
             return _Class(negated, frozenset(chars), tuple(ranges)), i + 1
-        lo, i = _class_char(pattern, i)
-        empty = False
-        if i + 1 < n and pattern[i] == "-" and pattern[i + 1] != "]":
-            hi, i = _class_char(pattern, i + 1)
-            if lo > hi:
-                raise GlobError(f"bad pattern: invalid range {lo}-{hi}")
-            ranges.append((lo, hi))
+        lo, i = _class_char(pattern, i, empty=not terms)
+        terms += 1
+        if pattern[i] == "-":
+            hi, i = _class_char(pattern, i + 1, empty=False)
+            if lo <= hi:  # reversed ends match nothing, and aren't an error
+                ranges.append((lo, hi))
         else:
             chars.add(lo)
 
 
-def _class_char(pattern: str, i: int) -> tuple[str, int]:
-    if pattern[i] == "\\":
-        if i + 1 >= len(pattern):
+_EMPTY = "bad pattern: empty character class (a ']' in a class must be escaped: \\])"
+_DASH = (
+    "bad pattern: a '-' in a character class must be escaped (\\-) "
+    "unless it joins a range such as a-z"
+)
+
+
+def _class_char(pattern: str, i: int, *, empty: bool) -> tuple[str, int]:
+    """The possibly escaped class character at ``i``; something (at least the
+    closing ``]``) must follow it."""
+    n = len(pattern)
+    if i >= n:
+        raise GlobError("bad pattern: unterminated character class")
+    c = pattern[i]
+    if c == "]":
+        # Not first: it ends a range, as in ``[a-]``.
+        raise GlobError(_EMPTY if empty else _DASH)
+    if c == "-":
+        raise GlobError(_DASH)
+    if c == "\\":
+        i += 1
+        if i >= n:
             raise GlobError("bad pattern: trailing backslash")
-        return pattern[i + 1], i + 2
-    return pattern[i], i + 1
+        c = pattern[i]
+    if i + 1 >= n:
+        raise GlobError("bad pattern: unterminated character class")
+    return c, i + 1
 
 
 def _literal_matcher(parts: list[str]) -> Callable[[str], bool]:
