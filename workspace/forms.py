@@ -9,6 +9,7 @@ from switchyard.access.roles import CATALOGUE, OWNER_ROLE
 from switchyard.names import SLUG_RULE
 from workspace.models import AccessToken, Label, Membership, UserGroup, Workspace
 from workspace.services import labels as label_service
+from workspace.services import members as member_service
 
 
 class WorkspaceCreateForm(forms.Form):
@@ -53,7 +54,7 @@ class LabelCreateForm(forms.Form):
 
 
 class InviteForm(forms.Form):
-    email = forms.EmailField()
+    email = forms.EmailField(max_length=member_service.EMAIL_MAX)
     role = forms.ChoiceField(
         choices=Membership.Role.choices,
         initial=Membership.Role.MEMBER,

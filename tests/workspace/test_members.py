@@ -209,3 +209,31 @@ def test_members_cannot_manage_access(
         == 403
     )
     assert not Invitation.objects.exists()
+
+
+# An address longer than the column must be refused at the door, not as a 500 from
+# PostgreSQL ("value too long for type character varying(254)").
+TOO_LONG_EMAIL = "a" * 64 + "@" + ".".join(["b" * 60] * 4) + ".com"  # 312 characters
+
+
+def test_an_email_longer_than_254_characters_is_a_400_over_the_api(
+    acme: Workspace, api: APIClient
+) -> None:
+    assert len(TOO_LONG_EMAIL) == 312
+    response = api.post(INVITES, {"invite": {"email": TOO_LONG_EMAIL}}, format="json")
+    assert response.status_code == 400, response.content
+    assert "at most 254 characters" in response.json()["error"]
+    assert not Invitation.objects.exists()
+
+
+def test_an_email_longer_than_254_characters_is_a_form_error_in_the_ui(
+    acme: Workspace, alice: User
+) -> None:
+    client = Client()
+    client.force_login(alice)
+    response = client.post(
+        "/workspaces/acme/settings/access/", {"email": TOO_LONG_EMAIL, "role": "member"}
+    )
+    assert response.status_code == 400
+    assert "Ensure this value has at most 254 characters" in response.content.decode()
+    assert not Invitation.objects.exists()

@@ -49,8 +49,17 @@ def invitation_name(invitation: Invitation) -> str:
     return names.build(("workspaces", invitation.workspace.slug), ("invites", str(invitation.pk)))
 
 
+# RFC 5321 allows 254 characters; the column (and User.email) holds exactly that,
+# while Django's validator alone lets up to 320 through.
+EMAIL_MAX = Invitation._meta.get_field("email").max_length or 254
+
+
 def _clean_email(value: object) -> str:
     email = value.strip().lower() if isinstance(value, str) else ""
+    if len(email) > EMAIL_MAX:
+        raise InvalidArgument(
+            f"an email address must be at most {EMAIL_MAX} characters", field="email"
+        )
     try:
         validate_email(email)
     except ValidationError as exc:
