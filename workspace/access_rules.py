@@ -89,12 +89,23 @@ def _audit_entries(
     )
 
 
+def _access_tokens(
+    qs: models.QuerySet[Any], principal: Principal, action: str
+) -> models.QuerySet[Any]:
+    # A workspace's tokens are its owners' business; a personal token (no
+    # workspace) is its own user's, to see and revoke, and no workspace's.
+    allowed = Q(workspace_id__in=registry.tenancy().workspace_ids(principal, "administer"))
+    if principal.workspace_token is None:
+        allowed |= Q(workspace__isnull=True, user_id=principal.signed_in_user.pk)
+    return qs.filter(allowed)
+
+
 def register() -> None:
     registry.register_tenancy(WorkspaceTenancy())
     registry.register(Workspace, rules.workspace_itself())
     registry.register(AuditEntry, _audit_entries)
-    # Access management is the owners'. Personal tokens belong to operators and
-    # appear in no workspace.
-    for model in (AccessToken, Membership, Invitation, UserGroup, RoleGrant):
+    # Access management is the owners'.
+    for model in (Membership, Invitation, UserGroup, RoleGrant):
         registry.register(model, rules.owners_only())
+    registry.register(AccessToken, _access_tokens)
     registry.register(Label, rules.members_read_owners_write())

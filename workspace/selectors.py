@@ -8,7 +8,7 @@ from django.http import Http404
 
 from switchyard import access
 from switchyard.access import Principal, registry
-from workspace.models import AuditEntry, Label, Membership, Workspace
+from workspace.models import AccessToken, AuditEntry, Label, Membership, Workspace
 
 
 def visible_workspaces(principal: Principal) -> models.QuerySet[Workspace]:
@@ -21,6 +21,18 @@ def workspace_for(principal: Principal, slug: str) -> Workspace:
     if workspace is None:
         raise Http404("workspace not found")
     return workspace
+
+
+def personal_tokens(principal: Principal) -> models.QuerySet[AccessToken]:
+    """The live personal tokens of the person asking (none for a workspace token):
+    their account page and ``/v1beta/access-tokens``. Even a superuser sees only
+    their own here."""
+    if principal.workspace_token is not None:
+        return AccessToken.objects.none()
+    mine = AccessToken.objects.filter(
+        workspace__isnull=True, revoke_time__isnull=True, user=principal.signed_in_user
+    )
+    return access.restrict(mine, principal, "view").select_related("user")
 
 
 def audit_entries_for(workspace: Workspace) -> models.QuerySet[AuditEntry]:

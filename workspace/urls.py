@@ -1,13 +1,15 @@
 from django.urls import path
 
 from workspace.views import access_management as am
-from workspace.views import audit, invitations, labels, workspaces
+from workspace.views import account, audit, invitations, labels, workspaces
 
 app_name = "workspace"
 
 urlpatterns = [
     path("", workspaces.index, name="index"),
     path("workspaces/", workspaces.workspace_list, name="list"),
+    path("account/", account.account, name="account"),
+    path("account/tokens/<int:token_id>/revoke", account.token_revoke, name="account-token-revoke"),
     path("invites/<str:secret>", invitations.accept, name="invitation"),
     path("workspaces/new", workspaces.create, name="create"),
     path("workspaces/<slug:slug>/", workspaces.home, name="home"),

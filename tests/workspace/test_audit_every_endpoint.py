@@ -20,7 +20,7 @@ from workspace.models import AccessToken, AuditEntry
 from workspace.services.grants import do_create_grant
 from workspace.services.groups import do_add_group_member
 from workspace.services.members import do_accept_invitation, do_invite_member
-from workspace.services.tokens import do_create_workspace_token
+from workspace.services.tokens import do_create_access_token, do_create_workspace_token
 
 pytestmark = pytest.mark.django_db
 __all__ = ["openapi_document"]
@@ -53,6 +53,9 @@ def world(contract_world: World) -> dict[str, Any]:
     token, _ = do_create_workspace_token(
         principal=owner, workspace=acme.workspace, description="ci"
     )
+    personal, _ = do_create_access_token(
+        principal=owner, user=acme.owner, description="laptop"
+    )
     invitation, _ = do_invite_member(
         principal=owner, workspace=acme.workspace, email="c@example.com"
     )
@@ -77,6 +80,7 @@ def world(contract_world: World) -> dict[str, Any]:
         "carol": carol.pk,
         "group": acme.group.pk,
         "token": token.pk,
+        "personal_token": personal.pk,
         "invite": invitation.pk,
         "grant": grant.pk,
         "write_key": key.key_id,
@@ -226,6 +230,7 @@ ENDPOINTS: list[tuple[str, str, Any, str, dict | None]] = [
         {"description": "x"},
     ),
     ("delete", f"{W}/access-tokens/{{token}}", None, "access_token.revoked", None),
+    ("delete", "/access-tokens/{personal_token}", None, "access_token.revoked", None),
     (
         "post",
         f"{W}/grants",

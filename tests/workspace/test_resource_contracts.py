@@ -22,7 +22,7 @@ from workspace.services.grants import do_create_grant
 from workspace.services.groups import do_add_group_member, do_create_group, group_name
 from workspace.services.labels import do_create_label
 from workspace.services.members import do_invite_member
-from workspace.services.tokens import do_create_workspace_token
+from workspace.services.tokens import do_create_access_token, do_create_workspace_token
 from workspace.services.workspaces import do_create_workspace
 
 pytestmark = pytest.mark.django_db
@@ -220,6 +220,30 @@ WORKSPACE_RESOURCES = (
             "delete": "access_token.revoked",
         },
         not_applicable={"concurrent": "one patchable field (description)"},
+    ),
+    Resource(
+        # The caller's own personal tokens: listed and revoked, never created, here.
+        id="personal-access-tokens",
+        member_get=404,  # another person's token is not there at all
+        collection="access-tokens",
+        resource_key="access_token",
+        collection_key="access_tokens",
+        make=lambda t, n: do_create_access_token(
+            principal=t.principal, user=t.owner, description=unique("laptop ")
+        )[0],
+        key_of=lambda token: str(token.pk),
+        item_param="access_token",
+        delete=True,
+        not_applicable={
+            "audit": "filed under no workspace, which this check asks for; "
+            "test_audit_every_endpoint and test_personal_tokens check its entry",
+            "concurrent": "no patchable field",
+            # The check compares the owner's list before and after, and that list
+            # holds the read-only client's own token, whose first use sets its
+            # last_used_time.
+            "read_only": "the read-only client is one of the listed tokens; "
+            "test_personal_tokens checks the refusal",
+        },
     ),
     Resource(
         id="audit-events",

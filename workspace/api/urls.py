@@ -5,12 +5,14 @@ from workspace.api.grant_views import GrantViewSet
 from workspace.api.group_views import GroupMemberViewSet, GroupViewSet
 from workspace.api.label_views import LabelViewSet
 from workspace.api.member_views import InvitationViewSet, MemberViewSet
+from workspace.api.personal_token_views import PersonalAccessTokenViewSet
 from workspace.api.role_views import RoleViewSet
 from workspace.api.token_views import AccessTokenViewSet
 from workspace.api.views import WorkspaceViewSet
 
 router = SimpleRouter(trailing_slash=False)
 router.register("workspaces", WorkspaceViewSet, basename="workspace")
+router.register("access-tokens", PersonalAccessTokenViewSet, basename="personal-access-token")
 router.register(
     r"workspaces/(?P<workspace>[^/]+)/audit-events", AuditEventViewSet, basename="audit-event"
 )

@@ -9,8 +9,10 @@ class AccessToken(models.Model):
 
     A workspace token (``workspace`` set) is created by a Workspace Owner and is
     a principal of its own, confined to that workspace with ``access``; it keeps
-    working if its creator leaves. A personal token (no workspace, issued by an
-    operator with ``manage.py create_access_token``) acts as its user.
+    working if its creator leaves. A personal token (no workspace; only a
+    superuser gets a new one, ``create_access_token --personal-superuser-token``)
+    acts as its user in every workspace; its user lists and revokes it on their
+    account page.
     """
 
     class Scope(models.TextChoices):

@@ -102,7 +102,11 @@ def do_create_access_token(
     description: str,
     scope: str = AccessToken.Scope.WORKSPACE,
 ) -> tuple[AccessToken, str]:
-    """A personal token acting as ``user`` (the operator's create_access_token)."""
+    """A personal token acting as ``user`` in every workspace ``user`` belongs to.
+
+    Asks nothing: callers decide who may have one (``do_create_superuser_token``
+    is the operator's way; tests use this to act as a user through the API). It
+    appears in no workspace's token list, only on its user's account page."""
     return _issue(
         principal,
         user=user,
@@ -110,6 +114,25 @@ def do_create_access_token(
         description=description,
         access_level=AccessToken.Access.MEMBER,
         scope=scope,
+    )
+
+
+def do_create_superuser_token(
+    *, user: User, description: str, scope: str = AccessToken.Scope.WORKSPACE
+) -> tuple[AccessToken, str]:
+    """A personal token for a superuser (``create_access_token --personal-superuser-token``).
+
+    Only superusers get one: it acts in every workspace, so it is what bootstraps a
+    fresh install with no workspace yet. Everyone else gets workspace tokens, which
+    their workspace lists and its owners can revoke."""
+    principal = Principal(user)
+    if not principal.is_superuser:
+        raise PermissionDenied(
+            f"{user.get_username()} is not an active superuser; only superusers get "
+            "personal tokens. Create a workspace token instead."
+        )
+    return do_create_access_token(
+        principal=principal, user=user, description=description, scope=scope
     )
 
 
@@ -166,19 +189,20 @@ def do_update_access_token(
 
 
 def do_revoke_access_token(*, principal: Principal, token: AccessToken) -> None:
-    """Revoked tokens stop working on the next request; the row stays for the audit trail."""
-    access.require(principal, "delete", token)
+    """Revoked tokens stop working on the next request; the row stays for the audit trail.
+
+    Workspace owners revoke their workspace's tokens; a person revokes their own
+    personal tokens. A personal token's revocation is audited without a workspace,
+    like its creation: the owners of its user's workspaces read it in their trails."""
     with transaction.atomic():
-        updated = AccessToken.objects.filter(pk=token.pk, revoke_time__isnull=True).update(
-            revoke_time=timezone.now()
-        )
-        if updated:
+        locked = locking.lock_for_update(principal, "delete", token, related=("workspace",))
+        if locking.save_changes(locked, {"revoke_time": locked.revoke_time or timezone.now()}):
             audit.record(
                 principal,
                 AuditAction.ACCESS_TOKEN_REVOKED,
-                workspace=token.workspace,
-                resource_name=resource_name(token),
-                before=snapshot(token),
+                workspace=locked.workspace,
+                resource_name=resource_name(locked),
+                before=snapshot(locked),
             )
 
 
