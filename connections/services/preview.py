@@ -20,7 +20,9 @@ def preview(destination: Destination, event: object) -> dict[str, Any]:
     elif not routed.sent:
         summary = "No enabled mapping matches this event: it would not be sent."
     else:
-        summary = f"Sent by {len(routed.sent)} mapping(s)."
+        count = len(routed.sent)
+        # A dry run: nothing leaves this panel, so say what delivery would do.
+        summary = f"{count} mapping{'' if count == 1 else 's'} would send this event."
     return {
         "summary": summary,
         "reason": routed.reason,

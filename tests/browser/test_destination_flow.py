@@ -63,7 +63,7 @@ def test_add_equals_enable_mapping_and_test(
         ' "properties": {"revenue": 25}}'
     )
     page.get_by_role("button", name="Test event", exact=True).click()
-    expect(page.locator("#test-summary")).to_contain_text("Sent by 1 mapping(s).")
+    expect(page.locator("#test-summary")).to_contain_text("1 mapping would send this event.")
     payload = page.locator(".mapped-payload pre")
     expect(payload).to_contain_text('"userId": "u-42"')
     expect(payload).to_contain_text('"revenue": 25')

@@ -494,7 +494,7 @@ def test_panel_shows_payload(owner: Client, equals: Destination) -> None:
     response = owner.post(page_of(equals) + "test/", {"event": json.dumps(event)})
     body = html(response)
     assert response.status_code == 200
-    assert "Sent by 1 mapping(s)." in body
+    assert "1 mapping would send this event." in body
     assert "&quot;plan&quot;: &quot;pro&quot;" in body  # the mapped payload, pretty JSON
     assert "matched" in body
 
@@ -563,7 +563,7 @@ def test_read_only_sees_no_edit_controls(reader: Client, alice: User, equals: De
     assert "Add filter" not in filters and "toggle/" not in filters
     # The test panel only reads: it works for them.
     result = html(reader.post(page_of(equals) + "test/", {"event": '{"type": "track"}'}))
-    assert "Sent by 1 mapping(s)." in result
+    assert "1 mapping would send this event." in result
     # No source they may change: the add flow offers none.
     assert 'id="no-sources"' in html(reader.get(ADD + "?definition=actions-equals"))
 
