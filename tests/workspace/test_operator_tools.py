@@ -1,45 +1,18 @@
-"""create_access_token and Django's admin: the operator's tools."""
+"""The operator's tools: Django's admin, and revoked tokens (create_access_token has
+tests/workspace/test_create_access_token_command.py)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from io import StringIO
 
 import pytest
 from django.contrib.auth.models import User
-from django.core.management import CommandError, call_command
 from django.test import Client
 from rest_framework.test import APIClient
 
 from workspace.models import AccessToken
 
 pytestmark = pytest.mark.django_db
-
-
-def test_create_access_token_prints_a_working_secret_stored_only_hashed(alice: User) -> None:
-    out = StringIO()
-    call_command("create_access_token", "alice", stdout=out)
-    secret = out.getvalue().strip()
-    assert secret.startswith("sy_")
-    token = AccessToken.objects.get(user=alice)
-    assert secret not in (token.secret_hash, token.prefix)
-    assert token.last_used_time is None
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {secret}")
-    assert client.get("/v1beta/workspaces").status_code == 200
-    token.refresh_from_db()
-    assert token.last_used_time is not None
-
-
-def test_create_access_token_read_only(alice: User) -> None:
-    out = StringIO()
-    call_command("create_access_token", "alice", "--read-only", stdout=out)
-    assert AccessToken.objects.get(user=alice).scope == "workspace:read"
-
-
-def test_create_access_token_unknown_user() -> None:
-    with pytest.raises(CommandError, match="no user 'ghost'"):
-        call_command("create_access_token", "ghost")
 
 
 def test_revoked_token_is_unauthenticated(
