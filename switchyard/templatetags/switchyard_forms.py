@@ -21,7 +21,7 @@ def control(field: forms.BoundField) -> SafeString:
     existing = field.field.widget.attrs.get("class", "")
     if css not in existing.split():
         css = f"{existing} {css}".strip()
-    attrs = {"class": f"{css} is-invalid" if field.errors else css}
+    attrs: dict[str, str | bool] = {"class": f"{css} is-invalid" if field.errors else css}
     if field.help_text:
         attrs["aria-describedby"] = f"{field.auto_id}_help"
     return field.as_widget(attrs=attrs)

@@ -110,10 +110,23 @@ def test_member_cannot_rename_or_delete(
     Membership.objects.create(workspace=workspace, user=bob)
     client = Client()
     client.force_login(bob)
+    page = client.get("/workspaces/acme/settings/").content.decode()
+    # A member is shown the settings, not forms they may not use.
+    assert 'id="workspace-read-only"' in page and "Only a Workspace Owner can" in page
+    assert 'name="display_name"' not in page and "Delete workspace" not in page
     response = client.post("/workspaces/acme/settings/", {"display_name": "Bob's"})
     assert b"you may not change this workspace" in response.content
     client.post("/workspaces/acme/delete", {"confirm": "acme"})
     assert Workspace.objects.get(slug="acme").display_name == "Acme"
+
+
+def test_an_owner_is_shown_the_rename_and_delete_forms(
+    browser: Client, alice: User, make_workspace: Callable[..., Workspace]
+) -> None:
+    make_workspace(alice, "acme", "Acme")
+    page = browser.get("/workspaces/acme/settings/").content.decode()
+    assert 'name="display_name"' in page and "Delete workspace" in page
+    assert 'id="workspace-read-only"' not in page
 
 
 def test_delete_needs_the_typed_slug(

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
+from switchyard import access
 from switchyard.errors import SwitchyardError
 from switchyard.ui import UIRequest, add_service_error, signed_in_view, workspace_view
 from workspace.forms import WorkspaceCreateForm, WorkspaceDeleteForm, WorkspaceRenameForm
@@ -83,13 +86,9 @@ def settings_general(request: UIRequest, workspace: Workspace) -> HttpResponse:
             if not request.htmx:
                 messages.success(request, "Workspace renamed.")
                 return redirect("workspace:settings", slug=workspace.slug)
-    context = {
-        "workspace": workspace,
-        "rename": rename,
-        "saved": saved,
-        "nav": "settings",
-        "delete": WorkspaceDeleteForm(slug=workspace.slug),
-    }
+    context = _settings_context(
+        request, workspace, rename, WorkspaceDeleteForm(slug=workspace.slug), saved=saved
+    )
     if request.htmx:
         return render(request, "workspace/_rename_card.html", context)
     return render(request, "workspace/settings.html", context)
@@ -107,10 +106,26 @@ def delete(request: UIRequest, workspace: Workspace) -> HttpResponse:
         else:
             messages.success(request, f"Deleted workspace {workspace.display_name}.")
             return redirect("workspace:index")
-    context = {
-        "workspace": workspace,
-        "rename": WorkspaceRenameForm(initial={"display_name": workspace.display_name}),
-        "delete": form,
-        "nav": "settings",
-    }
+    rename = WorkspaceRenameForm(initial={"display_name": workspace.display_name})
+    context = _settings_context(request, workspace, rename, form)
     return render(request, "workspace/settings.html", context, status=400)
+
+
+def _settings_context(
+    request: UIRequest,
+    workspace: Workspace,
+    rename: WorkspaceRenameForm,
+    delete: WorkspaceDeleteForm,
+    saved: bool = False,
+) -> dict[str, Any]:
+    return {
+        "workspace": workspace,
+        "rename": rename,
+        "delete": delete,
+        "saved": saved,
+        "nav": "settings",
+        # Members see the settings read-only: no form they would only learn they
+        # may not use after submitting it.
+        "can_change": access.can(request.principal, "change", workspace),
+        "can_delete": access.can(request.principal, "delete", workspace),
+    }
