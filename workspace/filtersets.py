@@ -9,18 +9,25 @@ from workspace.models import AuditEntry
 
 
 class AuditEntryFilterSet(django_filters.FilterSet):
-    action = django_filters.CharFilter(field_name="action", help_text="e.g. workspace.updated")
+    # Labels are explicit: django-filter cannot derive one for a method filter
+    # (it showed "[invalid name]").
+    action = django_filters.CharFilter(
+        field_name="action", label="Action", help_text="e.g. workspace.updated"
+    )
     resource_type = django_filters.CharFilter(
-        field_name="resource_type", help_text="e.g. workspace"
+        field_name="resource_type", label="Resource type", help_text="e.g. workspace"
     )
     actor = django_filters.CharFilter(
-        method="filter_actor", help_text="a username, or an access token's prefix"
+        method="filter_actor", label="Actor", help_text="a username, or an access token's prefix"
     )
     start_time = django_filters.DateTimeFilter(
-        field_name="time", lookup_expr="gte", help_text="RFC 3339; entries at or after"
+        field_name="time",
+        lookup_expr="gte",
+        label="From",
+        help_text="RFC 3339; entries at or after",
     )
     end_time = django_filters.DateTimeFilter(
-        field_name="time", lookup_expr="lt", help_text="RFC 3339; entries before"
+        field_name="time", lookup_expr="lt", label="Before", help_text="RFC 3339; entries before"
     )
 
     class Meta:

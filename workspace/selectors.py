@@ -44,6 +44,27 @@ def audit_entries_for(workspace: Workspace) -> models.QuerySet[AuditEntry]:
     ).select_related("actor_user", "actor_token")
 
 
+PICK_LIST_MAX = 200
+
+
+def audit_filter_choices(workspace: Workspace) -> dict[str, list[str]]:
+    """The actions, resource types and actors this trail holds, for the filter form's
+    pick lists (its filters match exactly)."""
+    entries = audit_entries_for(workspace).order_by()
+    choices = {
+        field: list(
+            entries.values_list(column, flat=True).distinct().order_by(column)[:PICK_LIST_MAX]
+        )
+        for field, column in (
+            ("action", "action"),
+            ("resource_type", "resource_type"),
+            ("actor", "actor_user__username"),
+        )
+    }
+    choices["actor"] = [name for name in choices["actor"] if name]
+    return choices
+
+
 def recent_activity(
     principal: Principal, workspace: Workspace, limit: int = 10
 ) -> list[AuditEntry]:

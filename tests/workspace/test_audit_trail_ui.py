@@ -58,8 +58,9 @@ def test_filter_form_narrows_the_rows(acme: Workspace, alice: User, owner: Clien
         resource_name="workspaces/acme/sources/js",
     )
     page = owner.get(URL, {"resource_type": "source"}).content
-    assert b"workspaces/acme/sources/js" in page
-    assert b"workspace.created" not in page
+    rows = page.split(b'<tbody id="audit-rows">')[1].split(b"</tbody>")[0]
+    assert b"workspaces/acme/sources/js" in rows
+    assert b"workspace.created" not in rows
 
 
 def test_invalid_filter_shows_the_error(acme: Workspace, owner: Client) -> None:
@@ -115,3 +116,41 @@ def test_csv_export_has_every_filtered_entry_with_redacted_secrets(
     assert rows[0]["actor"] == "alice"
     assert rows[0]["after"] == '{"api_key": "[redacted]", "enabled": true}'
     assert "sekrit" not in body
+
+
+def test_changes_are_shown_as_json_not_python_reprs(
+    acme: Workspace, alice: User, owner: Client
+) -> None:
+    audit.record(
+        Principal(alice),
+        "source.updated",
+        workspace=acme,
+        resource_name="workspaces/acme/sources/js",
+        before={"enabled": True, "description": None},
+        after={"enabled": False, "description": "It's new"},
+    )
+    page = owner.get(URL).content.decode()
+    assert "&quot;enabled&quot;: true" in page and "&quot;description&quot;: null" in page
+    assert "&quot;enabled&quot;: false" in page
+    assert "True" not in page and "None" not in page and "{&#x27;" not in page
+
+
+def test_filters_have_labels_and_pick_lists_of_what_the_trail_holds(
+    acme: Workspace, alice: User, owner: Client
+) -> None:
+    audit.record(
+        Principal(alice),
+        "source.created",
+        workspace=acme,
+        resource_name="workspaces/acme/sources/js",
+    )
+    page = owner.get(URL).content.decode()
+    assert "[invalid name]" not in page
+    for label in ("Action", "Resource type", "Actor", "From", "Before"):
+        assert f">{label}</label>" in page
+    assert 'list="id_action-choices"' in page
+    choices = page.split('<datalist id="id_action-choices">')[1].split("</datalist>")[0]
+    assert '<option value="source.created">' in choices
+    assert '<option value="workspace.created">' in choices
+    actors = page.split('<datalist id="id_actor-choices">')[1].split("</datalist>")[0]
+    assert f'<option value="{alice.username}">' in actors

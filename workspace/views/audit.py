@@ -41,7 +41,13 @@ def _actor_label(entry: AuditEntry) -> str:
 @owners_only
 def audit_trail(request: UIRequest, workspace: Workspace) -> HttpResponse:
     filters = _filters(request, workspace)
-    context: dict[str, Any] = {"workspace": workspace, "filters": filters, "nav": "audit"}
+    context: dict[str, Any] = {
+        "workspace": workspace,
+        "filters": filters,
+        "nav": "audit",
+        # Filters match exactly (as the API's do): offer the values this trail holds.
+        "pick_lists": selectors.audit_filter_choices(workspace),
+    }
     if filters.is_valid():
         params = {"page_size": str(PAGE_SIZE), "page_token": request.GET.get("page_token", "")}
         try:
