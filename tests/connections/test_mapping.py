@@ -63,8 +63,9 @@ EVENT: dict[str, Any] = {
             "d-9",
         ),
         ({"@if": {"exists": {"@path": "$.anonymousId"}, "then": "yes", "else": "no"}}, "no"),
-        ({"@if": {"blank": {"@path": "$.traits.email"}, "then": "none", "else": "some"}}, "none"),
-        ({"@if": {"blank": {"@path": "$.traits.name"}, "then": "none", "else": "some"}}, "some"),
+        # "blank" takes "then" when the value is NOT blank (Segment's order)
+        ({"@if": {"blank": {"@path": "$.traits.email"}, "then": "some", "else": "none"}}, "none"),
+        ({"@if": {"blank": {"@path": "$.traits.name"}, "then": "some", "else": "none"}}, "some"),
         ({"k": {"@if": {"exists": {"@path": "$.nope"}, "then": 1}}}, {}),
         # @case
         ({"@case": {"operator": "upper", "value": {"@path": "$.properties.currency"}}}, "USD"),
@@ -109,7 +110,16 @@ EVENT: dict[str, Any] = {
             },
             "cc",
         ),
-        ({"@replace": {"pattern": "1", "replacement": "2", "value": 10}}, "20"),
+        (
+            {
+                "@replace": {
+                    "pattern": "1",
+                    "replacement": "2",
+                    "value": {"@path": "$.properties.products[0].price"},
+                }
+            },
+            "20",
+        ),
         # @arrayPath with relative item paths
         (
             {
@@ -124,7 +134,7 @@ EVENT: dict[str, Any] = {
         ({"@arrayPath": ["$.context.device", {"d": {"@path": "id"}}]}, [{"d": "d-9"}]),
         ({"k": {"@arrayPath": ["$.nope", {"d": {"@path": "id"}}]}}, {}),
         # @json
-        ({"@json": {"mode": "encode", "value": {"@path": "$.context.device"}}}, '{"id": "d-9"}'),
+        ({"@json": {"mode": "encode", "value": {"@path": "$.context.device"}}}, '{"id":"d-9"}'),
         ({"@json": {"mode": "decode", "value": {"@path": "$.properties.meta"}}}, {"a": 1}),
         ({"@json": {"mode": "decode", "value": "not json"}}, "not json"),
         # @flatten
@@ -186,12 +196,12 @@ def test_resolve(mapping: Any, expected: Any) -> None:
 @pytest.mark.parametrize(
     ("mapping", "where", "message"),
     [
-        ({"a": {"@path": "$.x", "@template": "y"}}, "a", "exactly one key"),
+        ({"a": {"@path": "$.x", "@template": "y"}}, "a", "exactly one @-prefixed key"),
         ({"a": {"@nope": 1}}, "a", "unknown directive '@nope'"),
         ({"a": {"@path": 3}}, "a.@path", "expects a path string"),
-        ({"a": {"@path": "$.a..b"}}, "a.@path", "invalid path"),
-        ({"@if": {"then": 1}}, "@if", 'exactly one of "exists" or "blank"'),
-        ({"@if": {"exists": 1, "blank": 2}}, "@if", 'exactly one of "exists" or "blank"'),
+        ({"a": {"@path": {"x": 1}}}, "a.@path", "or a directive"),
+        ({"@if": {"then": 1}}, "@if", 'needs "exists" or "blank"'),
+        ({"@if": {"exists": False, "then": 1}}, "@if", 'needs "exists" or "blank"'),
         ({"@case": {"operator": "title", "value": "x"}}, "@case.operator", '"lower" or "upper"'),
         ({"@case": {"value": "x"}}, "@case", "missing ['operator']"),
         (
@@ -211,9 +221,7 @@ def test_invalid_mappings_say_what_and_where(mapping: Any, where: str, message: 
     assert errors, mapping
     assert errors[0].location == where
     assert message in errors[0].message
-    with pytest.raises(
-        InvalidMapping, match=r"expects|exactly|unknown|invalid|missing|lower|encode"
-    ):
+    with pytest.raises(InvalidMapping, match=r"expects|exactly|unknown|needs|missing|lower|encode"):
         compile(mapping)
 
 
