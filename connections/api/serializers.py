@@ -200,7 +200,9 @@ class FilterSerializer(serializers.ModelSerializer):
 class FilterCreateSerializer(serializers.Serializer):
     title = serializers.CharField(max_length=64)
     description = serializers.CharField(max_length=500, required=False, default="")
-    enabled = serializers.BooleanField(default=True)
+    # Like a mapping (and as Segment's docs say of actions): off until the user has
+    # finished configuring it and turns it on.
+    enabled = serializers.BooleanField(default=False)
     actions = serializers.JSONField()
 
     def get_fields(self) -> dict[str, serializers.Field]:

@@ -40,7 +40,8 @@ class FilterForm(forms.Form):
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
-    enabled = forms.BooleanField(label="Enabled", required=False, initial=True)
+    # New filters start off, as new mappings do: nothing changes until it is turned on.
+    enabled = forms.BooleanField(label="Enabled", required=False, initial=False)
     condition = forms.CharField(
         label="If",
         required=False,

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -629,3 +630,13 @@ def test_subscription_service_default_starts_disabled(
     )
     body = html(owner.get(page_of(webhook) + "?tab=mappings"))
     assert "Hook" in body and ">Off</button>" in body and "<td>Send</td>" in body
+
+
+def test_new_mappings_and_new_filters_both_start_disabled(
+    owner: Client, equals: Destination
+) -> None:
+    enabled = re.compile(r'<input[^>]*name="enabled"[^>]*>')
+    for page in ("mappings/new/?action=send", "filters/new/"):
+        box = enabled.search(html(owner.get(page_of(equals) + page)))
+        assert box is not None, page
+        assert "checked" not in box.group(0), page

@@ -399,13 +399,26 @@ DROP_NO_USER = {
     "title": "Only send events with userId",
     "if": "length( userId ) < 1",
     "actions": [{"type": "DROP"}],
+    "enabled": True,
 }
+
+
+def test_a_new_filter_starts_disabled_like_a_new_mapping(api: APIClient, equals: str) -> None:
+    # Segment: an action "is disabled by default, to ensure that it's only used after
+    # being fully configured"; a filter starts the same way.
+    body = {key: value for key, value in DROP_NO_USER.items() if key != "enabled"}
+    created = api.post(f"{equals}/filters", {"filter": body}, format="json").json()
+    assert created["enabled"] is False
+    action = {"action": "send", "name": "Send"}
+    mapping = api.post(f"{equals}/subscriptions", {"subscription": action}, format="json").json()
+    assert mapping["enabled"] is False
 
 
 def test_filter_create_update_delete(api: APIClient, equals: str) -> None:
     created = api.post(f"{equals}/filters", {"filter": DROP_NO_USER}, format="json")
     assert created.status_code == 200, created.json()
     assert created.json()["if"] == "length( userId ) < 1"
+    assert created.json()["enabled"] is True
     url = f"{equals}/filters/{created.json()['id']}"
     patched = api.patch(
         url,
