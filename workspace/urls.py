@@ -29,6 +29,11 @@ urlpatterns = [
         name="access-remove",
     ),
     path(
+        "workspaces/<slug:slug>/settings/access/users/<int:user_id>/unlock",
+        am.unlock_member,
+        name="access-unlock",
+    ),
+    path(
         "workspaces/<slug:slug>/settings/access/invites/<int:invite_id>/revoke",
         am.revoke_invite,
         name="access-revoke-invite",

@@ -10,6 +10,8 @@ import re
 from typing import Any
 
 import pytest
+from axes.models import AccessAttempt
+from django.utils import timezone
 
 from connections.services.filters import do_create_filter
 from connections.services.sources import do_create_source
@@ -48,6 +50,18 @@ def world(contract_world: World) -> dict[str, Any]:
         return do_accept_invitation(secret=secret, user=user).user
 
     bob, carol = member("bob"), member("carol")
+    # bob is locked out (what five failed sign-ins leave), for :unlock to clear.
+    AccessAttempt.objects.create(
+        username="bob",
+        ip_address="203.0.113.9",
+        user_agent="test",
+        failures_since_start=5,
+        attempt_time=timezone.now(),
+        get_data="",
+        post_data="",
+        http_accept="",
+        path_info="/login",
+    )
     do_add_group_member(principal=owner, group=acme.group, user=carol)
     do_create_source(principal=owner, workspace=acme.workspace, slug="js", display_name="JS")
     token, _ = do_create_workspace_token(
@@ -215,6 +229,13 @@ ENDPOINTS: list[tuple[str, str, Any, str, dict | None]] = [
         {"role": "owner"},
     ),
     ("delete", f"{W}/users/{{bob}}", None, "user.removed", None),
+    (
+        "post",
+        f"{W}/users/{{bob}}:unlock",
+        None,
+        "user.unlocked",
+        {"username": "bob", "failed_sign_ins": 0},
+    ),
     (
         "post",
         f"{W}/access-tokens",

@@ -272,6 +272,9 @@ NOT_RESOURCES = {
     ),
     "/v1beta/workspaces/{workspace}/sources/{source}/destinations/{destination}"
     "/delivery-metrics": "a report (tests/connections/test_debugger_and_metrics.py)",
+    "/v1beta/workspaces/{workspace}/users/{user}:unlock": (
+        "clears a member's failed sign-ins (tests/workspace/test_login_lockout.py)"
+    ),
 }
 
 

@@ -18,7 +18,7 @@ class MemberSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Membership
-        fields = ("name", "id", "username", "email", "role", "groups", "join_time")
+        fields: tuple[str, ...] = ("name", "id", "username", "email", "role", "groups", "join_time")
 
     def get_name(self, membership: Membership) -> str:
         return service.member_name(membership)
@@ -26,6 +26,22 @@ class MemberSerializer(serializers.ModelSerializer):
     def get_groups(self, membership: Membership) -> list[str]:
         # The view prefetches the user's groups in this workspace as workspace_groups.
         return sorted(g.name for g in getattr(membership.user, "workspace_groups", []))
+
+
+class WorkspaceMemberSerializer(MemberSerializer):
+    """A member as the workspace's Users collection shows it: with whether their
+    sign-ins are locked out (``:unlock`` clears it)."""
+
+    locked_out = serializers.SerializerMethodField(
+        help_text="too many failed sign-ins: refused until the cool-off ends or :unlock"
+    )
+
+    class Meta(MemberSerializer.Meta):
+        fields = (*MemberSerializer.Meta.fields, "locked_out")
+
+    def get_locked_out(self, membership: Membership) -> bool:
+        # The view puts the workspace's locked-out usernames in the context, found at once.
+        return membership.user.username in self.context.get("locked_out_usernames", ())
 
 
 class InvitationSerializer(serializers.ModelSerializer):

@@ -4,6 +4,8 @@ from typing import Any
 
 from django.db import models
 from drf_spectacular.utils import extend_schema, extend_schema_view, inline_serializer
+from rest_framework.request import Request
+from rest_framework.response import Response
 
 from switchyard.access import Principal
 from switchyard.api.viewsets import WorkspaceResourceViewSet
@@ -12,10 +14,11 @@ from workspace.api.member_serializers import (
     CreatedInvitationSerializer,
     InvitationCreateSerializer,
     InvitationSerializer,
-    MemberSerializer,
+    WorkspaceMemberSerializer,
 )
 from workspace.models import Invitation, Membership, UserGroup
 from workspace.selectors import members_with_groups
+from workspace.services import logins as login_service
 from workspace.services import members as service
 
 
@@ -34,7 +37,7 @@ from workspace.services import members as service
 class MemberViewSet(WorkspaceResourceViewSet):
     resource_key = "user"
     collection_key = "users"
-    serializer_class = MemberSerializer
+    serializer_class = WorkspaceMemberSerializer
     lookup_field = "user"
     lookup_value_regex = r"[0-9]+"
     http_method_names = ["get", "patch", "delete", "head", "options"]
@@ -53,6 +56,29 @@ class MemberViewSet(WorkspaceResourceViewSet):
 
     def delete_resource(self, principal: Principal, obj: Membership) -> None:
         service.do_remove_member(principal=principal, membership=obj)
+
+    def get_serializer_context(self) -> dict[str, Any]:
+        context = dict(super().get_serializer_context())
+        if not getattr(self, "swagger_fake_view", False):  # (the schema has no workspace)
+            usernames = Membership.objects.filter(workspace=self.workspace).values_list(
+                "user__username", flat=True
+            )
+            context["locked_out_usernames"] = login_service.locked_out_usernames(usernames)
+        return context
+
+    @extend_schema(
+        summary="Unlock User",
+        description="POST .../users/{user}:unlock. Clears the member's failed sign-ins "
+        "(from every address), so a member locked out by too many of them can sign in "
+        "at once. Workspace Owners; audited as user.unlocked when there was something "
+        "to clear. An address locked by other usernames' failures stays locked until its "
+        "cool-off ends.",
+        request=None,
+        responses=WorkspaceMemberSerializer,
+    )
+    def unlock(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        login_service.do_unlock_member(principal=self.principal, membership=self.get_object())
+        return Response(self.render(self.get_object()))
 
 
 @extend_schema_view(

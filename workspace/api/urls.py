@@ -1,3 +1,4 @@
+from django.urls import re_path
 from rest_framework.routers import SimpleRouter
 
 from workspace.api.audit_views import AuditEventViewSet
@@ -31,4 +32,14 @@ router.register(
 router.register(r"workspaces/(?P<workspace>[^/]+)/roles", RoleViewSet, basename="role")
 router.register(r"workspaces/(?P<workspace>[^/]+)/grants", GrantViewSet, basename="grant")
 
-urlpatterns = router.urls
+# Config API custom method: POST .../users/{user}:unlock
+# (the collection itself takes no POST: the method is allowed on this route alone)
+unlock_user = MemberViewSet.as_view({"post": "unlock"}, http_method_names=["post", "options"])
+urlpatterns = [
+    *router.urls,
+    re_path(
+        r"^workspaces/(?P<workspace>[^/]+)/users/(?P<user>[0-9]+):unlock$",
+        unlock_user,
+        name="user-unlock",
+    ),
+]

@@ -25,6 +25,7 @@ from workspace.models import AccessToken, Invitation, Membership, RoleGrant, Use
 from workspace.selectors import members_with_groups
 from workspace.services import grants as grant_service
 from workspace.services import groups as group_service
+from workspace.services import logins as login_service
 from workspace.services import members as member_service
 from workspace.services import tokens as token_service
 
@@ -63,16 +64,20 @@ def users(request: UIRequest, workspace: Workspace) -> HttpResponse:
     invites = Invitation.objects.filter(
         workspace=workspace, accept_time__isnull=True, revoke_time__isnull=True
     ).order_by("email")
+    members = _members(workspace)
     context = {
         "workspace": workspace,
         "nav": "access",
         "tab": "users",
-        "members": _members(workspace),
+        "members": members,
+        "locked_out": login_service.locked_out_usernames(m.user.username for m in members),
         "invites": invites,
         "form": form,
         "roles": Membership.Role.choices,
     }
-    return render(request, "workspace/access/users.html", context)
+    return render(
+        request, "workspace/access/users.html", context, status=400 if form.errors else 200
+    )
 
 
 @owners_only
@@ -112,6 +117,18 @@ def remove_member(request: UIRequest, workspace: Workspace, user_id: int) -> Htt
         request,
         lambda: member_service.do_remove_member(principal=request.principal, membership=membership),
         f"Removed {membership.user.username} from the workspace.",
+    )
+    return redirect("workspace:access-users", slug=workspace.slug)
+
+
+@owners_only
+@require_POST
+def unlock_member(request: UIRequest, workspace: Workspace, user_id: int) -> HttpResponse:
+    membership = get_object_or_404(Membership, workspace=workspace, user_id=user_id)
+    _run(
+        request,
+        lambda: login_service.do_unlock_member(principal=request.principal, membership=membership),
+        f"Unlocked {membership.user.username}: they can sign in again.",
     )
     return redirect("workspace:access-users", slug=workspace.slug)
 
