@@ -6,7 +6,8 @@ import datetime as dt
 from typing import Any
 
 from django.db import models
-from django.db.models import Sum
+from django.db.models import Sum, TextField
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from connections.models import Destination, Event, PipelineCount, Source
@@ -16,6 +17,8 @@ from switchyard.errors import InvalidArgument
 
 EVENT_TYPES = ("identify", "track", "page", "screen", "group", "alias")
 DEBUGGER_LIMIT = 50
+# Substring filters look at this many of the newest events (Segment's debugger cap).
+SEARCH_SCOPE = 500
 WINDOWS = {
     "1h": dt.timedelta(hours=1),
     "24h": dt.timedelta(hours=24),
@@ -24,9 +27,22 @@ WINDOWS = {
 OUTCOMES = ("delivered", "filtered", "failed", "retrying")
 
 
-def events_of(source: Source, *, event_type: str = "", name: str = "") -> models.QuerySet[Event]:
+def events_of(
+    source: Source,
+    *,
+    event_type: str = "",
+    name: str = "",
+    name_contains: str = "",
+    search: str = "",
+) -> models.QuerySet[Event]:
     """A source's stored events, newest first, optionally of one type or name.
-    Bounded by the retention period so PostgreSQL only scans live partitions."""
+    Bounded by the retention period so PostgreSQL only scans live partitions.
+
+    ``name_contains`` (the event, page or screen name) and ``search`` (anywhere in
+    the raw payload's JSON text) match case-insensitively, as substrings with
+    ``%``/``_`` taken literally; both look only at the source's latest
+    ``SEARCH_SCOPE`` events, as Segment's debugger holds a sample of 500, so a
+    search that matches nothing never reads the whole retention period."""
     if event_type and event_type not in EVENT_TYPES:
         raise InvalidArgument(
             f"type must be one of {', '.join(EVENT_TYPES)}, got {event_type!r}", field="type"
@@ -36,17 +52,53 @@ def events_of(source: Source, *, event_type: str = "", name: str = "") -> models
         rows = rows.filter(type=event_type)
     if name:
         rows = rows.filter(event_name=name)
+    if name_contains or search:
+        floor = _search_floor(source)
+        if floor is not None:
+            rows = rows.filter(received_at__gte=floor)
+        if name_contains:
+            rows = rows.filter(event_name__icontains=name_contains)
+        if search:
+            # Django escapes the LIKE wildcards of icontains: "100%" is no pattern.
+            rows = rows.annotate(payload_text=Cast("payload", TextField())).filter(
+                payload_text__icontains=search
+            )
     return rows.order_by("-received_at", "-id")
 
 
+def _search_floor(source: Source) -> dt.datetime | None:
+    """The receive time of the source's ``SEARCH_SCOPE``-th newest event (None
+    when it has fewer): one short walk down the (source_id, received_at) index."""
+    oldest = (
+        Event.objects.filter(source_id=source.pk)
+        .order_by("-received_at")
+        .values_list("received_at", flat=True)[SEARCH_SCOPE - 1 : SEARCH_SCOPE]
+    )
+    found = list(oldest)
+    return found[0] if found else None
+
+
 def recent_events(
-    source: Source, *, event_type: str = "", name: str = "", after_id: int | None = None
+    source: Source,
+    *,
+    event_type: str = "",
+    name_contains: str = "",
+    search: str = "",
+    after_id: int | None = None,
+    limit: int = DEBUGGER_LIMIT,
 ) -> list[Event]:
     """The debugger's live view: the latest events, or those newer than ``after_id``."""
-    rows = events_of(source, event_type=event_type, name=name)
+    rows = events_of(source, event_type=event_type, name_contains=name_contains, search=search)
     if after_id is not None:
         rows = rows.filter(id__gt=after_id)
-    return list(rows[:DEBUGGER_LIMIT])
+    return list(rows[:limit])
+
+
+def event_of(source: Source, event_id: str) -> Event | None:
+    """One of the source's stored events by id (a debugger row's "Validate"), or None."""
+    if not (event_id.isascii() and event_id.isdigit()) or len(event_id) > 19:
+        return None
+    return Event.objects.filter(source_id=source.pk, id=int(event_id)).first()
 
 
 def visible_payload(principal: Principal, source: Source, payload: dict[str, Any]) -> Any:

@@ -46,6 +46,11 @@ urlpatterns = [
                 path("", destinations.destination_detail, name="destination"),
                 path("test/", destinations.destination_test, name="destination_test"),
                 path(
+                    "test/event/",
+                    destinations.destination_test_event,
+                    name="destination_test_event",
+                ),
+                path(
                     "send-test/", destinations.destination_send_test, name="destination_send_test"
                 ),
                 path("mappings/new/", mappings.mapping_editor, name="mapping_add"),

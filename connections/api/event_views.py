@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django.db import models
@@ -11,6 +12,8 @@ from rest_framework import serializers
 from connections import selectors
 from connections.api.views import SourceChildViewSet
 from connections.models import Event
+
+FILTER_MAX = 256
 
 
 class EventSerializer(serializers.ModelSerializer):
@@ -40,6 +43,18 @@ class EventSerializer(serializers.ModelSerializer):
 EVENT_FILTERS = [
     OpenApiParameter("type", str, description="identify, track, page, screen, group or alias"),
     OpenApiParameter("event", str, description="the track event, page or screen name"),
+    OpenApiParameter(
+        "event_contains",
+        str,
+        description="part of the event, page or screen name, in any case "
+        "(among the source's latest 500 events)",
+    ),
+    OpenApiParameter(
+        "search",
+        str,
+        description="text anywhere in the raw payload, in any case "
+        "(among the source's latest 500 events)",
+    ),
 ]
 
 
@@ -63,7 +78,11 @@ class EventViewSet(SourceChildViewSet):
     def base_queryset(self) -> models.QuerySet[Event]:
         params = self.request.query_params
         return selectors.events_of(
-            self.source, event_type=params.get("type", ""), name=params.get("event", "")
+            self.source,
+            event_type=params.get("type", ""),
+            name=params.get("event", ""),
+            name_contains=params.get("event_contains", "")[:FILTER_MAX],
+            search=params.get("search", "")[:FILTER_MAX],
         )
 
     def lookup(self, queryset: models.QuerySet[Event], key: str) -> Event | None:
@@ -80,4 +99,5 @@ class EventViewSet(SourceChildViewSet):
         # The filters are part of the token's scope: a token is only valid for
         # the same filtered list it came from.
         params = self.request.query_params
-        return f"{self.request.path}:events:{params.get('type', '')}:{params.get('event', '')}"
+        filters = [params.get(k, "") for k in ("type", "event", "event_contains", "search")]
+        return f"{self.request.path}:events:{json.dumps(filters)}"

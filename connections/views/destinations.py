@@ -255,6 +255,8 @@ def destination_detail(
         filters_max=filtering.FILTERS_PER_DESTINATION,
         sample_event=sample_event_json(),
     )
+    if tab == "test":
+        context.update(_tester_events(request, destination))
     if tab == "delivery":
         asked = request.GET.get("window", "")
         window = asked if asked in WINDOWS else "24h"
@@ -262,11 +264,19 @@ def destination_detail(
             window=window,
             windows=WINDOWS,
             metrics=selectors.delivery_metrics(destination, window),
-            failures=selectors.failed_deliveries(destination),
+            failures=[
+                (d, _json_text(d.request), _json_text(d.response))
+                for d in selectors.failed_deliveries(destination)
+            ],
         )
     return render(
         request, "connections/destination.html", context, status=400 if form.errors else 200
     )
+
+
+def _json_text(value: Any) -> str:
+    """A stored request or response as pretty JSON (``null``, ``true``), not a repr."""
+    return json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False, default=str)
 
 
 def summarize_actions(actions: Any) -> str:
@@ -292,6 +302,46 @@ def summarize_actions(actions: Any) -> str:
 
 
 # --- the test panel ----------------------------------------------------------------------
+
+TESTER_RECENT_EVENTS = 20
+
+
+def _event_json(request: UIRequest, destination: Destination, event_id: str) -> str | None:
+    """The source's stored event ``event_id`` as the tester's JSON, as this user may
+    see it (the debugger's "Validate", the recent-events picker); None if gone."""
+    found = selectors.event_of(destination.source, event_id)
+    if found is None:
+        return None
+    payload = selectors.visible_payload(request.principal, destination.source, found.payload)
+    return json.dumps(payload, indent=2, sort_keys=True, ensure_ascii=False)
+
+
+def _tester_events(request: UIRequest, destination: Destination) -> dict[str, Any]:
+    """The picker of the source's latest events and, with ?event=<id>, that event loaded."""
+    context: dict[str, Any] = {
+        "recent_events": selectors.recent_events(destination.source, limit=TESTER_RECENT_EVENTS)
+    }
+    asked = request.GET.get("event", "")
+    if asked:
+        loaded = _event_json(request, destination, asked)
+        if loaded is None:
+            context["event_missing"] = True
+        else:
+            context.update(sample_event=loaded, loaded_event=asked)
+    return context
+
+
+@workspace_view(DESTINATION)
+def destination_test_event(
+    request: UIRequest, workspace: Workspace, destination: Destination
+) -> HttpResponse:
+    """The tester's textarea holding one of the source's recent events (htmx swaps it)."""
+    loaded = _event_json(request, destination, request.GET.get("event", ""))
+    context = {
+        "sample_event": loaded if loaded is not None else sample_event_json(),
+        "event_missing": loaded is None,
+    }
+    return render(request, "connections/_destination_test_event.html", context)
 
 
 @workspace_view(DESTINATION)
