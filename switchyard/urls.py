@@ -4,8 +4,9 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path
 from drf_spectacular.renderers import OpenApiJsonRenderer
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView
 
+from switchyard.api.docs import ApiDocsView
 from switchyard.health import healthz
 
 
@@ -22,7 +23,7 @@ api_urlpatterns: list[URLPattern | URLResolver] = [
         SpectacularAPIView.as_view(renderer_classes=[OpenApiJsonRenderer]),
         name="openapi",
     ),
-    path("docs", SpectacularSwaggerView.as_view(url_name="openapi"), name="api-docs"),
+    path("docs", ApiDocsView.as_view(url_name="openapi"), name="api-docs"),
     *mounted("api.urls"),
 ]
 
