@@ -2,11 +2,29 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from connections.models import Destination, DestinationFilter, Source, Subscription, WriteKey
 from connections.services.destinations import public_settings
 from switchyard import names
+
+
+WARNINGS_HELP = (
+    "Filled in the answers of Create and Update (empty elsewhere): what the save "
+    "accepted but delivery will refuse, e.g. a URL whose host is a loopback or private "
+    "address while DELIVERY_ALLOW_PRIVATE_NETWORKS is off (the SSRF guard)."
+)
+
+
+class SaveWarningsMixin(serializers.Serializer):
+    """``warnings``: the viewset fills it after a save (address_warnings)."""
+
+    warnings = serializers.SerializerMethodField(help_text=WARNINGS_HELP)
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_warnings(self, instance: Any) -> list[str]:
+        return []
 
 
 class SourceSerializer(serializers.ModelSerializer):
@@ -80,7 +98,7 @@ class WriteKeyCreateSerializer(serializers.Serializer):
     description = serializers.CharField(max_length=200, required=False, default="")
 
 
-class DestinationSerializer(serializers.ModelSerializer):
+class DestinationSerializer(SaveWarningsMixin, serializers.ModelSerializer):
     name = serializers.CharField(source="resource_name", read_only=True)
     id = serializers.CharField(source="key_id", read_only=True)
     definition = serializers.CharField(read_only=True, help_text="catalog destination slug")
@@ -101,6 +119,7 @@ class DestinationSerializer(serializers.ModelSerializer):
             "settings",
             "create_time",
             "update_time",
+            "warnings",
         )
         read_only_fields = ("create_time", "update_time")
 
@@ -122,7 +141,7 @@ class DestinationCreateSerializer(serializers.Serializer):
     )
 
 
-class SubscriptionSerializer(serializers.ModelSerializer):
+class SubscriptionSerializer(SaveWarningsMixin, serializers.ModelSerializer):
     name = serializers.CharField(source="resource_name", read_only=True)
     id = serializers.CharField(source="key_id", read_only=True)
     display_name = serializers.CharField(source="name", max_length=100)
@@ -144,6 +163,7 @@ class SubscriptionSerializer(serializers.ModelSerializer):
             "position",
             "create_time",
             "update_time",
+            "warnings",
         )
         read_only_fields = ("position", "create_time", "update_time")
 

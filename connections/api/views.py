@@ -29,6 +29,7 @@ from connections.api.serializers import (
     WriteKeySerializer,
 )
 from connections.models import Destination, DestinationFilter, Source, Subscription, WriteKey
+from connections.services import address_warnings
 from connections.services import delivery as delivery_service
 from connections.services import destinations as destination_service
 from connections.services import filters as filter_service
@@ -226,6 +227,12 @@ class DestinationViewSet(SourceChildViewSet):
     def delete_resource(self, principal: Principal, obj: Destination) -> None:
         destination_service.do_delete_destination(principal=principal, destination=obj)
 
+    def render(self, obj: Destination) -> dict[str, Any]:
+        data = super().render(obj)
+        if self.action in ("create", "partial_update"):  # a save: say what delivery refuses
+            data["warnings"] = address_warnings.for_destination(obj)
+        return data
+
     @extend_schema(
         summary="Preview Destination",
         description="Run a sample event through the destination's filters and mappings "
@@ -375,6 +382,12 @@ class SubscriptionViewSet(DestinationChildViewSet):
 
     def delete_resource(self, principal: Principal, obj: Subscription) -> None:
         subscription_service.do_delete_subscription(principal=principal, subscription=obj)
+
+    def render(self, obj: Subscription) -> dict[str, Any]:
+        data = super().render(obj)
+        if self.action in ("create", "partial_update"):  # a save: say what delivery refuses
+            data["warnings"] = address_warnings.for_subscription(obj)
+        return data
 
 
 @extend_schema_view(

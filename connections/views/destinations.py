@@ -28,6 +28,7 @@ from connections.forms import (
 from connections.models import Destination, Source
 from connections.rules import filtering
 from connections.selectors import WINDOWS
+from connections.services import address_warnings
 from connections.services import delivery as delivery_service
 from connections.services import destinations as service
 from connections.services import preview as preview_service
@@ -72,6 +73,12 @@ def delete_row(
     else:
         messages.success(request, f"Deleted {what}.")
     return redirect(destination_url(found, tab))
+
+
+def warn_refused_addresses(request: HttpRequest, warnings: list[str]) -> None:
+    """Saved, but delivery's SSRF guard will refuse these URLs: say so on the next page."""
+    for warning in warnings:
+        messages.warning(request, warning)
 
 
 def base_context(
@@ -161,6 +168,7 @@ def add_destination(request: UIRequest, workspace: Workspace) -> HttpResponse:
             messages.success(
                 request, f"Added {created.display_name} to {chosen.display_name}{note}."
             )
+            warn_refused_addresses(request, address_warnings.for_destination(created))
             return redirect(destination_url(created))
     status = 400 if form.errors else 200
     return render(request, "connections/destination_add.html", context, status=status)
@@ -213,7 +221,7 @@ def destination_detail(
         try:
             if saving:
                 if form.is_valid():
-                    service.do_update_destination(
+                    saved = service.do_update_destination(
                         principal=request.principal,
                         destination=destination,
                         changes={
@@ -223,6 +231,7 @@ def destination_detail(
                         },
                     )
                     messages.success(request, "Destination settings saved.")
+                    warn_refused_addresses(request, address_warnings.for_destination(saved))
                     return redirect(destination_url(destination, "settings"))
             else:
                 done = _post(request, request.principal, destination)

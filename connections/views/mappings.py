@@ -22,10 +22,16 @@ from connections.forms import (
 )
 from connections.models import Destination, Subscription
 from connections.rules import triggers
+from connections.services import address_warnings
 from connections.services import destinations as destination_service
 from connections.services import subscriptions as service
 from connections.services.expressions import clean_expression
-from connections.views.destinations import base_context, delete_row, destination_url
+from connections.views.destinations import (
+    base_context,
+    delete_row,
+    destination_url,
+    warn_refused_addresses,
+)
 from connections.views.lookups import DESTINATION
 from switchyard.errors import SwitchyardError
 from switchyard.ui import UIRequest, add_service_error, get_object, refuse, workspace_view
@@ -113,6 +119,7 @@ def mapping_editor(
         else:
             verb = "Created" if existing is None else "Saved"
             messages.success(request, f"{verb} mapping {saved.name}.")
+            warn_refused_addresses(request, address_warnings.for_subscription(saved))
             return redirect(destination_url(destination, "mappings"))
     count = destination.subscriptions.count()
     context = base_context(workspace, destination, request.principal)
