@@ -124,6 +124,20 @@ def test_delivery_to_loopback_fails_with_blocked_address(web: Setup, server: Ser
     assert delivery_counts(destination) == {("failed", BLOCKED): 1}
 
 
+def test_the_worker_reports_refused_events_as_refused_not_sent(
+    web: Setup, server: Server, caplog: pytest.LogCaptureFixture
+) -> None:
+    web.webhook(f"{server.url}/hook")
+    web.webhook(f"http://localhost:{server.port}/by-name")
+    with caplog.at_level("INFO", logger="switchyard.delivery"):
+        summary = deliver.deliver_batch(batch_of(web.track(track(), track())))
+    assert "sent" not in summary
+    assert (summary["attempted"], summary["delivered"], summary["refused"]) == (4, 0, 4)
+    (line,) = [r.getMessage() for r in caplog.records if r.name == "switchyard.delivery"]
+    assert "delivered 0, refused 4 (SSRF guard: DELIVERY_ALLOW_PRIVATE_NETWORKS is off)" in line
+    assert "sent" not in line
+
+
 def test_the_setting_allows_private_networks(web: Setup, server: Server, settings: Any) -> None:
     settings.DELIVERY_ALLOW_PRIVATE_NETWORKS = True
     web.webhook(server.url)

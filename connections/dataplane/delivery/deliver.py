@@ -20,6 +20,7 @@ A batch run, step by step:
 
 from __future__ import annotations
 
+import logging
 from collections import Counter, defaultdict
 from typing import Any
 
@@ -44,6 +45,8 @@ from connections.dataplane.delivery.outcomes import (
 from connections.dataplane.delivery.records import CHUNK, Outcome, Recorder, chunks
 from connections.models import Source
 from connections.rules import NO_MATCHING_MAPPING, REASON_FILTERED, route
+
+logger = logging.getLogger("switchyard.delivery")
 
 # --- the integrations object ---------------------------------------------------------------
 
@@ -79,17 +82,32 @@ def deliver_batch(batch_id: int) -> dict[str, Any]:
         done = _outcomes_of(batch_id, claimed.event_ids)
     filtered = Recorder()
     recorder = Recorder()
-    sent = 0
+    tally: Counter[str] = Counter()
     for plan in plans:
-        sent += _deliver_to(plan, found.workspace_id, events, done, filtered, recorder, claimed)
+        _deliver_to(plan, found.workspace_id, events, done, filtered, recorder, claimed, tally)
     _finish(batch_id, filtered.counts)
-    return {
+    summary = {
         "batch": batch_id,
         "events": len(events),
         "destinations": len(plans),
-        "sent": sent,
+        # Attempts by outcome: an event the SSRF guard refused was never sent.
+        "attempted": sum(tally.values()),
+        "delivered": tally["delivered"],
+        "refused": tally["refused"],
+        "retrying": tally["retrying"],
+        "failed": tally["failed"],
         "filtered": sum(filtered.counts.values()),
     }
+    if plans:
+        logger.info(
+            "delivery batch %s: %d event(s) to %d destination(s): %s, filtered %d",
+            batch_id,
+            len(events),
+            len(plans),
+            outcomes.summary_line(tally),
+            summary["filtered"],
+        )
+    return summary
 
 
 def _outcomes_of(batch_id: int, event_ids: list[int]) -> set[tuple[int, int, int]]:
@@ -124,7 +142,9 @@ def _deliver_to(
     filtered: Recorder,
     recorder: Recorder,
     claimed: Claimed,
-) -> int:
+    tally: Counter[str],
+) -> None:
+    """Deliver ``events`` to one destination; ``tally`` counts the attempts by outcome."""
     destination = plan.destination
     source_id = claimed.source_id
 
@@ -134,7 +154,7 @@ def _deliver_to(
     if plan.definition is None:
         for _ in events:
             drop(UNKNOWN_INTEGRATION)
-        return 0
+        return
     definition = plan.definition
     queued: dict[str, list[tuple[StoredEvent, dict[str, Any]]]] = defaultdict(list)
     broken: list[Outcome] = []
@@ -197,7 +217,7 @@ def _deliver_to(
                 )
             )
     recorder.flush(broken)
-    sent = 0
+    tally.update(outcomes.tally_of(o.result) for o in broken)
     rules = {rule.key: rule for rule in plan.rules}
     for key, items in queued.items():
         rule = rules[key]
@@ -229,8 +249,7 @@ def _deliver_to(
                 ]
             )
             renew_claim(claimed.id)
-            sent += len(chunk)
-    return sent
+            tally.update(outcomes.tally_of(result) for result in results)
 
 
 def _outcome(

@@ -16,6 +16,7 @@ import email.utils
 import errno
 import logging
 import socket
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
@@ -87,6 +88,27 @@ class Result:
 
 def failed(code: str, message: str, **extra: Any) -> Result:
     return Result(FAILED, code, message, **extra)
+
+
+def tally_of(result: Result) -> str:
+    """How a run's summary (and the worker's log line) counts a result: ``delivered``,
+    ``refused`` (the SSRF guard: nothing was sent), ``retrying`` or ``failed``."""
+    if result.delivered:
+        return "delivered"
+    if result.code == BLOCKED_ADDRESS:
+        return "refused"
+    return "retrying" if result.status == RETRY else "failed"
+
+
+def summary_line(tally: Counter[str]) -> str:
+    """``delivered 3, refused 2 (SSRF guard), retrying 0, failed 1``: "sent" would
+    hide that a refused event never left."""
+    refused = tally["refused"]
+    why = " (SSRF guard: DELIVERY_ALLOW_PRIVATE_NETWORKS is off)" if refused else ""
+    return (
+        f"delivered {tally['delivered']}, refused {refused}{why}, "
+        f"retrying {tally['retrying']}, failed {tally['failed']}"
+    )
 
 
 logger = logging.getLogger(__name__)

@@ -3,7 +3,8 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
+import logging
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -12,7 +13,7 @@ from django.db import transaction
 
 from connections import catalog
 from connections.dataplane import counters
-from connections.dataplane.delivery import actions
+from connections.dataplane.delivery import actions, outcomes
 from connections.dataplane.delivery.outcomes import (
     DESTINATION_DISABLED,
     FILTERED_AT_MAPPING,
@@ -20,6 +21,8 @@ from connections.dataplane.delivery.outcomes import (
 )
 from connections.dataplane.delivery.records import CHUNK, Outcome, Recorder, chunks
 from connections.models import Delivery, Destination, Subscription
+
+logger = logging.getLogger("switchyard.delivery")
 
 
 def claim_retries(row_ids: Iterable[int]) -> list[Delivery]:
@@ -52,6 +55,7 @@ def deliver_retries(row_ids: Sequence[int]) -> dict[str, Any]:
     recorder = Recorder()
     dropped = Recorder()
     retried = 0
+    tally: Counter[str] = Counter()
     for (destination_id, subscription_id), members in groups.items():
         destination = destinations.get(destination_id)
         subscription = subscriptions.get(subscription_id)
@@ -103,4 +107,7 @@ def deliver_retries(row_ids: Sequence[int]) -> dict[str, Any]:
                 ]
             )
             retried += len(chunk)
+            tally.update(outcomes.tally_of(result) for result in results)
+    if retried:
+        logger.info("delivery retries: %d attempted: %s", retried, outcomes.summary_line(tally))
     return {"retried": retried}
