@@ -239,8 +239,9 @@ WHITENOISE_AUTOREFRESH = DEBUG
 
 # --- Email (invitations) --------------------------------------------------------
 
-# Links in emails point here; set it to the public address of this install.
-SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
+# Links in emails point here; set it to the public address of this install. Unset,
+# it is the address `manage.py run` serves (which passes it to its children).
+SITE_URL = os.environ.get("SITE_URL", f"http://127.0.0.1:{os.environ.get('PORT', '8000')}")
 # Without an SMTP server configured, emails are printed by the web process.
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")

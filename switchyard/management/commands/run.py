@@ -26,6 +26,15 @@ from switchyard import embedded
 STOP_GRACE_SECONDS = 20
 
 
+def site_url(host: str, port: int) -> str:
+    """The address links in emails use when SITE_URL is unset: the one served here
+    (a wildcard bind is reached on the loopback address from this machine)."""
+    reachable = "127.0.0.1" if host in ("0.0.0.0", "", "::") else host  # noqa: S104
+    if ":" in reachable:
+        reachable = f"[{reachable}]"
+    return f"http://{reachable}:{port}"
+
+
 class Command(BaseCommand):
     help = "Run the web server, a Celery worker and Celery beat until Ctrl-C."
 
@@ -44,6 +53,7 @@ class Command(BaseCommand):
 
         # The children get the services' addresses and so never start them.
         env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": redis_url}
+        env.setdefault("SITE_URL", site_url(options["host"], options["port"]))
         python = sys.executable
         address = f"{options['host']}:{options['port']}"
         commands = {
