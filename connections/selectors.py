@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Any
 
 from django.db import models
-from django.db.models import Sum, TextField
+from django.db.models import DateTimeField, F, Func, Sum, TextField, Value
 from django.db.models.functions import Cast
 from django.utils import timezone
 
@@ -152,3 +152,145 @@ def failed_deliveries(destination: Destination, *, limit: int = 50) -> list[Deli
         .select_related("subscription")
         .order_by("-update_time")[:limit]
     )
+
+
+# --- the delivery overview (Segment's pipeline view) ------------------------------------
+
+# One chart bar per this much of each window.
+BIN_SIZES = {
+    "1h": dt.timedelta(minutes=5),
+    "24h": dt.timedelta(hours=1),
+    "7d": dt.timedelta(hours=6),
+}
+EPOCH = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+
+# The hook for the per-source "failed on ingest" counters: the Tracking API's
+# refusals it can tie to a source, counted as stage "ingest", this outcome, with
+# the refusal's code as reason. The step shows whatever such counters exist.
+INGEST_FAILED = "failed"
+
+# (key, label, stage, outcomes), in the order events go through them.
+PIPELINE_STEPS = (
+    ("received", "Successfully received", "ingest", ("accepted",)),
+    ("failed_on_ingest", "Failed on ingest", "ingest", (INGEST_FAILED,)),
+    ("filtered_at_source", "Filtered at source", "ingest", ("dropped", "duplicate")),
+    ("filtered_at_destination", "Filtered at destination", "delivery", ("filtered",)),
+    ("failed_delivery", "Failed delivery", "delivery", ("failed",)),
+    ("delivered", "Successful delivery", "delivery", ("delivered",)),
+)
+DISCARD_STEPS = frozenset(
+    ("failed_on_ingest", "filtered_at_source", "filtered_at_destination", "failed_delivery")
+)
+# What a reason code means, where it is not self-explanatory.
+REASON_LABELS = {
+    ("dropped", "source_disabled"): "Source disabled",
+    ("duplicate", ""): "Duplicate messageId (seen in the last 24 hours)",
+    ("filtered", "FILTERED_BY_RULES"): "Dropped by a destination filter",
+    ("filtered", "NO_MATCHING_MAPPING"): "No enabled mapping's trigger matched",
+    ("filtered", "FILTERED_BY_INTEGRATIONS_OBJECT"): "Turned off in the integrations object",
+    ("filtered", "UNKNOWN_INTEGRATION"): "Integrations object names no such destination",
+    ("filtered", "FILTERED_AT_MAPPING"): "Mapping removed or disabled before a retry",
+    ("filtered", "DESTINATION_DISABLED"): "Destination disabled before a retry",
+}
+
+
+class DateBin(Func):
+    """PostgreSQL's date_bin(stride, source, origin): the start of the bin a time is in."""
+
+    function = "date_bin"
+    output_field = DateTimeField()
+
+
+def floor_to(moment: dt.datetime, size: dt.timedelta) -> dt.datetime:
+    """The start of the ``size`` bin ``moment`` falls in, as date_bin(size, moment, EPOCH)."""
+    return EPOCH + ((moment - EPOCH) // size) * size
+
+
+def bins_of(window: str, now: dt.datetime) -> list[dt.datetime]:
+    """The chart's bin starts covering ``window`` up to ``now``, oldest first."""
+    size = BIN_SIZES[window]
+    first, last = floor_to(now - WINDOWS[window], size), floor_to(now, size)
+    return [first + size * i for i in range((last - first) // size + 1)]
+
+
+def bin_label(start: dt.datetime, window: str) -> str:
+    local = timezone.localtime(start)
+    return local.strftime("%m-%d %H:%M" if window == "7d" else "%H:%M")
+
+
+def _binned(rows: models.QuerySet[PipelineCount], size: dt.timedelta, *group: str) -> Any:
+    return (
+        rows.annotate(bin=DateBin(Value(size), F("bucket"), Value(EPOCH)))
+        .values("bin", *group)
+        .annotate(total=Sum("count"))
+        .order_by()
+    )
+
+
+def delivery_overview(
+    destination: Destination, window: str, *, now: dt.datetime | None = None
+) -> dict[str, Any]:
+    """The pipeline view of one connection (its source -> this destination) over
+    ``window``: each step's count and its breakdown by reason, events waiting for a
+    retry now, and per-bin counts of what reached the destination, for a chart."""
+    now = now or timezone.now()
+    since = now - WINDOWS[window]
+    rows = PipelineCount.objects.filter(
+        source_id=destination.source_id,
+        destination_id__in=(0, destination.pk),
+        bucket__gte=since,
+    ).filter(
+        models.Q(stage="ingest", destination_id=0)
+        | models.Q(stage="delivery", destination_id=destination.pk)
+    )
+    sums: dict[tuple[str, str], dict[str, int]] = {}
+    for row in rows.values("stage", "outcome", "reason").annotate(total=Sum("count")):
+        reasons = sums.setdefault((row["stage"], row["outcome"]), {})
+        reasons[row["reason"]] = reasons.get(row["reason"], 0) + row["total"]
+    steps = []
+    for key, label, stage, outcomes in PIPELINE_STEPS:
+        breakdown: list[dict[str, Any]] = [
+            {
+                "outcome": outcome,
+                "reason": reason,
+                "label": REASON_LABELS.get((outcome, reason), reason or outcome),
+                "count": n,
+            }
+            for outcome in outcomes
+            for reason, n in sums.get((stage, outcome), {}).items()
+        ]
+        breakdown.sort(key=lambda r: (-r["count"], r["reason"]))
+        steps.append(
+            {
+                "key": key,
+                "label": label,
+                "discard": key in DISCARD_STEPS,
+                "count": sum(r["count"] for r in breakdown),
+                "reasons": breakdown,
+            }
+        )
+    return {
+        "window": window,
+        "steps": steps,
+        "retrying": sum(sums.get(("delivery", "retrying"), {}).values()),
+        "pending_retries": Delivery.objects.filter(
+            destination=destination, status=Delivery.Status.RETRYING
+        ).count(),
+        "timeline": delivery_timeline(destination, window, now=now),
+    }
+
+
+def delivery_timeline(destination: Destination, window: str, *, now: dt.datetime) -> dict[str, Any]:
+    """Delivered, filtered and failed events at the destination per bin of ``window``."""
+    size = BIN_SIZES[window]
+    bins = bins_of(window, now)
+    rows = PipelineCount.objects.filter(
+        destination_id=destination.pk, stage="delivery", bucket__gte=now - WINDOWS[window]
+    )
+    index = {start: i for i, start in enumerate(bins)}
+    series = {outcome: [0] * len(bins) for outcome in ("delivered", "filtered", "failed")}
+    for row in _binned(rows, size, "outcome"):
+        i = index.get(row["bin"])
+        if i is not None and row["outcome"] in series:
+            series[row["outcome"]][i] += row["total"]
+    return {"labels": [bin_label(b, window) for b in bins], "series": series}

@@ -37,7 +37,14 @@ from connections.views.lookups import DESTINATION
 from switchyard import access
 from switchyard.access import Principal
 from switchyard.errors import InvalidArgument, SwitchyardError
-from switchyard.ui import UIRequest, add_service_error, refuse, signed_in_view, workspace_view
+from switchyard.ui import (
+    UIRequest,
+    add_service_error,
+    charts,
+    refuse,
+    signed_in_view,
+    workspace_view,
+)
 from switchyard.validation import load_json
 from workspace.models import Workspace
 
@@ -269,10 +276,12 @@ def destination_detail(
     if tab == "delivery":
         asked = request.GET.get("window", "")
         window = asked if asked in WINDOWS else "24h"
+        overview = selectors.delivery_overview(destination, window)
         context.update(
             window=window,
             windows=WINDOWS,
-            metrics=selectors.delivery_metrics(destination, window),
+            overview=overview,
+            delivery_chart=delivery_chart(overview["timeline"], window),
             failures=[
                 (d, _json_text(d.request), _json_text(d.response))
                 for d in selectors.failed_deliveries(destination)
@@ -280,6 +289,20 @@ def destination_detail(
         )
     return render(
         request, "connections/destination.html", context, status=400 if form.errors else 200
+    )
+
+
+def delivery_chart(timeline: dict[str, Any], window: str) -> charts.Chart:
+    series = timeline["series"]
+    return charts.stacked_bars(
+        "delivery-chart",
+        f"Events at this destination over the last {window}",
+        timeline["labels"],
+        [
+            charts.Series("Delivered", series["delivered"], charts.GREEN),
+            charts.Series("Filtered at destination", series["filtered"], charts.GREY),
+            charts.Series("Failed", series["failed"], charts.RED),
+        ],
     )
 
 

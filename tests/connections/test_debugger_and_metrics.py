@@ -161,5 +161,5 @@ def test_delivery_tab_shows_the_counts(alice: User, equals: Destination) -> None
     client = Client()
     client.force_login(alice)
     page = client.get(f"{UI}/destinations/{equals.key_id}/?tab=delivery&window=1h").content.decode()
-    assert 'id="count-delivered">4<' in page
+    assert '<div class="fs-4 step-count">4</div>' in page.split('id="step-delivered"')[1][:300]
     assert "No failed deliveries." in page
