@@ -6,8 +6,11 @@ import os
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
+import csp.constants as csp
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 from switchyard import embedded
 
@@ -64,12 +67,14 @@ INSTALLED_APPS = [
     "django_htmx",
     "django_celery_beat",
     "axes",
+    "csp",
     "switchyard",
     *SWITCHYARD_APPS,
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -219,6 +224,10 @@ AXES_LOCKOUT_CALLABLE = "workspace.views.auth.locked_out"
 AXES_CLIENT_IP_CALLABLE = "switchyard.client_address.client_address"
 # Reverse proxies in front of the app that append to X-Forwarded-For; 0 trusts none.
 SWITCHYARD_TRUSTED_PROXY_COUNT = int(os.environ.get("SWITCHYARD_TRUSTED_PROXY_COUNT", "0"))
+# Or their networks (comma-separated CIDRs, e.g. 10.0.0.0/8): wins over the count.
+SWITCHYARD_TRUSTED_PROXIES = [
+    c.strip() for c in os.environ.get("SWITCHYARD_TRUSTED_PROXIES", "").split(",") if c.strip()
+]
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
@@ -250,6 +259,57 @@ EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = _env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "switchyard@localhost")
+
+# --- Browser hardening, and deployment behind TLS --------------------------------
+
+# Always on: what a browser may load and do with our pages. The UI runs no inline
+# script, handler or style attribute (tests/switchyard/test_deployment_settings.py
+# scans the templates), so nothing here needs 'unsafe-inline' or 'unsafe-eval'.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [csp.SELF],
+        "script-src": [csp.SELF],
+        "style-src": [csp.SELF],
+        # Bootstrap's CSS draws form controls with data: SVGs.
+        "img-src": [csp.SELF, "data:"],
+        "connect-src": [csp.SELF],
+        "frame-ancestors": [csp.NONE],
+        "form-action": [csp.SELF],
+        "base-uri": [csp.SELF],
+        "object-src": [csp.NONE],
+    }
+}
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+
+# SWITCHYARD_HTTPS=true: browsers reach this install only through a TLS-terminating
+# proxy at SITE_URL (https://...), which sets X-Forwarded-Proto and drops any value a
+# client sent (README, "Deploying behind TLS").
+SWITCHYARD_HTTPS = _env_bool("SWITCHYARD_HTTPS", False)
+if SWITCHYARD_HTTPS:
+    _site = urlsplit(SITE_URL)
+    if _site.scheme != "https" or not _site.netloc:
+        raise ImproperlyConfigured(
+            f"SWITCHYARD_HTTPS=true needs SITE_URL=https://<public host>, not {SITE_URL!r}"
+        )
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    # A proxy that rewrites Host still gets its forms accepted: their Origin is SITE_URL's.
+    CSRF_TRUSTED_ORIGINS = [*CSRF_TRUSTED_ORIGINS, f"https://{_site.netloc}"]
+    SECURE_SSL_REDIRECT = _env_bool("SWITCHYARD_SSL_REDIRECT", True)
+    # Load balancers probe the app directly over plain HTTP: no redirect for them.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+    SECURE_HSTS_SECONDS = int(os.environ.get("SWITCHYARD_HSTS_SECONDS", str(365 * 24 * 3600)))
+    # Covers only hosts under SITE_URL's own (*.cdp.example.com), not its siblings.
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = _env_bool("SWITCHYARD_HSTS_INCLUDE_SUBDOMAINS", True)
+    # Preloading is a decision about the whole registrable domain, which an install
+    # on a subdomain does not own: opt in with SWITCHYARD_HSTS_PRELOAD=true. Until then
+    # check --deploy's reminder about it (W021) is answered here, not ignored.
+    SECURE_HSTS_PRELOAD = _env_bool("SWITCHYARD_HSTS_PRELOAD", False)
+    if not SECURE_HSTS_PRELOAD:
+        SILENCED_SYSTEM_CHECKS = ["security.W021"]
 
 # --- REST API -----------------------------------------------------------------
 
@@ -308,6 +368,9 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    # No badge from validator.swagger.io: it would send the schema's address out, and
+    # the CSP (img-src) refuses it anyway.
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/v1beta",
