@@ -13,7 +13,11 @@ what the Tracking API adds:
   message has no timestamp at all;
 - ``originalTimestamp``: the timestamp as sent (kept when the library sent one);
 - a batch's own ``context`` and ``integrations`` merged under each message's
-  (the message's keys win). ``writeKey`` is not stored.
+  (the message's keys win). ``writeKey`` is not stored;
+- ``context.ip``: the client's address (switchyard.client_address, honouring the
+  trusted proxies) when the message and its batch carry none, as Segment fills
+  it; IPv4 only ("Segment doesn't support automatically collecting IPv6
+  addresses", the Spec's common fields page).
 
 A request with any invalid message is refused whole with a 400 that names the
 message and the problem (``batch[3]: track needs an event name``); Segment's
@@ -23,6 +27,7 @@ libraries do not retry a 400, and nothing of the request is stored.
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 import json
 import re
 import uuid
@@ -93,6 +98,19 @@ class Row:
     payload: str  # the stored message, JSON
 
 
+def auto_ip(address: str) -> str:
+    """The address ``context.ip`` is filled with: IPv4 (an IPv4-mapped IPv6 address
+    too), else ``""``."""
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        return ""
+    if isinstance(parsed, ipaddress.IPv6Address):
+        mapped = parsed.ipv4_mapped
+        return str(mapped) if mapped is not None else ""
+    return str(parsed)
+
+
 def iso(value: dt.datetime) -> str:
     """``2015-12-10T04:08:31.909Z``: UTC, millisecond precision, as Segment writes them."""
     return value.astimezone(_UTC).replace(tzinfo=None).isoformat(timespec="milliseconds") + "Z"
@@ -161,6 +179,7 @@ def normalize(
     batch_context: dict[str, Any] | None = None,
     batch_integrations: dict[str, Any] | None = None,
     measure: bool = False,
+    client_ip: str = "",
 ) -> Row:
     """Validate one message and return its row; raises ``Invalid``.
 
@@ -248,6 +267,12 @@ def normalize(
     if batch_integrations:
         own = out.get("integrations")
         out["integrations"] = {**batch_integrations, **own} if own else batch_integrations
+    if client_ip:
+        own = out.get("context")
+        if not own:
+            out["context"] = {"ip": client_ip}
+        elif own.get("ip") is None:
+            out["context"] = {**own, "ip": client_ip}  # a copy: a batch's context is shared
 
     try:
         payload = orjson.dumps(out)
@@ -279,7 +304,7 @@ def normalize(
 
 
 def normalize_batch(
-    body: dict[str, Any], *, received_at: dt.datetime, received_iso: str
+    body: dict[str, Any], *, received_at: dt.datetime, received_iso: str, client_ip: str = ""
 ) -> list[Row]:
     """The messages of a ``/v1/batch`` body; errors name the message's index."""
     messages = body.get("batch")
@@ -315,6 +340,7 @@ def normalize_batch(
                     batch_context=context,
                     batch_integrations=integrations,
                     measure=True,
+                    client_ip=client_ip,
                 )
             )
         except Invalid as error:

@@ -31,11 +31,13 @@ from connections.dataplane.tracking.validation import (
     KB,
     MESSAGE_LIMIT,
     Invalid,
+    auto_ip,
     iso,
     normalize,
     normalize_batch,
     refuse_wide_integers,
 )
+from switchyard.client_address import client_address
 
 _OK = b'{"success":true}'
 _JSON = "application/json"
@@ -189,11 +191,22 @@ def _handle(request: HttpRequest, kind: str | None) -> HttpResponse:
     # Milliseconds, as in the payload's receivedAt: the column and the payload agree.
     received_at = now.replace(microsecond=now.microsecond // 1000 * 1000)
     received_iso = iso(received_at)
+    client_ip = auto_ip(client_address(request))
     try:
         if batch:
-            rows = normalize_batch(body, received_at=received_at, received_iso=received_iso)
+            rows = normalize_batch(
+                body, received_at=received_at, received_iso=received_iso, client_ip=client_ip
+            )
         else:
-            rows = [normalize(body, kind=kind, received_at=received_at, received_iso=received_iso)]
+            rows = [
+                normalize(
+                    body,
+                    kind=kind,
+                    received_at=received_at,
+                    received_iso=received_iso,
+                    client_ip=client_ip,
+                )
+            ]
     except Invalid as error:
         return _refuse(request, key, error)
     if ingest(key, rows, received_at=received_at) is None:
