@@ -12,7 +12,8 @@ transaction, so a request costs one round trip plus the commit:
 3. ``stored``: the events whose messageId was fresh, in request order;
 4. ``batch``: the delivery outbox row naming the new event ids;
 5. ``counted``: the per-minute ingest counters (accepted, duplicate, or
-   dropped because the source is disabled).
+   dropped because the source is disabled); accepted events are counted per
+   event type (the type as reason), for the source page's volume chart.
 
 After the commit (``transaction.on_commit``) the delivery task is enqueued with
 the batch id; if Redis is unreachable the sweeper finds the batch later, so a
@@ -65,7 +66,7 @@ stored AS (
     JOIN fresh ON fresh.message_id = r.message_id
     CROSS JOIN src
     ORDER BY r.n
-    RETURNING id
+    RETURNING id, type
 ),
 batch AS (
     INSERT INTO connections_deliverybatch (source_id, received_at, event_ids, create_time, attempts)
@@ -77,8 +78,9 @@ counted AS (
     INSERT INTO connections_pipelinecount
         (workspace_id, source_id, destination_id, bucket, stage, outcome, reason, count)
     SELECT src.workspace_id, src.id, 0, %(bucket)b, 'ingest', v.outcome, v.reason, v.n
-    FROM src CROSS JOIN LATERAL (VALUES
-        ('accepted', '', CASE WHEN src.enabled THEN (SELECT count(*) FROM stored) ELSE 0 END),
+    FROM src CROSS JOIN LATERAL (
+        SELECT 'accepted', stored.type, count(*) FROM stored WHERE src.enabled GROUP BY stored.type
+        UNION ALL VALUES
         ('dropped', 'source_disabled', CASE WHEN src.enabled THEN 0 ELSE %(total)b END),
         ('duplicate', '',
             CASE WHEN src.enabled THEN %(total)b - (SELECT count(*) FROM stored) ELSE 0 END)

@@ -76,8 +76,9 @@ class DeliveryBatch(models.Model):
 
 class PipelineCount(models.Model):
     """Per-minute counters of what happened to events, for the debugger, the
-    delivery overview and metrics APIs: ingest outcomes per source (accepted,
-    duplicate, dropped because the source is disabled) and delivery outcomes per
+    delivery overview and metrics APIs: ingest outcomes per source (accepted, with
+    the event type as reason; duplicate; dropped because the source is disabled)
+    and delivery outcomes per
     destination (delivered, filtered, failed, retrying, with a reason code).
     Upserted by connections.dataplane.counters; ``destination_id`` 0 = none."""
 
