@@ -10,6 +10,7 @@ from django.db.models import DateTimeField, F, Func, Sum, TextField, Value
 from django.db.models.functions import Cast
 from django.utils import timezone
 
+from connections.dataplane.tracking.validation import REASON_LABELS as INGEST_FAILURE_LABELS
 from connections.models import Destination, Event, PipelineCount, Source
 from connections.models.delivery import Delivery
 from switchyard.access import Principal
@@ -191,7 +192,37 @@ REASON_LABELS = {
     ("filtered", "UNKNOWN_INTEGRATION"): "Integrations object names no such destination",
     ("filtered", "FILTERED_AT_MAPPING"): "Mapping removed or disabled before a retry",
     ("filtered", "DESTINATION_DISABLED"): "Destination disabled before a retry",
+    **{(INGEST_FAILED, code): label for code, label in INGEST_FAILURE_LABELS.items()},
 }
+
+
+def ingest_failures(
+    source: Source, window: str, *, now: dt.datetime | None = None
+) -> dict[str, Any]:
+    """The source's events refused by the Tracking API ("failed on ingest") over
+    ``window``, in all and by reason (most first)."""
+    since = (now or timezone.now()) - WINDOWS[window]
+    rows = (
+        PipelineCount.objects.filter(
+            source_id=source.pk,
+            destination_id=0,
+            stage="ingest",
+            outcome=INGEST_FAILED,
+            bucket__gte=since,
+        )
+        .values("reason")
+        .annotate(total=Sum("count"))
+        .order_by("-total", "reason")
+    )
+    reasons = [
+        {
+            "reason": row["reason"],
+            "label": REASON_LABELS.get((INGEST_FAILED, row["reason"]), row["reason"]),
+            "count": row["total"],
+        }
+        for row in rows
+    ]
+    return {"window": window, "failed": sum(r["count"] for r in reasons), "reasons": reasons}
 
 
 class DateBin(Func):
@@ -294,3 +325,80 @@ def delivery_timeline(destination: Destination, window: str, *, now: dt.datetime
         if i is not None and row["outcome"] in series:
             series[row["outcome"]][i] += row["total"]
     return {"labels": [bin_label(b, window) for b in bins], "series": series}
+
+
+# --- pictures: a source's event volume, each connection's health ----------------------
+
+VOLUME_WINDOWS = ("24h", "7d")
+HEALTH_WINDOW = dt.timedelta(hours=24)
+# A connection failing at least this share of what it sends is failing, not degraded.
+FAILING_RATE = 0.1
+
+
+def event_volume(source: Source, window: str, *, now: dt.datetime | None = None) -> dict[str, Any]:
+    """Accepted events per bin of ``window`` and per event type, from the ingest
+    counters (which count accepted events with their type as reason)."""
+    now = now or timezone.now()
+    bins = bins_of(window, now)
+    index = {start: i for i, start in enumerate(bins)}
+    rows = PipelineCount.objects.filter(
+        source_id=source.pk,
+        destination_id=0,
+        stage="ingest",
+        outcome="accepted",
+        bucket__gte=now - WINDOWS[window],
+    )
+    series: dict[str, list[int]] = {}
+    for row in _binned(rows, BIN_SIZES[window], "reason"):
+        i = index.get(row["bin"])
+        if i is None:
+            continue
+        kind = row["reason"] if row["reason"] in EVENT_TYPES else "other"
+        series.setdefault(kind, [0] * len(bins))[i] += row["total"]
+    order = [*EVENT_TYPES, "other"]
+    return {
+        "labels": [bin_label(b, window) for b in bins],
+        "series": {kind: series[kind] for kind in order if kind in series},
+    }
+
+
+def health_of(enabled: bool, delivered: int, failed: int) -> tuple[str, str]:
+    """(key, words) for a connection: disabled, idle, healthy, degraded or failing."""
+    if not enabled:
+        return "disabled", "Disabled"
+    if not delivered and not failed:
+        return "idle", "No deliveries in 24 h"
+    if not failed:
+        return "healthy", "Healthy"
+    if failed / (delivered + failed) < FAILING_RATE:
+        return "degraded", "Some deliveries failed"
+    return "failing", "Failing"
+
+
+def connection_health(
+    destinations: list[Destination], *, now: dt.datetime | None = None
+) -> dict[int, dict[str, Any]]:
+    """Each destination's delivered and failed events in the last 24 hours and its
+    health, in one query over the (destination_id, bucket) counter index."""
+    since = (now or timezone.now()) - HEALTH_WINDOW
+    totals: dict[tuple[int, str], int] = {}
+    rows = (
+        PipelineCount.objects.filter(
+            stage="delivery",
+            destination_id__in=[d.pk for d in destinations],
+            outcome__in=("delivered", "failed"),
+            bucket__gte=since,
+        )
+        .values("destination_id", "outcome")
+        .annotate(total=Sum("count"))
+        .order_by()
+    )
+    for row in rows:
+        totals[row["destination_id"], row["outcome"]] = row["total"]
+    health = {}
+    for d in destinations:
+        delivered, failed = totals.get((d.pk, "delivered"), 0), totals.get((d.pk, "failed"), 0)
+        enabled = d.enabled and d.source.enabled
+        key, words = health_of(enabled, delivered, failed)
+        health[d.pk] = {"delivered": delivered, "failed": failed, "health": key, "words": words}
+    return health

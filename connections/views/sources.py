@@ -3,12 +3,15 @@ page (overview, write keys, destinations, settings)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.db.models import Count, Prefetch, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.safestring import SafeString
 
-from connections import catalog
+from connections import catalog, selectors
 from connections.forms import SourceCreateForm, SourceForm, WriteKeyForm
 from connections.models import Destination, Source
 from connections.services import sources as service
@@ -17,7 +20,7 @@ from connections.views.lookups import SOURCE
 from switchyard import access
 from switchyard.access import Principal
 from switchyard.errors import SwitchyardError
-from switchyard.ui import UIRequest, add_service_error, workspace_view
+from switchyard.ui import UIRequest, add_service_error, charts, workspace_view
 from workspace.models import Label, Workspace
 
 # The API names the source by ``name``; the form asks for its slug.
@@ -41,16 +44,52 @@ def overview(request: UIRequest, workspace: Workspace) -> HttpResponse:
     )
     types = {t.slug: t for t in catalog.source_types()}
     definitions = {d.slug: d for d in catalog.destinations()}
+    found = list(rows)
+    health = selectors.connection_health([d for s in found for d in s.destinations.all()])
     sources = [
         {
             "source": s,
             "type": types.get(s.source_type),
-            "destinations": [(d, definitions.get(d.definition)) for d in s.destinations.all()],
+            "destinations": [
+                (d, definitions.get(d.definition), health[d.pk], _light(health[d.pk]))
+                for d in s.destinations.all()
+            ],
         }
-        for s in rows
+        for s in found
     ]
-    context = {"workspace": workspace, "nav": "connections", "sources": sources}
+    context = {
+        "workspace": workspace,
+        "nav": "connections",
+        "sources": sources,
+        "failing_percent": round(selectors.FAILING_RATE * 100),
+    }
     return render(request, "connections/overview.html", context)
+
+
+HEALTH_COLORS = {
+    "healthy": charts.GREEN,
+    "degraded": charts.ORANGE,
+    "failing": charts.RED,
+    "idle": charts.GREY,
+    "disabled": charts.GREY,
+}
+
+
+def _light(health: dict[str, Any]) -> SafeString:
+    return charts.dot(HEALTH_COLORS[health["health"]], health["words"])
+
+
+def volume_chart(source: Source, window: str) -> charts.Chart:
+    volume = selectors.event_volume(source, window)
+    return charts.stacked_bars(
+        "volume-chart",
+        f"Events received by {source.display_name} over the last {window}, by type",
+        volume["labels"],
+        [
+            charts.Series(kind, values, charts.PALETTE[i % len(charts.PALETTE)])
+            for i, (kind, values) in enumerate(volume["series"].items())
+        ],
+    )
 
 
 @workspace_view()
@@ -168,6 +207,8 @@ def source_detail(request: UIRequest, workspace: Workspace, source: Source) -> H
             mapping_count=Count("subscriptions", filter=Q(subscriptions__enabled=True))
         ).order_by("display_name")
     ]
+    asked = request.GET.get("volume", "")
+    volume_window = asked if asked in selectors.VOLUME_WINDOWS else "24h"
     context = {
         "workspace": workspace,
         "nav": "sources",
@@ -180,5 +221,8 @@ def source_detail(request: UIRequest, workspace: Workspace, source: Source) -> H
         "can_change": can_change,
         "can_delete": access.can(request.principal, "delete", source),
         "tracking_host": request.build_absolute_uri("/").rstrip("/"),
+        "volume_window": volume_window,
+        "volume_windows": selectors.VOLUME_WINDOWS,
+        "volume_chart": volume_chart(source, volume_window),
     }
     return render(request, "connections/source.html", context, status=400 if form.errors else 200)

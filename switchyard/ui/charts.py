@@ -153,3 +153,17 @@ def _draw(chart: Chart) -> SafeString:
         bars=format_html_join("", "{}", ((b,) for b in bars)),
         ticks=format_html_join("", "{}", ((t,) for t in ticks)),
     )
+
+
+def dot(color: str, label: str, *, size: int = 12) -> SafeString:
+    """A status light: a filled circle that says what it means (role img + title)."""
+    r = size / 2
+    return format_html(
+        '<svg class="status-dot" width="{s}" height="{s}" viewBox="0 0 {s} {s}" role="img" '
+        'aria-label="{label}" xmlns="http://www.w3.org/2000/svg"><title>{label}</title>'
+        '<circle cx="{r}" cy="{r}" r="{r}" fill="{color}"></circle></svg>',
+        s=size,
+        r=f"{r:g}",
+        color=color,
+        label=label,
+    )
