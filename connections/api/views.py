@@ -109,6 +109,38 @@ class SourceViewSet(WorkspaceResourceViewSet):
     def delete_resource(self, principal: Principal, obj: Source) -> None:
         service.do_delete_source(principal=principal, source=obj)
 
+    @extend_schema(
+        summary="Get Source Ingest Failures",
+        description="Events the Tracking API refused for this source (a request whose "
+        "write key is the source's) over the last hour, day or 7 days: in all, and by "
+        "reason (invalid_json, too_large, missing_user_id, invalid_timestamp, ...), "
+        "most first. Segment's delivery overview calls this step 'Failed on ingest'.",
+        parameters=[OpenApiParameter("window", str, description="1h, 24h (default) or 7d")],
+        responses={
+            200: inline_serializer(
+                "IngestFailures",
+                {
+                    "window": serializers.CharField(),
+                    "failed": serializers.IntegerField(),
+                    "reasons": inline_serializer(
+                        "IngestFailureReason",
+                        {
+                            "reason": serializers.CharField(),
+                            "label": serializers.CharField(),
+                            "count": serializers.IntegerField(),
+                        },
+                        many=True,
+                    ),
+                },
+            )
+        },
+    )
+    @action(detail=True, methods=["get"], url_path="ingest-failures")
+    def ingest_failures(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        source = self.get_object()
+        window = selectors.window_from(request.query_params.get("window"))
+        return Response(selectors.ingest_failures(source, window))
+
 
 class SourceChildViewSet(WorkspaceResourceViewSet):
     """A collection inside a source (``.../sources/{source}/<collection>``): the

@@ -53,8 +53,39 @@ _OBJECT_FIELDS = ("properties", "traits", "context", "integrations")
 _UTC = dt.UTC
 
 
+# Why a request was refused: the reason of its "failed on ingest" counter.
+INVALID_JSON = "invalid_json"
+TOO_LARGE = "too_large"
+TOO_DEEP_CODE = "too_deep"
+INVALID_ENCODING = "invalid_encoding"
+MISSING_ID = "missing_user_id"
+MISSING_FIELD = "missing_field"
+INVALID_TYPE = "invalid_type"
+INVALID_TIMESTAMP = "invalid_timestamp"
+INVALID_FIELD = "invalid_field"
+INVALID_VALUE = "invalid_value"
+# What each reason means, for the delivery overview.
+REASON_LABELS = {
+    INVALID_JSON: "Body is not a JSON object (or is empty)",
+    TOO_LARGE: "Message or batch over its size or count limit",
+    TOO_DEEP_CODE: "Nested deeper than the 254 levels limit",
+    INVALID_ENCODING: "Bad gzip or unsupported Content-Encoding",
+    MISSING_ID: "Missing userId or anonymousId",
+    MISSING_FIELD: "Missing a required field (event, groupId, previousId)",
+    INVALID_TYPE: "Missing or unknown message type",
+    INVALID_TIMESTAMP: "Bad or out-of-range timestamp",
+    INVALID_FIELD: "A field of the wrong type or too long",
+    INVALID_VALUE: "A value that cannot be stored (NUL, integer over 64 bits)",
+}
+
+
 class Invalid(ValueError):
-    """A request the Tracking API refuses with a 400; ``str()`` is the message."""
+    """A request the Tracking API refuses with a 400; ``str()`` is the message and
+    ``code`` the reason it is counted under (failed on ingest)."""
+
+    def __init__(self, message: str, code: str = INVALID_FIELD) -> None:
+        super().__init__(message)
+        self.code = code
 
 
 # orjson keeps integers from -2^63 to 2^64-1 and reads any wider one as a float,
@@ -68,7 +99,8 @@ def _integer(text: str) -> int:
     if value not in _INTEGER_RANGE:
         raise Invalid(
             f"the integer {text[:40]} is outside the 64-bit range (-2^63 to 2^64-1) that is"
-            " stored exactly; send it as a string"
+            " stored exactly; send it as a string",
+            code=INVALID_VALUE,
         )
     return value
 
@@ -83,7 +115,8 @@ def refuse_wide_integers(raw: bytes) -> None:
         json.loads(raw, parse_int=_integer)
     except RecursionError:
         raise Invalid(
-            f"the message is nested deeper than the {NESTING_LIMIT} levels limit"
+            f"the message is nested deeper than the {NESTING_LIMIT} levels limit",
+            code=TOO_DEEP_CODE,
         ) from None
 
 
@@ -125,11 +158,13 @@ def _date(message: dict[str, Any], field: str) -> dt.datetime | None:
     if value is None:
         return None
     if not isinstance(value, str):
-        raise Invalid(f"{field} must be an ISO-8601 date string")
+        raise Invalid(f"{field} must be an ISO-8601 date string", code=INVALID_TIMESTAMP)
     try:
         parsed = dt.datetime.fromisoformat(value)
     except ValueError:
-        raise Invalid(f'{field} "{value[:64]}" is not an ISO-8601 date') from None
+        raise Invalid(
+            f'{field} "{value[:64]}" is not an ISO-8601 date', code=INVALID_TIMESTAMP
+        ) from None
     return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=_UTC)
 
 
@@ -189,17 +224,19 @@ def normalize(
     32 KB limit on the message itself (single calls check the request body).
     """
     if not isinstance(message, dict):
-        raise Invalid("a message must be a JSON object")
+        raise Invalid("a message must be a JSON object", code=INVALID_TYPE)
     out = dict(message)
     out.pop("writeKey", None)
     if kind is None:
         kind = out.get("type")
         if kind is None:
-            raise Invalid(f"type is required (one of {', '.join(TYPES)})")
+            raise Invalid(f"type is required (one of {', '.join(TYPES)})", code=INVALID_TYPE)
         if not isinstance(kind, str):
-            raise Invalid(f"type must be a string (one of {', '.join(TYPES)})")
+            raise Invalid(f"type must be a string (one of {', '.join(TYPES)})", code=INVALID_TYPE)
         if kind not in _TYPE_SET:
-            raise Invalid(f'unknown type "{kind[:32]}"; expected one of {", ".join(TYPES)}')
+            raise Invalid(
+                f'unknown type "{kind[:32]}"; expected one of {", ".join(TYPES)}', code=INVALID_TYPE
+            )
     else:
         out["type"] = kind
 
@@ -213,15 +250,15 @@ def normalize(
     event_name = ""
     if kind == "alias":
         if not user_id:
-            raise Invalid("alias needs a userId (the new id)")
+            raise Invalid("alias needs a userId (the new id)", code=MISSING_ID)
         if not _identifier(out, "previousId"):
-            raise Invalid("alias needs a previousId")
+            raise Invalid("alias needs a previousId", code=MISSING_FIELD)
     elif not user_id and not anonymous_id:
-        raise Invalid(f"{kind} needs a userId or an anonymousId")
+        raise Invalid(f"{kind} needs a userId or an anonymousId", code=MISSING_ID)
     if kind == "track":
         event = out.get("event")
         if event is None or event == "":
-            raise Invalid("track needs an event name")
+            raise Invalid("track needs an event name", code=MISSING_FIELD)
         if not isinstance(event, str):
             raise Invalid("event must be a string")
         event_name = event
@@ -229,7 +266,7 @@ def normalize(
         event_name = _optional_string(out, "name")
         _optional_string(out, "category")
     elif kind == "group" and not _identifier(out, "groupId"):
-        raise Invalid("group needs a groupId")
+        raise Invalid("group needs a groupId", code=MISSING_FIELD)
 
     message_id = out.get("messageId")
     if message_id is None or message_id == "":
@@ -254,7 +291,8 @@ def normalize(
             # correction can carry a date at either end past them.
             raise Invalid(
                 "timestamp is out of range once converted to UTC and corrected with sentAt"
-                " (years 0001 to 9999)"
+                " (years 0001 to 9999)",
+                code=INVALID_TIMESTAMP,
             ) from None
     else:
         timestamp_iso = received_iso
@@ -280,10 +318,14 @@ def normalize(
         # orjson reads up to 1024 levels but writes at most 254; nothing else in
         # what orjson.loads returned (and the dates added here) fails to serialize.
         raise Invalid(
-            f"the message is nested deeper than the {NESTING_LIMIT} levels limit"
+            f"the message is nested deeper than the {NESTING_LIMIT} levels limit",
+            code=TOO_DEEP_CODE,
         ) from None
     if b"\\u0000" in payload and _contains_nul(out):
-        raise Invalid("the message contains a NUL character (\\u0000), which cannot be stored")
+        raise Invalid(
+            "the message contains a NUL character (\\u0000), which cannot be stored",
+            code=INVALID_VALUE,
+        )
     # What is stored is a little larger than what was sent (receivedAt...): only
     # messages near the limit are measured as sent.
     if (
@@ -291,7 +333,9 @@ def normalize(
         and len(payload) > MESSAGE_LIMIT - 512
         and len(orjson.dumps(message)) > MESSAGE_LIMIT
     ):
-        raise Invalid(f"the message is larger than the {MESSAGE_LIMIT // KB} KB limit")
+        raise Invalid(
+            f"the message is larger than the {MESSAGE_LIMIT // KB} KB limit", code=TOO_LARGE
+        )
     return Row(
         message_id,
         kind,
@@ -309,18 +353,19 @@ def normalize_batch(
     """The messages of a ``/v1/batch`` body; errors name the message's index."""
     messages = body.get("batch")
     if not isinstance(messages, list):
-        raise Invalid("batch must be a list of messages")
+        raise Invalid("batch must be a list of messages", code=INVALID_TYPE)
     if not messages:
-        raise Invalid("batch is empty")
+        raise Invalid("batch is empty", code=INVALID_TYPE)
     if len(messages) > BATCH_EVENTS_LIMIT:
         raise Invalid(
             f"batch has {len(messages):,} messages; the limit is "
-            f"{BATCH_EVENTS_LIMIT:,} messages per request"
+            f"{BATCH_EVENTS_LIMIT:,} messages per request",
+            code=TOO_LARGE,
         )
     try:
         sent_at = _date(body, "sentAt")
     except Invalid as error:
-        raise Invalid(f"batch: {error}") from None
+        raise Invalid(f"batch: {error}", code=error.code) from None
     context = body.get("context")
     integrations = body.get("integrations")
     if context is not None and not isinstance(context, dict):
@@ -344,5 +389,5 @@ def normalize_batch(
                 )
             )
         except Invalid as error:
-            raise Invalid(f"batch[{index}]: {error}") from None
+            raise Invalid(f"batch[{index}]: {error}", code=error.code) from None
     return rows

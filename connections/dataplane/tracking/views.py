@@ -25,11 +25,15 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
 from connections.dataplane.ingest import ingest
+from connections.dataplane.ingest_failures import count_refused
 from connections.dataplane.tracking import auth
 from connections.dataplane.tracking.validation import (
     BATCH_BODY_LIMIT,
+    INVALID_ENCODING,
+    INVALID_JSON,
     KB,
     MESSAGE_LIMIT,
+    TOO_LARGE,
     Invalid,
     auto_ip,
     iso,
@@ -75,7 +79,7 @@ def _preflight(request: HttpRequest) -> HttpResponse:
 
 def _too_large(limit: int, batch: bool) -> Invalid:
     what = "the batch request" if batch else "the message"
-    return Invalid(f"{what} is larger than the {limit // KB} KB limit")
+    return Invalid(f"{what} is larger than the {limit // KB} KB limit", code=TOO_LARGE)
 
 
 def _request_bytes(request: HttpRequest, limit: int) -> bytes:
@@ -108,13 +112,13 @@ def _gunzip(raw: bytes, limit: int, batch: bool) -> bytes:
         try:
             part = inflater.decompress(rest, limit + 1 - size)
         except zlib.error:
-            raise Invalid("the body is not valid gzip") from None
+            raise Invalid("the body is not valid gzip", code=INVALID_ENCODING) from None
         out.append(part)
         size += len(part)
         if size > limit or inflater.unconsumed_tail:
             raise _too_large(limit, batch)
         if not inflater.eof:
-            raise Invalid("the body is not valid gzip (truncated)")
+            raise Invalid("the body is not valid gzip (truncated)", code=INVALID_ENCODING)
         rest = inflater.unused_data
         if not rest:
             return b"".join(out)
@@ -125,7 +129,10 @@ def read_body(request: HttpRequest, limit: int, *, batch: bool) -> bytes:
     bytes once decompressed (checked before reading when Content-Length says)."""
     encoding = request.META.get("HTTP_CONTENT_ENCODING", "").strip().lower()
     if encoding not in ("", "identity", "gzip"):
-        raise Invalid(f'unsupported Content-Encoding "{encoding[:32]}"; send gzip or nothing')
+        raise Invalid(
+            f'unsupported Content-Encoding "{encoding[:32]}"; send gzip or nothing',
+            code=INVALID_ENCODING,
+        )
     gzipped = encoding == "gzip"
     sent_limit = limit + (_GZIP_SLACK if gzipped else 0)
     try:
@@ -142,13 +149,13 @@ def read_body(request: HttpRequest, limit: int, *, batch: bool) -> bytes:
 
 def parse(raw: bytes) -> dict[str, Any]:
     if not raw:
-        raise Invalid("the body is empty; send a JSON object")
+        raise Invalid("the body is empty; send a JSON object", code=INVALID_JSON)
     try:
         body = orjson.loads(raw)
     except orjson.JSONDecodeError as error:
-        raise Invalid(f"the body is not valid JSON: {error}") from None
+        raise Invalid(f"the body is not valid JSON: {error}", code=INVALID_JSON) from None
     if not isinstance(body, dict):
-        raise Invalid("the body must be a JSON object")
+        raise Invalid("the body must be a JSON object", code=INVALID_JSON)
     refuse_wide_integers(raw)
     return body
 
@@ -157,11 +164,12 @@ def _invalid_key(request: HttpRequest) -> HttpResponse:
     return _error(request, 401, "invalid write key (unknown or revoked)")
 
 
-def _refuse(request: HttpRequest, key: str, error: Invalid) -> HttpResponse:
+def _refuse(request: HttpRequest, key: str, error: Invalid, events: int = 1) -> HttpResponse:
     """The answer to a body refused before storing: the key is authenticated first,
     so an unknown key learns nothing about what a body would need. The key is looked
-    up here only, so a valid request still costs a single statement (ingest's)."""
-    if key and not auth.is_active(key):
+    up here only (in the statement that counts the refusal against its source), so a
+    valid request still costs a single statement (ingest's)."""
+    if key and not count_refused(key, error.code, events):
         return _invalid_key(request)
     return _error(request, 400, str(error))
 
@@ -208,7 +216,8 @@ def _handle(request: HttpRequest, kind: str | None) -> HttpResponse:
                 )
             ]
     except Invalid as error:
-        return _refuse(request, key, error)
+        messages = body.get("batch") if batch else None
+        return _refuse(request, key, error, len(messages) if isinstance(messages, list) else 1)
     if ingest(key, rows, received_at=received_at) is None:
         return _invalid_key(request)
     return _cors(request, HttpResponse(_OK, content_type=_JSON))
