@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.db import models
+from django.urls import reverse
 
 from switchyard import names
 
@@ -32,6 +33,10 @@ class Source(models.Model):
 
     def __str__(self) -> str:
         return self.display_name
+
+    def get_absolute_url(self) -> str:
+        """The source's page (Access Management links the sources a grant reaches)."""
+        return reverse("connections:source", args=[self.workspace.slug, self.slug])
 
     @property
     def resource_name(self) -> str:

@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from django.db import models
 
+from switchyard.access.roles import Scope
+
 if TYPE_CHECKING:
     from switchyard.access.principal import Principal
 
@@ -96,6 +98,25 @@ class ResourceType:
             return self.model._default_manager.none()
         carrying = self.label_model._default_manager.filter(label_id=label_id)
         return self.model._default_manager.filter(pk__in=carrying.values(f"{self.label_field}_id"))
+
+    def reached(
+        self, grant: models.Model, scope: str, label_ids: Iterable[Any]
+    ) -> models.QuerySet[Any]:
+        """The resources of the grant's workspace that a grant of this type reaches
+        with ``scope`` (and, for a label scope, the selector's ``label_ids``): what
+        the rule built by ``rules.granted`` lets its holder act on, for people to read."""
+        found = self.model._default_manager.filter(workspace_id=grant.workspace_id)  # type: ignore[attr-defined]
+        if scope == Scope.ALL:
+            return found
+        if scope == Scope.SPECIFIC:
+            listing = self.grant_model._default_manager.filter(grant=grant)
+            return found.filter(pk__in=listing.values(f"{self.grant_field}_id"))
+        label_ids = list(label_ids)
+        if scope != Scope.LABELS or not label_ids or self.label_model is None:
+            return found.none()
+        for label_id in label_ids:  # a resource needs every label of the selector
+            found = found.filter(pk__in=self.labelled(label_id).values("pk"))
+        return found
 
 
 _tenancy: Tenancy | None = None

@@ -146,7 +146,8 @@ def test_grant_from_group_page_shows_on_member_page_and_revokes(
     grant = RoleGrant.objects.get(group=group)
     assert grant.role == "source-admin" and list(grant.labels.all()) == [prod]
     member_page = owner.get(f"{BASE}/users/{bob.pk}/").content.decode()
-    assert "group Prod admins" in member_page and "environment:prod" in member_page
+    via = f'via group <a href="{BASE}/groups/{group.pk}/">Prod admins</a>'
+    assert via in member_page and "environment:prod" in member_page
     owner.post(f"{BASE}/users/{bob.pk}/grants", {"role": "source-read-only", "scope": "all"})
     assert RoleGrant.objects.filter(user=bob, role="source-read-only").exists()
     bad = owner.post(f"{BASE}/users/{bob.pk}/grants", {"role": "source-admin", "scope": "labels"})

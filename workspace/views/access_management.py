@@ -23,6 +23,7 @@ from switchyard.ui import UIRequest, add_service_error, workspace_view
 from workspace.forms import GrantForm, GroupForm, InviteForm, TokenForm
 from workspace.models import AccessToken, Invitation, Membership, RoleGrant, UserGroup, Workspace
 from workspace.selectors import members_with_groups
+from workspace.services import grant_reach
 from workspace.services import grants as grant_service
 from workspace.services import groups as group_service
 from workspace.services import logins as login_service
@@ -104,7 +105,8 @@ def change_role(request: UIRequest, workspace: Workspace, user_id: int) -> HttpR
             membership=membership,
             changes={"role": request.POST.get("role")},
         ),
-        f"{membership.user.username} is now {request.POST.get('role')}.",
+        f"{membership.user.username} is now "
+        f"{dict(Membership.Role.choices).get(request.POST.get('role', ''), 'unchanged')}.",
     )
     return redirect("workspace:access-users", slug=workspace.slug)
 
@@ -283,31 +285,23 @@ def token_revoke(request: UIRequest, workspace: Workspace, token_id: int) -> Htt
 
 
 def _grants_of(workspace: Workspace, **where: Any) -> list[RoleGrant]:
-    grants = list(
-        RoleGrant.objects.filter(workspace=workspace, **where)
-        .select_related("workspace", "user", "group")
-        .prefetch_related("labels", *grant_service.prefetch_listed())
-        .order_by("create_time")
-    )
-    for grant in grants:
-        grant.listed = grant_service.listed_resources(grant)  # type: ignore[attr-defined]
-    return grants
+    return grant_reach.with_reach(RoleGrant.objects.filter(workspace=workspace, **where))
 
 
 @owners_only
 def member_detail(request: UIRequest, workspace: Workspace, user_id: int) -> HttpResponse:
-    """A member's effective access: own grants and, per group, the group's grants."""
+    """A member's effective access: each grant, own or through a group, with what it
+    reaches. Only own grants are revoked here: a group's grant is every member's,
+    so it is revoked on the group's page."""
     membership = get_object_or_404(
         Membership.objects.select_related("user"), workspace=workspace, user_id=user_id
     )
-    groups = UserGroup.objects.filter(workspace=workspace, members=membership.user)
     context = {
         "workspace": workspace,
         "nav": "access",
         "tab": "users",
         "membership": membership,
-        "own_grants": _grants_of(workspace, user=membership.user),
-        "group_grants": _grants_of(workspace, group__in=groups),
+        "grants": grant_reach.member_grants(workspace, membership.user),
         "form": GrantForm(workspace=workspace),
         "grant_url": reverse("workspace:access-user-grants", args=(workspace.slug, user_id)),
         "back": request.path,

@@ -15,6 +15,7 @@ from switchyard.ui import UIRequest, add_service_error, signed_in_view, workspac
 from workspace.forms import WorkspaceCreateForm, WorkspaceDeleteForm, WorkspaceRenameForm
 from workspace.models import Workspace
 from workspace.selectors import recent_activity, visible_workspaces
+from workspace.services import grant_reach
 from workspace.services import workspaces as service
 
 # The API names the workspace by ``name``; the form asks for its slug.
@@ -56,11 +57,16 @@ def create(request: UIRequest) -> HttpResponse:
 
 @workspace_view()
 def home(request: UIRequest, workspace: Workspace) -> HttpResponse:
+    user = request.principal.signed_in_user
+    membership = workspace.memberships.filter(user=user).first()
     context = {
         "workspace": workspace,
         "member_count": workspace.memberships.count(),
         "activity": recent_activity(request.principal, workspace),
         "nav": "home",
+        # "Your access": the roles by name, and what each reaches.
+        "membership": membership,
+        "my_grants": grant_reach.member_grants(workspace, user) if membership else [],
     }
     return render(request, "workspace/home.html", context)
 
