@@ -17,6 +17,15 @@ SLUG_RULE = (
     "and starts and ends with a letter or digit"
 )
 _ID_ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyz"
+# SLUG_RE as an OpenAPI pattern (ECMA and Python read it alike).
+SLUG_PATTERN = SLUG_RE.pattern
+
+
+def name_pattern(*collections: str) -> str:
+    """The OpenAPI pattern of a name whose every key is a slug:
+    ``name_pattern("workspaces", "sources")`` matches ``workspaces/acme/sources/js``."""
+    slug = SLUG_PATTERN.removeprefix("^").removesuffix("$")
+    return "^" + "/".join(f"{c}/{slug}" for c in collections) + "$"
 
 
 def generate_id(prefix: str = "", length: int = 20) -> str:

@@ -8,7 +8,7 @@ from rest_framework import serializers
 from connections.models import Destination, DestinationFilter, Source, Subscription, WriteKey
 from connections.services.destinations import public_settings
 from switchyard import names
-
+from switchyard.api.schema import PatternCharField
 
 WARNINGS_HELP = (
     "Filled in the answers of Create and Update (empty elsewhere): what the save "
@@ -60,7 +60,10 @@ class SourceSerializer(serializers.ModelSerializer):
 
 
 class SourceCreateSerializer(serializers.Serializer):
-    name = serializers.CharField(help_text="workspaces/{workspace}/sources/{slug}")
+    name = PatternCharField(
+        pattern=names.name_pattern("workspaces", "sources"),
+        help_text="workspaces/{workspace}/sources/{slug}, inside the workspace of the path",
+    )
     display_name = serializers.CharField(max_length=100)
     source_type = serializers.CharField(default="http-api", help_text="a catalog source type slug")
     enabled = serializers.BooleanField(default=True)

@@ -36,10 +36,9 @@ def page_size_from(params: Mapping[str, str]) -> int:
     raw = params.get("page_size")
     if raw in (None, ""):
         return DEFAULT_PAGE_SIZE
-    try:
-        size = int(raw)
-    except ValueError:
-        size = 0
+    # ASCII digits only: int() would also take " 5", "+5" and other scripts' digits,
+    # which the document (an integer) does not allow.
+    size = int(raw) if raw.isascii() and raw.isdigit() else 0
     if not 1 <= size <= MAX_PAGE_SIZE:
         raise InvalidArgument(
             f"page_size must be an integer from 1 to {MAX_PAGE_SIZE}, got {raw!r}",
@@ -198,7 +197,8 @@ class KeysetPagination(BasePagination):
                 "name": "page_size",
                 "in": "query",
                 "required": False,
-                "description": f"1-{MAX_PAGE_SIZE}, default {DEFAULT_PAGE_SIZE}",
+                "description": f"1-{MAX_PAGE_SIZE}, default {DEFAULT_PAGE_SIZE} (also when empty)",
+                "allowEmptyValue": True,
                 "schema": {
                     "type": "integer",
                     "minimum": 1,
@@ -210,7 +210,9 @@ class KeysetPagination(BasePagination):
                 "name": "page_token",
                 "in": "query",
                 "required": False,
-                "description": "next_page_token of the previous page",
+                "description": "next_page_token of the previous page; empty for the first. "
+                "Opaque and signed: any other value is an invalid argument (400)",
+                "allowEmptyValue": True,
                 "schema": {"type": "string"},
             },
         ]

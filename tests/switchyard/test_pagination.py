@@ -52,7 +52,7 @@ def test_default_page_size_is_10_and_last_page_has_empty_token(alice: User, api:
     assert second["next_page_token"] == ""
 
 
-@pytest.mark.parametrize("size", ["0", "101", "-3", "ten", "1.5"])
+@pytest.mark.parametrize("size", ["0", "101", "-3", "ten", "1.5", " 5", "+5", "\u0665"])
 def test_bad_page_size_is_invalid_argument(api: APIClient, size: str) -> None:
     response = api.get("/v1beta/workspaces", {"page_size": size})
     assert response.status_code == 400
@@ -83,3 +83,10 @@ def test_token_from_another_list_is_rejected(
     response = api.get("/v1beta/workspaces", {"page_token": foreign})
     assert response.status_code == 400
     assert response.json()["code"] == 3
+
+
+def test_empty_page_size_and_token_mean_the_defaults(api: APIClient) -> None:
+    # The document allows empty values (allowEmptyValue) for both.
+    response = api.get("/v1beta/workspaces?page_size=&page_token=")
+    assert response.status_code == 200
+    assert "workspaces" in response.json()

@@ -9,7 +9,6 @@ from drf_spectacular.utils import (
     extend_schema_view,
     inline_serializer,
 )
-from rest_framework import serializers
 
 from switchyard.access import Principal
 from switchyard.api.viewsets import WorkspaceResourceViewSet
@@ -19,9 +18,6 @@ from workspace.services import labels as service
 
 _LABEL = OpenApiParameter(
     "label", str, OpenApiParameter.PATH, description="{key}:{value}, e.g. environment:prod"
-)
-_MASK = inline_serializer(
-    "LabelUpdateMask", {"paths": serializers.ListField(child=serializers.CharField())}
 )
 
 
@@ -43,9 +39,6 @@ _MASK = inline_serializer(
         parameters=[_LABEL],
         description="Workspace Owners only. Only the description changes: to rename a "
         "label, create the new one, reassign it and delete the old one.",
-        request=inline_serializer(
-            "UpdateLabel", {"label": LabelSerializer(partial=True), "update_mask": _MASK}
-        ),
     ),
     destroy=extend_schema(
         summary="Delete Label",

@@ -6,6 +6,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from switchyard import names
+from switchyard.api.schema import PatternCharField
 from workspace import selectors
 from workspace.models import AccessToken, AuditEntry, Label, Workspace
 from workspace.services import labels as labels_service
@@ -26,7 +27,10 @@ class WorkspaceSerializer(serializers.ModelSerializer):
 
 
 class WorkspaceCreateSerializer(serializers.Serializer):
-    name = serializers.CharField(help_text="workspaces/{slug}; the slug cannot change later")
+    name = PatternCharField(
+        pattern=names.name_pattern("workspaces"),
+        help_text="workspaces/{slug}; the slug cannot change later",
+    )
     display_name = serializers.CharField(max_length=100)
     settings = serializers.DictField(required=False, default=dict)
 
@@ -136,11 +140,17 @@ class LabelSerializer(serializers.ModelSerializer):
 
 class LabelCreateSerializer(serializers.Serializer):
     # The service checks key and value, so its message (naming the rule) is the one shown.
-    key = serializers.CharField(
-        allow_blank=True, trim_whitespace=False, help_text=f"A key {labels_service.PART_RULE}"
+    key = PatternCharField(
+        pattern=labels_service.PART_PATTERN,
+        allow_blank=True,
+        trim_whitespace=False,
+        help_text=f"A key {labels_service.PART_RULE}",
     )
-    value = serializers.CharField(
-        allow_blank=True, trim_whitespace=False, help_text=f"A value {labels_service.PART_RULE}"
+    value = PatternCharField(
+        pattern=labels_service.PART_PATTERN,
+        allow_blank=True,
+        trim_whitespace=False,
+        help_text=f"A value {labels_service.PART_RULE}",
     )
     description = serializers.CharField(
         max_length=labels_service.DESCRIPTION_MAX, allow_blank=True, required=False, default=""

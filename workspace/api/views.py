@@ -8,17 +8,12 @@ from drf_spectacular.utils import (
     extend_schema_view,
     inline_serializer,
 )
-from rest_framework import serializers
 
 from switchyard.access import Principal
 from switchyard.api.viewsets import ResourceViewSet
 from workspace.api.serializers import WorkspaceCreateSerializer, WorkspaceSerializer
 from workspace.models import Workspace
 from workspace.services import workspaces as service
-
-_MASK = inline_serializer(
-    "UpdateMask", {"paths": serializers.ListField(child=serializers.CharField())}
-)
 
 
 @extend_schema_view(
@@ -34,10 +29,6 @@ _MASK = inline_serializer(
         summary="Update Workspace",
         description="Only the fields named in update_mask.paths change; a named path "
         "without a value is cleared.",
-        request=inline_serializer(
-            "UpdateWorkspace",
-            {"workspace": WorkspaceSerializer(partial=True), "update_mask": _MASK},
-        ),
     ),
     destroy=extend_schema(
         summary="Delete Workspace", responses={200: inline_serializer("Empty", {})}

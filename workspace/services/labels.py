@@ -24,6 +24,7 @@ DESCRIPTION_MAX = 200
 UPDATABLE_FIELDS = frozenset({"description"})
 # ASCII letters only: labels end up in URLs, resource names and grant rules.
 _PART_RE = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,63}")
+PART_PATTERN = f"^{_PART_RE.pattern}$"  # what the API document declares
 PART_RULE = (
     "begins with a letter and contains only letters, digits, hyphens or underscores, "
     f"1-{PART_MAX} characters"
