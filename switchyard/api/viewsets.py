@@ -23,6 +23,7 @@ from switchyard.access import Action, Principal
 from switchyard.api.pagination import KeysetPagination
 from switchyard.api.permissions import TokenScopePermission
 from switchyard.api.schema import ResourceSchema
+from switchyard.api.strict_types import check_types
 from switchyard.api.update_mask import build_patch, with_nested_edits
 from switchyard.errors import InvalidArgument, NotFound
 
@@ -116,9 +117,9 @@ class ResourceViewSet(viewsets.GenericViewSet):
         return Response(self.render(self.get_object()))
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        incoming = self.create_serializer_class(
-            data=self._resource_body(request.data), context=self.get_serializer_context()
-        )
+        data = self._resource_body(request.data)
+        incoming = self.create_serializer_class(data=data, context=self.get_serializer_context())
+        check_types(incoming, data)
         incoming.is_valid(raise_exception=True)
         obj = self.create_resource(self.principal, dict(incoming.validated_data))
         return Response(self.render_created(obj), status=200)
@@ -135,6 +136,8 @@ class ResourceViewSet(viewsets.GenericViewSet):
         if not patch:
             return Response(current.data)
         checked = self.get_serializer(obj, data=patch, partial=True)
+        assert isinstance(checked, serializers.Serializer)
+        check_types(checked, patch)
         checked.is_valid(raise_exception=True)
         changes = with_nested_edits(checked.validated_data, patch, current.fields)
         obj = self.update_resource(self.principal, obj, changes)
