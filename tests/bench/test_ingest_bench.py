@@ -19,8 +19,16 @@ And two COPY baselines, from one connection of this process: COPY of 100 rows
 per transaction (the same commit granularity as the API), and one COPY of all
 rows in one transaction (PostgreSQL's best case). Ratios are against both.
 
+A second test measures the per-workspace rate limiter's cost (issue 12: within
+5%): the HTTP run against two tracking servers, one with the limiter at its
+default (SWITCHYARD_INGEST_RATE_LIMIT=1000 requests/s, never reached here) and
+one with it off (0), interleaved ``BENCH_LIMITER_ROUNDS`` times (default 5, the
+order swapped each round, since other work on the machine drifts), printing each
+round and the medians.
+
 Run: make bench (or python -m pytest tests/bench/test_ingest_bench.py -s).
-``BENCH_SECONDS`` (default 5) sets how long each ingest run lasts.
+``BENCH_SECONDS`` (default 5) sets how long each ingest run lasts
+(``BENCH_LIMITER_SECONDS``, default 3, for the limiter's).
 """
 
 from __future__ import annotations
@@ -29,6 +37,7 @@ import base64
 import gc
 import http.client
 import os
+import statistics
 import threading
 import time
 from collections.abc import Iterator
@@ -287,3 +296,73 @@ def test_ingest_batches_against_copy(tracking_server: int) -> None:
         f"HTTP {bulk / http_rate:.2f}x"
     )
     print(f"target: >= {TARGET:,} events/s; best run {best:,.0f} events/s")
+
+
+LIMITER_ROUNDS = int(os.environ.get("BENCH_LIMITER_ROUNDS", "5"))
+LIMITER_SECONDS = float(os.environ.get("BENCH_LIMITER_SECONDS", "3"))
+
+
+def test_rate_limiter_overhead(bench_broker: None) -> None:
+    owner = User.objects.create_user("bench-limiter")
+    workspace = do_create_workspace(principal=Principal(owner), slug="limits", display_name="L")
+    source = do_create_source(
+        principal=Principal(owner), workspace=workspace, slug="http", display_name="http"
+    )
+    key = WriteKey.objects.get(source=source).secret
+    limit = str(settings.SWITCHYARD_INGEST_RATE_LIMIT or 1000)
+    rates: dict[str, list[float]] = {"on": [], "off": []}
+    redis_url = bench_redis_url()
+    with (
+        tracking_server(
+            HTTP_WORKERS, REDIS_URL=redis_url, SWITCHYARD_INGEST_RATE_LIMIT=limit
+        ) as on,
+        tracking_server(HTTP_WORKERS, REDIS_URL=redis_url, SWITCHYARD_INGEST_RATE_LIMIT="0") as off,
+    ):
+        ports = {"on": on, "off": off}
+        for name, port in ports.items():
+            run_http(port, key, 0.5, f"warm-{name}")
+        for round_ in range(LIMITER_ROUNDS):
+            order = ("on", "off") if round_ % 2 == 0 else ("off", "on")
+            for name in order:
+                events, seconds = run_http(ports[name], key, LIMITER_SECONDS, f"{name}{round_}-")
+                rates[name].append(events / seconds)
+            Event.objects.filter(source_id=source.pk).delete()
+    print()
+    print(
+        f"rate limiter: HTTP ingest with SWITCHYARD_INGEST_RATE_LIMIT={limit} (on) and 0 (off), "
+        f"{LIMITER_ROUNDS} interleaved rounds of {LIMITER_SECONDS:.0f} s, events/s:"
+    )
+    for round_, (with_limit, without) in enumerate(zip(rates["on"], rates["off"], strict=True)):
+        print(
+            f"  round {round_ + 1}: on {with_limit:,.0f}, off {without:,.0f}, "
+            f"on/off {with_limit / without:.3f}"
+        )
+    on_median, off_median = statistics.median(rates["on"]), statistics.median(rates["off"])
+    ratios = [a / b for a, b in zip(rates["on"], rates["off"], strict=True)]
+    print(
+        f"median: on {on_median:,.0f}, off {off_median:,.0f}, on/off {on_median / off_median:.3f}; "
+        f"median of the rounds' ratios {statistics.median(ratios):.3f} (bar: >= 0.95)"
+    )
+    # What the limiter adds to a request, measured alone (steadier than the runs on a
+    # busy machine): its Redis round trip, against a worker's time per request.
+    check_seconds = limiter_check_seconds(key)
+    per_request = HTTP_WORKERS / (off_median / BATCH)
+    print(
+        f"limiter check alone: {check_seconds * 1e6:,.0f} us per request (median of 2,000), "
+        f"{check_seconds / per_request:.2%} of a worker's {per_request * 1e3:.1f} ms per request"
+    )
+
+
+def limiter_check_seconds(key: str) -> float:
+    from django.test import override_settings
+
+    from connections.dataplane.tracking import rate_limit
+
+    timings = []
+    with override_settings(SWITCHYARD_INGEST_RATE_LIMIT=10**9):
+        rate_limit.check(key)  # the workspace look-up, once per process
+        for _ in range(2_000):
+            started = time.perf_counter()
+            assert rate_limit.check(key) is None
+            timings.append(time.perf_counter() - started)
+    return statistics.median(timings)

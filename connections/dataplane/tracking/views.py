@@ -26,7 +26,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from connections.dataplane.ingest import ingest
 from connections.dataplane.ingest_failures import count_refused
-from connections.dataplane.tracking import auth
+from connections.dataplane.tracking import auth, rate_limit
 from connections.dataplane.tracking.validation import (
     BATCH_BODY_LIMIT,
     INVALID_ENCODING,
@@ -58,7 +58,12 @@ def _cors(request: HttpRequest, response: HttpResponse) -> HttpResponse:
     return response
 
 
-_CODES = {400: "invalid_request", 401: "invalid_write_key", 405: "method_not_allowed"}
+_CODES = {
+    400: "invalid_request",
+    401: "invalid_write_key",
+    405: "method_not_allowed",
+    429: "rate_limited",
+}
 
 
 def _error(request: HttpRequest, status: int, message: str) -> HttpResponse:
@@ -67,6 +72,21 @@ def _error(request: HttpRequest, status: int, message: str) -> HttpResponse:
         {"success": False, "error": message, "code": _CODES[status], "message": message}
     )
     return _cors(request, HttpResponse(body, status=status, content_type=_JSON))
+
+
+def _rate_limited(request: HttpRequest, limited: rate_limit.Limited) -> HttpResponse:
+    response = _error(
+        request,
+        429,
+        f"rate limit exceeded: at most {limited.limit:,} requests per second per workspace;"
+        f" retry after {limited.retry_after} s",
+    )
+    response["Retry-After"] = str(limited.retry_after)
+    response["X-RateLimit-Limit"] = str(limited.limit)
+    response["X-RateLimit-Remaining"] = "0"
+    response["X-RateLimit-Reset"] = str(limited.reset)
+    response["Access-Control-Expose-Headers"] = "Retry-After, X-RateLimit-Limit, X-RateLimit-Reset"
+    return response
 
 
 def _preflight(request: HttpRequest) -> HttpResponse:
@@ -195,6 +215,9 @@ def _handle(request: HttpRequest, kind: str | None) -> HttpResponse:
             401,
             "missing write key: send it as the HTTP Basic username or as writeKey in the body",
         )
+    limited = rate_limit.check(key)
+    if limited is not None:
+        return _rate_limited(request, limited)
     now = timezone.now()
     # Milliseconds, as in the payload's receivedAt: the column and the payload agree.
     received_at = now.replace(microsecond=now.microsecond // 1000 * 1000)
