@@ -62,6 +62,10 @@ def overview(request: UIRequest, workspace: Workspace) -> HttpResponse:
         "nav": "connections",
         "sources": sources,
         "failing_percent": round(selectors.FAILING_RATE * 100),
+        # The add buttons only for those who may: a new source needs the owner or
+        # an admin grant on all sources, a destination a source they may change.
+        "can_add_source": access.can_create(request.principal, "source", workspace),
+        "can_add_destination": access.restrict(rows, request.principal, "change").exists(),
     }
     return render(request, "connections/overview.html", context)
 
