@@ -122,6 +122,12 @@ def add_destination(request: UIRequest, workspace: Workspace) -> HttpResponse:
         "source_slug": source_slug,
         "definition_slug": definition_slug,
     }
+    visible = access.restrict(Source.objects.filter(workspace=workspace), request.principal, "view")
+    changeable = access.restrict(visible, request.principal, "change").order_by(
+        "display_name", "slug"
+    )
+    # Say at once, not after a destination is picked, that there is nowhere to add one.
+    context["can_add"] = changeable.exists()
     definition = catalog.destination(definition_slug) if definition_slug else None
     if definition is None:  # step 1: pick a destination from the catalog
         query = request.GET.get("q", "").strip()
@@ -133,10 +139,6 @@ def add_destination(request: UIRequest, workspace: Workspace) -> HttpResponse:
         )
         return render(request, "connections/destination_add.html", context)
     context["definition"] = definition
-    visible = access.restrict(Source.objects.filter(workspace=workspace), request.principal, "view")
-    changeable = access.restrict(visible, request.principal, "change").order_by(
-        "display_name", "slug"
-    )
     chosen = visible.filter(slug=source_slug).first() if source_slug else None
     if chosen is not None and not access.can(request.principal, "change", chosen):
         if request.method == "POST":

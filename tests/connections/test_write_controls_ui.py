@@ -207,6 +207,8 @@ def test_a_member_is_offered_no_write_control_on_any_page(
     for url in workspace_pages():
         found = controls(member, url)
         assert found.posts == [] and found.words == [], url
+    # Adding a destination says at once that there is nowhere to add one.
+    assert 'id="cannot-add"' in member.get(f"{WS}/destinations/new/").content.decode()
 
 
 def test_a_read_only_member_is_offered_no_write_control_on_any_source_page(
@@ -249,6 +251,7 @@ def test_the_owner_and_a_source_admin_find_each_pages_controls(
     for url, words in expected.items():
         found = controls(owner, url)
         assert set(words) <= set(found.words), (url, found.words)
+    assert 'id="cannot-add"' not in owner.get(f"{WS}/destinations/new/").content.decode()
     # Sam may not create sources, but may add destinations to web.
     sam_words = {url: controls(source_admin, url).words for url in expected}
     assert sam_words[f"{WS}/connections/"] == ["Add destination"]
