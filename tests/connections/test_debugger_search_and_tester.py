@@ -252,3 +252,10 @@ def test_the_events_api_searches_names_and_payloads(
     named = api.get(f"{url}?event_contains=ORDER").json()["events"]
     assert [e["event_name"] for e in named] == ["Order Completed"]
     assert api.get(f"{url}?event=Order").json()["events"] == []  # exact stays exact
+
+
+def test_a_search_that_finds_nothing_says_so(owner: Client, web: Source) -> None:
+    assert "No events yet." in owner.get(f"{UI}/debugger/").content.decode()
+    store(web, "Signed Up", {})
+    page = owner.get(f"{UI}/debugger/?q=nowhere").content.decode()
+    assert "No events match these filters among the source's latest 500" in page
