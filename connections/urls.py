@@ -55,6 +55,7 @@ urlpatterns = [
                 ),
                 path("mappings/new/", mappings.mapping_editor, name="mapping_add"),
                 path("mappings/new/fields/", mappings.mapping_fields, name="mapping_fields"),
+                path("mappings/new/field/", mappings.mapping_field, name="mapping_field"),
                 path(
                     "mappings/new/trigger/",
                     mappings.trigger_preview,
@@ -72,6 +73,7 @@ urlpatterns = [
                     name="mapping_delete",
                 ),
                 path("filters/new/", filters.filter_editor, name="filter_add"),
+                path("filters/new/preview/", filters.filter_preview, name="filter_preview"),
                 path("filters/<str:filter>/", filters.filter_editor, name="filter"),
                 path("filters/<str:filter>/toggle/", filters.filter_toggle, name="filter_toggle"),
                 path("filters/<str:filter>/delete/", filters.filter_delete, name="filter_delete"),

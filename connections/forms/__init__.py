@@ -3,13 +3,13 @@ settings form), ``mappings`` (the mapping editor), ``filters`` (the filter
 editor), and the ``sample_event`` the test panels start from. They parse input;
 the services validate. The names the views use are exported here."""
 
+from connections.forms.conditions import builder_initial, conditions_from_post
 from connections.forms.destinations import SETTINGS_ERRORS, SettingsForm, SettingsInputError
 from connections.forms.filters import FilterForm, filter_error_target
 from connections.forms.mappings import (
     COMMON_PATHS,
     MAPPING_ERRORS,
     MappingForm,
-    conditions_from_post,
 )
 from connections.forms.sample_event import sample_event_json
 from connections.forms.sources import SourceCreateForm, SourceForm, WriteKeyForm
@@ -25,6 +25,7 @@ __all__ = [
     "SourceCreateForm",
     "SourceForm",
     "WriteKeyForm",
+    "builder_initial",
     "conditions_from_post",
     "filter_error_target",
     "sample_event_json",

@@ -6,8 +6,9 @@ from typing import Any
 
 from django import forms
 
+from connections.forms.conditions import ConditionBuilderForm, builder_initial
 from connections.forms.text import nonblank_lines
-from connections.rules import DESCRIPTION_MAX, FIELD_OBJECTS, TITLE_MAX
+from connections.rules import DESCRIPTION_MAX, FIELD_OBJECTS, TITLE_MAX, Condition
 
 
 def fields_from_text(text: str) -> dict[str, list[str]]:
@@ -32,7 +33,10 @@ def fields_to_text(fields: Any) -> str:
     return "\n".join(lines)
 
 
-class FilterForm(forms.Form):
+class FilterForm(ConditionBuilderForm):
+    """Title, description, enabled, the "If" (condition builder rows or raw FQL,
+    as the mapping's trigger) and the actions."""
+
     title = forms.CharField(label="Title", max_length=TITLE_MAX, required=False)
     description = forms.CharField(
         label="Description",
@@ -43,12 +47,11 @@ class FilterForm(forms.Form):
     # New filters start off, as new mappings do: nothing changes until it is turned on.
     enabled = forms.BooleanField(label="Enabled", required=False, initial=False)
     condition = forms.CharField(
-        label="If",
+        label="FQL (advanced)",
         required=False,
-        initial="all",
         widget=forms.Textarea(attrs={"rows": 2}),
-        help_text='An FQL expression, such as type = "track" and event = "Order Completed", '
-        'or "all" for every event.',
+        help_text='When filled, this expression is the filter\'s "If" and the conditions are '
+        'ignored: e.g. type = "track" and event = "Order Completed", or "all" for every event.',
     )
     drop = forms.BooleanField(label="Drop event", required=False)
     sample = forms.BooleanField(label="Sample", required=False)
@@ -75,13 +78,26 @@ class FilterForm(forms.Form):
         help_text="One per line; every other field of those objects is removed.",
     )
 
+    raw_field = "condition"
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        expression = self.condition_expression(cleaned)
+        if expression is not None:
+            cleaned["if_value"] = expression
+        return cleaned
+
     @classmethod
-    def initial_from(cls, row: Any) -> dict[str, Any]:
+    def initial_from(cls, row: Any) -> tuple[dict[str, Any], list[Condition]]:
+        """The initial values showing ``row``, and its "If" as builder rows when the
+        builder can show it (else it is in the raw FQL box)."""
+        match, raw, rows = builder_initial(row.condition)
         initial: dict[str, Any] = {
             "title": row.title,
             "description": row.description,
             "enabled": row.enabled,
-            "condition": row.condition,
+            "match": match,
+            "condition": raw,
         }
         for action in row.actions:
             kind = action.get("type")
@@ -97,7 +113,7 @@ class FilterForm(forms.Form):
             elif kind == "ALLOW_PROPERTIES":
                 initial["allow_properties"] = True
                 initial["allow_fields"] = fields_to_text(action.get("fields"))
-        return initial
+        return initial, rows
 
     def actions(self) -> tuple[list[dict[str, Any]], list[str]]:
         """The actions list for the service and, per index, the form field that

@@ -1,19 +1,26 @@
-"""The mapping editor: the trigger builder's rows (or raw FQL) and one JSON input
-per action field. It parses input; the services validate."""
+"""The mapping editor: the trigger (the shared condition builder, or raw FQL) and
+one input per action field, typed, a path or raw JSON (field_inputs). It parses
+input; the services validate."""
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass
 from typing import Any
 
 from django import forms
 from django.http import QueryDict
 
-from connections.catalog import ActionDef, DestinationDefinition, FieldDef
-from connections.rules import MATCHES, Condition, TriggerError, to_fql
-from switchyard.errors import InvalidArgument
-from switchyard.validation import load_json
+from connections.catalog import ActionDef, DestinationDefinition
+from connections.forms.conditions import ConditionBuilderForm
+from connections.forms.field_inputs import (
+    MODES,
+    FieldInput,
+    FieldInputError,
+    chosen_and_drawn,
+    input_for,
+    parse,
+    posted_input,
+)
+from connections.rules import Condition
 
 FIELD_PREFIX = "f_"
 
@@ -51,28 +58,13 @@ COMMON_PATHS = (
 )
 
 
-@dataclass
-class FieldRow:
-    spec: FieldDef
-    name: str
-    value: str
-    errors: list[str]
-
-
-def field_value_text(value: Any) -> str:
-    return "" if value is None else json.dumps(value)
-
-
-class MappingForm(forms.Form):
-    """Name, action, enabled, the trigger (builder rows or raw FQL) and one JSON
-    input per field of the action (``f_<key>``)."""
+class MappingForm(ConditionBuilderForm):
+    """Name, action, enabled, the trigger (builder rows or raw FQL) and one input
+    per field of the action, in the mode the user picked (see field_inputs)."""
 
     name = forms.CharField(label="Name", max_length=100, required=False)
     action = forms.ChoiceField(label="Action")
     enabled = forms.BooleanField(label="Enabled", required=False)
-    match = forms.ChoiceField(
-        label="Match", choices=list(MATCHES.items()), initial="all", required=False
-    )
     trigger = forms.CharField(
         label="FQL (advanced)",
         required=False,
@@ -80,6 +72,7 @@ class MappingForm(forms.Form):
         help_text="When filled, this expression is the trigger and the conditions are ignored.",
     )
     mapping = forms.CharField(required=False)  # only a home for mapping-wide errors
+    raw_field = "trigger"
 
     def __init__(
         self,
@@ -91,7 +84,7 @@ class MappingForm(forms.Form):
         mapping: dict[str, Any] | None = None,
         conditions: list[Condition] | None = None,
     ) -> None:
-        super().__init__(data, initial=initial)
+        super().__init__(data, initial=initial, conditions=conditions)
         self.definition = definition
         self.action_def = action
         self.fields["action"].choices = [(a.key, a.name) for a in definition.actions]  # type: ignore[attr-defined]
@@ -100,47 +93,41 @@ class MappingForm(forms.Form):
                 label=spec.label, required=False, strip=True
             )
         self.initial_mapping = action.default_mapping() if mapping is None else mapping
-        if data is not None:
-            self.conditions = conditions_from_post(data)
-        else:
-            self.conditions = list(conditions or [])
-        self.generated_fql = ""
+        # Rows whose mode was changed without JS: drawn again in the new mode.
+        self.switched: dict[str, FieldInput] = {}
 
-    def field_rows(self) -> list[FieldRow]:
+    def field_rows(self) -> list[FieldInput]:
         rows = []
         for spec in self.action_def.fields:
             name = FIELD_PREFIX + spec.key
-            if self.is_bound:
-                value = self.data.get(name, "")
+            if not self.is_bound:
+                row = input_for(spec, self.initial_mapping.get(spec.key))
             else:
-                value = field_value_text(self.initial_mapping.get(spec.key))
-            errors = [str(e) for e in self.errors[name]] if name in self.errors else []
-            rows.append(FieldRow(spec, name, value, errors))
+                row = self.switched.get(spec.key) or posted_input(spec, self.posted)
+            row.errors = [str(e) for e in self.errors[name]] if name in self.errors else []
+            rows.append(row)
         return rows
-
-    def condition_rows(self) -> list[Condition]:
-        """The builder rows to show: those given, or one blank row."""
-        shown = [c for c in self.conditions if not c.blank]
-        return shown or [Condition("type", "is", "")]
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
         mapping: dict[str, Any] = {}
         for spec in self.action_def.fields:
             name = FIELD_PREFIX + spec.key
-            text = (cleaned.get(name) or "").strip()
-            if not text:
-                continue
+            chosen, drawn = chosen_and_drawn(spec, self.posted)
             try:
-                value = load_json(text)
-            except InvalidArgument as exc:
-                hint = (
-                    '; write strings in double quotes, e.g. "POST", '
-                    'or pick a path for {"@path": "$.userId"}'
-                    if exc.message.startswith("not valid JSON (")
-                    else ""
+                value = parse(spec, self.posted, drawn)
+            except FieldInputError as exc:
+                self.add_error(name, f"{spec.label}: {exc.message}")
+                continue
+            if chosen != drawn:
+                # The mode changed without JS to redraw the row: show it in the new
+                # mode, holding what was typed, rather than save the old input.
+                self.switched[spec.key] = input_for(spec, value, chosen)
+                self.add_error(
+                    name, f"{spec.label}: now in {MODES[chosen]} mode; check it and save."
                 )
-                self.add_error(name, f"{spec.label}: {exc.message}{hint}")
+                continue
+            if value is None:
                 continue
             problems = spec.value_problems(value)
             if problems:
@@ -148,35 +135,10 @@ class MappingForm(forms.Form):
                 continue
             mapping[spec.key] = value
         cleaned["mapping_value"] = mapping
-        raw = (cleaned.get("trigger") or "").strip()
-        if raw:
-            cleaned["trigger_value"] = raw
-        else:
-            try:
-                self.generated_fql = to_fql(self.conditions, cleaned.get("match") or "all")
-            except TriggerError as exc:
-                self.add_error("trigger", exc.message)
-            else:
-                cleaned["trigger_value"] = self.generated_fql
+        trigger = self.condition_expression(cleaned)
+        if trigger is not None:
+            cleaned["trigger_value"] = trigger
         return cleaned
-
-
-def conditions_from_post(data: QueryDict) -> list[Condition]:
-    fields = data.getlist("cond_field")
-    ops = data.getlist("cond_op")
-    paths = data.getlist("cond_path")
-    values = data.getlist("cond_value")
-    out = []
-    for i, field in enumerate(fields):
-        out.append(
-            Condition(
-                field=field,
-                operator=ops[i] if i < len(ops) else "is",
-                value=values[i] if i < len(values) else "",
-                path=paths[i] if i < len(paths) else "",
-            )
-        )
-    return out
 
 
 MAPPING_ERRORS = {"name": "name", "action": "action", "trigger": "trigger", "mapping": "mapping"}

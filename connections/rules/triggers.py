@@ -151,7 +151,7 @@ def to_fql(conditions: list[Condition], match: str = "all") -> str:
         raise TriggerError(f"combine conditions with ALL or ANY, not {match!r}")
     parts = [condition_to_fql(c, i) for i, c in enumerate(conditions) if not c.blank]
     if not parts:
-        raise TriggerError("add at least one condition, or write the trigger in FQL")
+        raise TriggerError("add at least one condition, or write the expression in FQL")
     return (" and " if match == "all" else " or ").join(parts)
 
 

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 
 from connections.forms import FilterForm, filter_error_target, sample_event_json
 from connections.models import Destination
-from connections.rules import filtering
+from connections.rules import filtering, triggers
 from connections.services import filters as service
 from connections.views.destinations import (
     base_context,
@@ -22,6 +22,7 @@ from connections.views.destinations import (
     summarize_actions,
 )
 from connections.views.lookups import DESTINATION
+from connections.views.mappings import condition_preview
 from switchyard.errors import SwitchyardError
 from switchyard.ui import UIRequest, add_service_error, get_object, refuse, workspace_view
 from workspace.models import Workspace
@@ -40,8 +41,8 @@ def filter_editor(
     if request.method == "POST":
         form = FilterForm(request.POST)
     else:
-        initial = FilterForm.initial_from(existing) if existing else None
-        form = FilterForm(initial=initial)
+        initial, rows = FilterForm.initial_from(existing) if existing else (None, [])
+        form = FilterForm(initial=initial, conditions=rows)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         actions, where = form.actions()
@@ -52,7 +53,7 @@ def filter_editor(
                     destination=destination,
                     title=data["title"],
                     description=data["description"],
-                    if_=data["condition"],
+                    if_=data["if_value"],
                     actions=actions,
                     enabled=data["enabled"],
                 )
@@ -63,7 +64,7 @@ def filter_editor(
                     changes={
                         "title": data["title"],
                         "description": data["description"],
-                        "if": data["condition"],
+                        "if": data["if_value"],
                         "actions": actions,
                         "enabled": data["enabled"],
                     },
@@ -90,8 +91,19 @@ def filter_editor(
         full=existing is None and count >= filtering.FILTERS_PER_DESTINATION,
         filters_max=filtering.FILTERS_PER_DESTINATION,
         sample_event=sample_event_json(),
+        fields=triggers.FIELDS,
+        operators=triggers.OPERATORS,
     )
     return render(request, "connections/filter.html", context, status=400 if form.errors else 200)
+
+
+@workspace_view(DESTINATION)
+@require_POST
+def filter_preview(
+    request: UIRequest, workspace: Workspace, destination: Destination
+) -> HttpResponse:
+    """The FQL the builder rows make (or the raw FQL's check), before saving."""
+    return condition_preview(request, raw_field="condition", field="if")
 
 
 @workspace_view(DESTINATION, post="change")

@@ -1,6 +1,7 @@
 """The mapping editor: action, name, enabled, the trigger (condition builder or
 raw FQL) and the field mapping; plus the htmx helpers (the action's field list,
-the generated FQL) and the enable/delete buttons of the Mappings tab."""
+one field redrawn in another mode, the generated FQL) and the enable/delete
+buttons of the Mappings tab."""
 
 from __future__ import annotations
 
@@ -17,7 +18,9 @@ from connections.forms import (
     COMMON_PATHS,
     MAPPING_ERRORS,
     MappingForm,
+    builder_initial,
     conditions_from_post,
+    field_inputs,
     sample_event_json,
 )
 from connections.models import Destination, Subscription
@@ -47,15 +50,6 @@ def _action(definition: DestinationDefinition, key: str | None) -> ActionDef:
     return chosen
 
 
-def _trigger_initial(trigger: str) -> tuple[dict[str, Any], list[triggers.Condition]]:
-    """Show a trigger as builder rows when the builder can, else as raw FQL."""
-    parsed = triggers.from_fql(trigger) if trigger else None
-    if parsed is None:
-        return {"trigger": trigger, "match": "all"}, []
-    match, rows = parsed
-    return {"match": match, "trigger": ""}, rows
-
-
 @workspace_view(DESTINATION, post="change")
 def mapping_editor(
     request: UIRequest,
@@ -76,8 +70,10 @@ def mapping_editor(
         key = request.GET.get("action") or (existing.action if existing else None)
         action = _action(definition, key)
         trigger = existing.trigger if existing else action.default_trigger
-        initial, rows = _trigger_initial(trigger)
-        initial.update(
+        match, raw, rows = builder_initial(trigger)
+        initial = dict(
+            match=match,
+            trigger=raw,
             name=existing.name if existing else action.name,
             action=action.key,
             enabled=existing.enabled if existing else False,
@@ -147,7 +143,36 @@ def mapping_fields(
     action = _action(definition, request.GET.get("action"))
     form = MappingForm(definition=definition, action=action, initial={"action": action.key})
     context = {"form": form, "action": action, "common_paths": COMMON_PATHS}
+    context.update(_where(workspace, destination))
     return render(request, "connections/_mapping_fields.html", context)
+
+
+@workspace_view(DESTINATION)
+@require_GET
+def mapping_field(
+    request: UIRequest, workspace: Workspace, destination: Destination
+) -> HttpResponse:
+    """One field's row redrawn in the mode ``m_<field>`` picks, holding the value its
+    inputs (drawn in mode ``rm_<field>``) hold when the new mode can show it."""
+    definition = destination_service.definition_of(destination)
+    action = _action(definition, request.GET.get("action"))
+    spec = action.field(request.GET.get("field", ""))
+    if spec is None:
+        raise Http404("no such field")
+    chosen, drawn = field_inputs.chosen_and_drawn(spec, request.GET)
+    try:
+        value = field_inputs.parse(spec, request.GET, drawn)
+    except field_inputs.FieldInputError as exc:
+        row = field_inputs.input_for(spec, None, chosen)
+        row.errors = [f"{spec.label}: {exc.message}"]
+    else:
+        row = field_inputs.input_for(spec, value, chosen)
+    context = {"row": row, "action": action, **_where(workspace, destination)}
+    return render(request, "connections/_mapping_field.html", context)
+
+
+def _where(workspace: Workspace, destination: Destination) -> dict[str, Any]:
+    return {"workspace": workspace, "source": destination.source, "destination": destination}
 
 
 @workspace_view(DESTINATION)
@@ -156,13 +181,18 @@ def trigger_preview(
     request: UIRequest, workspace: Workspace, destination: Destination
 ) -> HttpResponse:
     """The FQL the builder rows make (or the raw FQL's check), before saving."""
-    raw = request.POST.get("trigger", "").strip()
+    return condition_preview(request, raw_field="trigger", field="trigger")
+
+
+def condition_preview(request: UIRequest, *, raw_field: str, field: str) -> HttpResponse:
+    """The condition builder's preview, for the trigger and the filter's "If" alike."""
+    raw = request.POST.get(raw_field, "").strip()
     context: dict[str, Any] = {"raw": bool(raw)}
     try:
         expression = raw or triggers.to_fql(
             conditions_from_post(request.POST), request.POST.get("match", "all")
         )
-        context["fql"] = clean_expression(expression, field="trigger")
+        context["fql"] = clean_expression(expression, field=field, allow_all=field == "if")
     except triggers.TriggerError as exc:
         context["error"] = exc.message
     except SwitchyardError as exc:

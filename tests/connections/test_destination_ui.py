@@ -269,7 +269,8 @@ def test_mapping_edit_shows_rows_and_saves(owner: Client, equals: Destination) -
     )  # + template
     assert 'value="identify"' in body
     assert '<option value="any" selected>' in body
-    assert "{&quot;@path&quot;: &quot;$.&quot;}" in body
+    # The preset's {"@path": "$."} shows in the path picker.
+    assert 'name="p_data" id="id_p_data" list="event-paths" value="$."' in body
     response = owner.post(
         url,
         mapping_post(
@@ -324,7 +325,7 @@ def test_invalid_field_json_names_the_field(owner: Client, webhook: Destination)
     assert response.status_code == 400
     body = html(response)
     assert "Method: not valid JSON" in body
-    assert 'name="f_method" id="id_f_method" value="POST"' in body
+    assert re.search(r'<textarea [^>]*name="f_method" id="id_f_method"[^>]*>POST</textarea>', body)
     assert not webhook.subscriptions.exists()
     response = owner.post(
         page_of(webhook) + "mappings/new/",
@@ -349,8 +350,8 @@ def test_missing_required_field(owner: Client, webhook: Destination) -> None:
 def test_action_change_reloads_fields(owner: Client, userengage: Destination) -> None:
     response = owner.get(page_of(userengage) + "mappings/new/fields/?action=identify_user")
     body = html(response)
-    assert 'name="f_user_id"' in body and 'name="f_email"' in body
-    assert "{&quot;@path&quot;: &quot;$.traits.email&quot;}" in body
+    assert 'name="m_user_id"' in body and 'name="m_email"' in body
+    assert 'name="p_email" id="id_p_email" list="event-paths" value="$.traits.email"' in body
 
 
 def test_trigger_preview(owner: Client, equals: Destination) -> None:

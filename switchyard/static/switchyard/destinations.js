@@ -1,4 +1,4 @@
-// Destination pages: catalog search, the trigger builder rows, the mapping path picker.
+// Destination pages: catalog search, the condition builder rows, an object field's key/value rows.
 (function () {
   "use strict";
 
@@ -15,7 +15,7 @@
   });
 
   function builderChanged(from) {
-    var builder = from.closest("#trigger-builder .card-body") || document.querySelector("#trigger-builder .card-body");
+    var builder = from.closest("[data-condition-builder]") || document.querySelector("[data-condition-builder]");
     if (builder && window.htmx) window.htmx.trigger(builder, "conditions-changed");
   }
 
@@ -38,6 +38,30 @@
         container.appendChild(tpl.content.cloneNode(true));
       }
       builderChanged(container || document.body);
+      return;
+    }
+    // An object field's key/value rows (without JS the row always has one blank row).
+    var addPair = target.closest("[data-add-pair]");
+    if (addPair) {
+      var key = addPair.dataset.addPair;
+      var rows = document.querySelector('[data-pairs="' + key + '"]');
+      var pairTemplate = document.getElementById("pair-template-" + key);
+      if (rows && pairTemplate) {
+        rows.appendChild(pairTemplate.content.cloneNode(true));
+        var inputs = rows.querySelectorAll(".kv-row input");
+        if (inputs.length > 1) inputs[inputs.length - 2].focus();
+      }
+      return;
+    }
+    var removePair = target.closest("[data-remove-pair]");
+    if (removePair) {
+      var pair = removePair.closest(".kv-row");
+      var list = pair.parentElement;
+      pair.remove();
+      if (list && !list.querySelector(".kv-row")) {
+        var blank = document.getElementById("pair-template-" + list.dataset.pairs);
+        if (blank) list.appendChild(blank.content.cloneNode(true));
+      }
     }
   });
 
@@ -48,15 +72,6 @@
     if (target.matches("[data-condition-field]")) {
       var path = target.closest(".trigger-condition").querySelector("[data-condition-path]");
       if (path) path.classList.toggle("d-none", target.value !== "property");
-    }
-    // Picking a path fills the field's JSON with {"@path": ...}.
-    if (target.matches("[data-path-for]") && target.value) {
-      var field = document.getElementById(target.dataset.pathFor);
-      if (field) {
-        field.value = "{\"@path\": " + JSON.stringify(target.value) + "}";
-        field.dispatchEvent(new Event("change", { bubbles: true }));
-      }
-      target.value = "";
     }
   });
 })();
