@@ -313,7 +313,10 @@ class DestinationViewSet(SourceChildViewSet):
     @extend_schema(
         summary="Get Destination Delivery Metrics",
         description="Delivered, filtered, failed and retrying counts over the last hour, "
-        "day or 7 days, with the reason codes behind them and the latest failures.",
+        "day or 7 days, with the reason codes behind them and the latest failures; "
+        "``pipeline`` is the delivery overview's steps (received, failed on ingest, "
+        "filtered at source, filtered at destination, failed delivery, successful "
+        "delivery), each with its count and reasons.",
         parameters=[OpenApiParameter("window", str, description="1h, 24h (default) or 7d")],
         responses={200: inline_serializer("DeliveryMetrics", {})},
     )
@@ -335,7 +338,8 @@ class DestinationViewSet(SourceChildViewSet):
             }
             for d in selectors.failed_deliveries(destination, limit=10)
         ]
-        return Response({**metrics, "recent_failures": failures})
+        pipeline = selectors.delivery_overview(destination, window)["steps"]
+        return Response({**metrics, "pipeline": pipeline, "recent_failures": failures})
 
 
 class DestinationChildViewSet(SourceChildViewSet):

@@ -8,6 +8,7 @@ import html
 import re
 from collections import Counter
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
@@ -142,3 +143,31 @@ def test_the_delivery_tab_shows_the_steps_and_the_chart(alice: User, equals: Des
     )
     table = page.split('id="delivery-chart-data"')[1]
     assert '<td class="text-end">7</td>' in table
+
+
+def test_the_metrics_api_has_the_pipeline_steps(
+    equals: Destination, token_client: Callable[..., Any], alice: User
+) -> None:
+    add(equals.source, "ingest", "accepted", 4, reason="track")
+    add(equals.source, "ingest", selectors.INGEST_FAILED, 2, reason="invalid_json")
+    add(equals.source, "delivery", "delivered", 3, dst=equals.pk)
+    url = f"/v1beta/workspaces/acme/sources/web/destinations/{equals.key_id}/delivery-metrics"
+    body = token_client(alice).get(url).json()
+    pipeline = {step["key"]: step for step in body["pipeline"]}
+    assert [step["key"] for step in body["pipeline"]] == [
+        "received",
+        "failed_on_ingest",
+        "filtered_at_source",
+        "filtered_at_destination",
+        "failed_delivery",
+        "delivered",
+    ]
+    assert pipeline["received"]["count"] == 4 and pipeline["delivered"]["count"] == 3
+    assert pipeline["failed_on_ingest"]["reasons"] == [
+        {
+            "outcome": "failed",
+            "reason": "invalid_json",
+            "label": "Body is not a JSON object (or is empty)",
+            "count": 2,
+        }
+    ]
