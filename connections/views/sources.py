@@ -205,11 +205,14 @@ def source_detail(request: UIRequest, workspace: Workspace, source: Source) -> H
                 return done
     can_change = access.can(request.principal, "change", source)
     definitions = {d.slug: d for d in catalog.destinations()}
-    destinations = [
-        (d, definitions.get(d.definition))
-        for d in source.destinations.annotate(
+    found = list(
+        source.destinations.annotate(
             mapping_count=Count("subscriptions", filter=Q(subscriptions__enabled=True))
         ).order_by("display_name")
+    )
+    health = selectors.connection_health(found)
+    destinations = [
+        (d, definitions.get(d.definition), health[d.pk], _light(health[d.pk])) for d in found
     ]
     asked = request.GET.get("volume", "")
     volume_window = asked if asked in selectors.VOLUME_WINDOWS else "24h"

@@ -132,3 +132,12 @@ def test_volume_bins_cover_the_window(web: Source) -> None:
     assert bins[-1] == dt.datetime(2026, 12, 1, 18, 0, tzinfo=dt.UTC)
     week = selectors.bins_of("7d", now)
     assert len(week) == 29 and week[-1] == dt.datetime(2026, 12, 1, 18, 0, tzinfo=dt.UTC)
+
+
+def test_source_page_lights_each_destination(owner: Client, web: Source, alice: User) -> None:
+    hook = destination(web, alice, "Hook")
+    add(web, "delivery", "delivered", 4, dst=hook.pk)
+    page = owner.get("/workspaces/acme/sources/web/").content.decode()
+    row = page.split(f'<tr data-destination="{hook.key_id}"')[1].split("</tr>")[0]
+    assert 'data-health="healthy"' in row and "4 delivered, 0 failed" in row
+    assert 'aria-label="Healthy"' in row
