@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
 from django.db import models
@@ -376,7 +377,7 @@ def health_of(enabled: bool, delivered: int, failed: int) -> tuple[str, str]:
 
 
 def connection_health(
-    destinations: list[Destination], *, now: dt.datetime | None = None
+    destinations: Sequence[Destination], *, now: dt.datetime | None = None
 ) -> dict[int, dict[str, Any]]:
     """Each destination's delivered and failed events in the last 24 hours and its
     health, in one query over the (destination_id, bucket) counter index."""
