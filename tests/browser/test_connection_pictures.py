@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from django.utils import timezone
-from playwright.sync_api import Page, expect
+from playwright.sync_api import ConsoleMessage, Page, expect
 
 from connections.dataplane import counters
 from connections.services.destinations import do_create_destination
@@ -20,6 +20,18 @@ from workspace.services.workspaces import do_create_workspace
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 PASSWORD = "correct-horse-42"
+
+
+def watch_csp(page: Page) -> list[str]:
+    """Chromium's "Refused to ..." errors: what the Content-Security-Policy blocked."""
+    refused: list[str] = []
+
+    def on_console(message: ConsoleMessage) -> None:
+        if message.type == "error" and "Content Security Policy" in message.text:
+            refused.append(message.text)
+
+    page.on("console", on_console)
+    return refused
 
 
 def test_overview_lights_and_source_volume_chart(
@@ -57,6 +69,7 @@ def test_overview_lights_and_source_volume_chart(
     counters.add(Counter({key("ingest", "accepted", "page"): 11}), at=now - dt.timedelta(days=2))
     base = live_server.url
 
+    refused = watch_csp(page)
     page.goto(f"{base}/login")
     page.get_by_label("Username").fill("olivia")
     page.get_by_label("Password").fill(PASSWORD)
@@ -83,3 +96,4 @@ def test_overview_lights_and_source_volume_chart(
     expect(week).to_contain_text("page")
     page.locator("#event-volume").get_by_text("Show the numbers").click()
     expect(page.locator("#volume-chart-data")).to_be_visible()
+    assert refused == []  # the Content-Security-Policy refused nothing

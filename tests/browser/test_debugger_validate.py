@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import ConsoleMessage, Page, expect
 
 from connections.models import WriteKey
 from connections.services.destinations import do_create_destination
@@ -20,6 +20,18 @@ from workspace.services.workspaces import do_create_workspace
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 PASSWORD = "correct-horse-42"
+
+
+def watch_csp(page: Page) -> list[str]:
+    """Chromium's "Refused to ..." errors: what the Content-Security-Policy blocked."""
+    refused: list[str] = []
+
+    def on_console(message: ConsoleMessage) -> None:
+        if message.type == "error" and "Content Security Policy" in message.text:
+            refused.append(message.text)
+
+    page.on("console", on_console)
+    return refused
 
 
 def containing(text: str) -> re.Pattern[str]:
@@ -57,6 +69,7 @@ def test_search_validate_and_load_a_recent_event(
     send_track(base, key, "Order Completed", {"coupon": "SPRING-50", "flags": {"vip": True}})
     send_track(base, key, "Signed Up", {"via": "google", "referrer": None})
 
+    refused = watch_csp(page)
     page.goto(f"{base}/login")
     page.get_by_label("Username").fill("olivia")
     page.get_by_label("Password").fill(PASSWORD)
@@ -93,3 +106,4 @@ def test_search_validate_and_load_a_recent_event(
     picker = page.get_by_label("Load a recent event from Web")
     picker.select_option(label=picker.locator("option", has_text="Order Completed").inner_text())
     expect(tester).to_have_value(containing('"coupon": "SPRING-50"'))
+    assert refused == []  # the Content-Security-Policy refused nothing

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from django.utils import timezone
-from playwright.sync_api import Page, expect
+from playwright.sync_api import ConsoleMessage, Page, expect
 
 from connections.dataplane import counters
 from connections.services.destinations import do_create_destination
@@ -20,6 +20,18 @@ from workspace.services.workspaces import do_create_workspace
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 PASSWORD = "correct-horse-42"
+
+
+def watch_csp(page: Page) -> list[str]:
+    """Chromium's "Refused to ..." errors: what the Content-Security-Policy blocked."""
+    refused: list[str] = []
+
+    def on_console(message: ConsoleMessage) -> None:
+        if message.type == "error" and "Content Security Policy" in message.text:
+            refused.append(message.text)
+
+    page.on("console", on_console)
+    return refused
 
 
 def test_the_pipeline_steps_and_chart(live_server: Any, page: Page, django_user_model: Any) -> None:
@@ -57,6 +69,7 @@ def test_the_pipeline_steps_and_chart(live_server: Any, page: Page, django_user_
     )
     base = live_server.url
 
+    refused = watch_csp(page)
     page.goto(f"{base}/login")
     page.get_by_label("Username").fill("olivia")
     page.get_by_label("Password").fill(PASSWORD)
@@ -84,3 +97,4 @@ def test_the_pipeline_steps_and_chart(live_server: Any, page: Page, django_user_
     expect(
         page.get_by_role("img", name="Events at this destination over the last 1h")
     ).to_be_visible()
+    assert refused == []  # the Content-Security-Policy refused nothing
