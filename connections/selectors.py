@@ -226,6 +226,12 @@ def ingest_failures(
     return {"window": window, "failed": sum(r["count"] for r in reasons), "reasons": reasons}
 
 
+def _reason_label(outcome: str, reason: str) -> str:
+    if outcome == "accepted":  # counted per event type; before that, without one
+        return reason or "any type"
+    return REASON_LABELS.get((outcome, reason), reason or outcome)
+
+
 class DateBin(Func):
     """PostgreSQL's date_bin(stride, source, origin): the start of the bin a time is in."""
 
@@ -285,7 +291,7 @@ def delivery_overview(
             {
                 "outcome": outcome,
                 "reason": reason,
-                "label": REASON_LABELS.get((outcome, reason), reason or outcome),
+                "label": _reason_label(outcome, reason),
                 "count": n,
             }
             for outcome in outcomes

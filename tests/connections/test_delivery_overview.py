@@ -131,6 +131,8 @@ def test_the_delivery_tab_shows_the_steps_and_the_chart(alice: User, equals: Des
     page = client.get(
         f"/workspaces/acme/sources/web/destinations/{equals.key_id}/?tab=delivery"
     ).content.decode()
+    received = page.split('id="step-received"')[1][:600]
+    assert "track: <strong>9</strong>" in received  # what arrived, by event type
     step = page.split('id="step-filtered_at_source"')[1][:600]
     assert '<div class="fs-4 step-count">1</div>' in step
     assert "Duplicate messageId (seen in the last 24 hours): <strong>1</strong>" in step
