@@ -146,6 +146,28 @@ def test_a_name_that_does_not_resolve_in_time_says_nothing(
         released.set()
 
 
+def test_names_resolve_side_by_side_and_a_slow_one_holds_up_none(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    released = threading.Event()
+    real = socket.getaddrinfo
+
+    def slow_for_one(host: str, *args: Any, **kwargs: Any) -> Any:
+        if host == "slow.example":
+            released.wait(5)
+            raise socket.gaierror("gave up")
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", slow_for_one)
+    urls = ["http://slow.example/a", "http://localhost:8080/b", "http://10.9.8.7/c"]
+    try:
+        found = address_check.warnings_for(urls, timeout=2)
+    finally:
+        released.set()
+    assert len(found) == 2
+    assert "localhost:8080" in found[0] and "10.9.8.7" in found[1]
+
+
 def test_a_name_that_does_not_resolve_says_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
     def failing(*args: Any, **kwargs: Any) -> Any:
         raise socket.gaierror("no such name")
