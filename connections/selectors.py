@@ -374,7 +374,7 @@ def health_of(enabled: bool, delivered: int, failed: int) -> tuple[str, str]:
     if not enabled:
         return "disabled", "Disabled"
     if not delivered and not failed:
-        return "idle", "No deliveries in 24 h"
+        return "idle", "Idle"
     if not failed:
         return "healthy", "Healthy"
     if failed / (delivered + failed) < FAILING_RATE:
