@@ -67,9 +67,7 @@ def world(contract_world: World) -> dict[str, Any]:
     token, _ = do_create_workspace_token(
         principal=owner, workspace=acme.workspace, description="ci"
     )
-    personal, _ = do_create_access_token(
-        principal=owner, user=acme.owner, description="laptop"
-    )
+    personal, _ = do_create_access_token(principal=owner, user=acme.owner, description="laptop")
     invitation, _ = do_invite_member(
         principal=owner, workspace=acme.workspace, email="c@example.com"
     )
