@@ -29,6 +29,7 @@ from connections.services.destinations import do_create_destination
 from connections.services.filters import do_create_filter
 from connections.services.sources import do_create_source
 from connections.services.subscriptions import do_create_subscription
+from privacy.services.matchers import do_create_pii_matcher
 from switchyard.access import Principal
 from workspace.models import AccessToken
 from workspace.services import groups, labels
@@ -68,6 +69,14 @@ def _seed(owner: User) -> None:
     )
     labels.do_create_label(principal=principal, workspace=workspace, key="env", value="prod")
     groups.do_create_group(principal=principal, workspace=workspace, name="Team")
+    do_create_pii_matcher(
+        principal=principal,
+        workspace=workspace,
+        name="SIN",
+        classification="RED",
+        match_on="VALUE",
+        pattern=r"^\d{3}-\d{3}-\d{3}$",
+    )
 
 
 class _OwnersToken:

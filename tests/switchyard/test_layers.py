@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ("switchyard", "workspace", "connections")
+PACKAGES = ("switchyard", "workspace", "connections", "privacy")
 LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
 
 
@@ -119,6 +119,18 @@ def lint(tree: Path, contract: str) -> subprocess.CompletedProcess[str]:
             "connections.dataplane.planted",
             "from connections.services import sources",
             "connections.dataplane.planted -> connections.services.sources",
+        ),
+        (
+            "apps",
+            "connections.services.planted",
+            "import privacy.models",
+            "connections.services.planted -> privacy.models",
+        ),
+        (
+            "privacy-matching-is-pure",
+            "privacy.matching.planted",
+            "import django.db",
+            "privacy.matching.planted -> django.db",
         ),
     ],
 )

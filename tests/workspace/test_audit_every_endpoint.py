@@ -17,6 +17,7 @@ from connections.services.filters import do_create_filter
 from connections.services.sources import do_create_source
 from connections.services.subscriptions import do_create_subscription
 from connections.services.write_keys import do_create_write_key
+from privacy.services.matchers import do_create_pii_matcher
 from tests.resource_contract import EQUALS, World, build_world, make_account, openapi_document
 from workspace.models import AccessToken, AuditEntry
 from workspace.services.grants import do_create_grant
@@ -85,6 +86,13 @@ def world(contract_world: World) -> dict[str, Any]:
         if_="length( userId ) < 1",
         actions=[{"type": "DROP"}],
     )
+    matcher = do_create_pii_matcher(
+        principal=owner,
+        workspace=acme.workspace,
+        name="Loyalty id",
+        classification="YELLOW",
+        match_on="KEY",
+    )
     return {
         "api": contract_world.owner,
         "token_id": contract_world.owner_token.pk,
@@ -99,6 +107,7 @@ def world(contract_world: World) -> dict[str, Any]:
         "destination": acme.destination.key_id,
         "subscription": subscription.key_id,
         "filter": row.key_id,
+        "pii_matcher": matcher.key_id,
     }
 
 
@@ -271,6 +280,21 @@ ENDPOINTS: list[tuple[str, str, Any, str, dict | None]] = [
         None,
     ),
     ("delete", f"{W}/grants/{{grant}}", None, "grant.deleted", None),
+    (
+        "post",
+        f"{W}/pii-matchers",
+        {"pii_matcher": {"display_name": "SIN", "classification": "RED", "match_on": "KEY"}},
+        "pii_matcher.created",
+        None,
+    ),
+    (
+        "patch",
+        f"{W}/pii-matchers/{{pii_matcher}}",
+        mask("pii_matcher", "classification", "RED"),
+        "pii_matcher.updated",
+        {"classification": "RED"},
+    ),
+    ("delete", f"{W}/pii-matchers/{{pii_matcher}}", None, "pii_matcher.deleted", None),
 ]
 
 # Mutating methods the API documents that change nothing stored, so audit nothing.
@@ -279,6 +303,9 @@ NOT_AUDITED = {
     ("post", f"{_DESTINATION_PATH}/preview"): "a dry run of a sample event, in memory",
     # Stores no deliveries, counters or retries (tests/connections/test_send_test_surfaces.py).
     ("post", f"{_DESTINATION_PATH}:test"): "sends one test event now and answers what happened",
+    ("post", "/v1beta/workspaces/{workspace}/pii-matchers:test"): (
+        "what the matchers flag in a sample event, in memory"
+    ),
 }
 
 

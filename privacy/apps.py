@@ -1,0 +1,17 @@
+from django.apps import AppConfig
+
+
+class PrivacyConfig(AppConfig):
+    name = "privacy"
+    verbose_name = "Privacy"
+
+    def ready(self) -> None:
+        from privacy import access_rules
+
+        access_rules.register()
+        from switchyard.ui import nav
+
+        nav.register(
+            "Privacy",
+            nav.NavEntry("Detection", "privacy:matchers", "privacy-detection", owners_only=True),
+        )

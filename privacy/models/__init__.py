@@ -1,0 +1,3 @@
+from privacy.models.matchers import PiiMatcher
+
+__all__ = ["PiiMatcher"]

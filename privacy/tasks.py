@@ -1,0 +1,1 @@
+"""The privacy app's Celery tasks (none yet; see task_names.py)."""
