@@ -80,7 +80,8 @@ def test_a_member_sees_only_the_controls_they_may_use(
     expect(page.locator("#read-only-note")).to_be_visible()
     for name in ("Save", "Delete source", "Create write key"):
         expect(page.get_by_role("button", name=name)).to_have_count(0)
-    page.locator(f'tr[data-destination="{destination.key_id}"] a').click()
+    row = page.locator(f'tr[data-destination="{destination.key_id}"]')
+    row.get_by_role("link", name=destination.display_name, exact=True).click()
     expect(page.locator("#read-only-note")).to_be_visible()
     expect(page.get_by_label("Destination name")).to_be_disabled()
     expect(page.get_by_role("button", name="Save changes")).to_have_count(0)
