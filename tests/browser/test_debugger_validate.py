@@ -9,29 +9,18 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import ConsoleMessage, Page, expect
+from playwright.sync_api import Page, expect
 
 from connections.models import WriteKey
 from connections.services.destinations import do_create_destination
 from connections.services.sources import do_create_source
 from switchyard.access import Principal
+from tests.browser.support import watch_csp
 from workspace.services.workspaces import do_create_workspace
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 PASSWORD = "correct-horse-42"
-
-
-def watch_csp(page: Page) -> list[str]:
-    """Chromium's "Refused to ..." errors: what the Content-Security-Policy blocked."""
-    refused: list[str] = []
-
-    def on_console(message: ConsoleMessage) -> None:
-        if message.type == "error" and "Content Security Policy" in message.text:
-            refused.append(message.text)
-
-    page.on("console", on_console)
-    return refused
 
 
 def containing(text: str) -> re.Pattern[str]:
