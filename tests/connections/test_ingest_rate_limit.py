@@ -41,11 +41,14 @@ def within_one_window(send: Callable[[], list[Any]]) -> list[Any]:
     """Run ``send`` until all of it happened within one second of the clock (the
     limiter's window), so that a second boundary cannot split the requests."""
     for _ in range(10):
+        # Start at the top of a second no earlier attempt reached: a retry within the
+        # second where the last attempt ended would find that attempt's requests
+        # already counted against the limit.
+        time.sleep(1.0 - time.time() % 1.0 + 0.005)
         started = int(time.time())
         answers = send()
         if int(time.time()) == started:
             return answers
-        time.sleep(0.05)
     raise AssertionError("could not send within one clock second")
 
 
@@ -102,3 +105,28 @@ def test_under_the_limit_and_with_it_off_all_is_accepted(
 def test_unknown_keys_are_401_not_429(client: Client, acme: Tracked) -> None:
     answers = [post(client, "/v1/track", TRACK, key="nope") for _ in range(LIMIT + 2)]
     assert {a.status_code for a in answers} == {401}
+
+
+def test_at_the_default_limit_a_process_asks_redis_once_per_lease(
+    acme: Tracked, settings: Any
+) -> None:
+    from django.core.cache import cache
+
+    from connections.dataplane.tracking import rate_limit
+
+    settings.SWITCHYARD_INGEST_RATE_LIMIT = 1000
+    # A window of its own, a minute ahead, so no other request shares its counter.
+    now = float(int(time.time()) + 60)
+    name = cache.make_key(f"ingest-rate:{acme.source.workspace_id}:{int(now)}")
+    redis = cache._cache.get_client(name, write=True)  # type: ignore[attr-defined]
+    try:
+        answers = [rate_limit.check(acme.key, now=now) for _ in range(1001)]
+        assert answers[:1000] == [None] * 1000  # exactly the limit is admitted
+        refused = answers[1000]
+        assert refused is not None and refused.limit == 1000
+        # 50 leases of 20 admitted the 1,000; the 51st found none left: 51 round trips.
+        assert int(redis.get(name)) == 51 * rate_limit.LEASE_MAX
+    finally:
+        # That window becomes the current one within a minute: leave it empty for
+        # whichever test sends to this workspace then.
+        redis.delete(name)
