@@ -46,12 +46,13 @@ def test_account_page_lists_only_my_live_personal_tokens(
     gone.save()
     theirs, _ = personal(bob, "bob laptop")
     workspace_token, _ = do_create_workspace_token(
-        principal=Principal(alice), workspace=make_workspace(alice, "acme"), description="ci"
+        principal=Principal(alice), workspace=make_workspace(alice, "acme"), description="workspace-ci-runner"
     )
     page = signed_in(alice).get("/account/").content.decode()
     assert mine.prefix in page and "alice laptop" in page
+    # Descriptions and prefixes long enough that a CSRF token can't contain them by chance.
     for other in (gone, theirs, workspace_token):
-        assert other.description not in page
+        assert other.description not in page and other.prefix not in page
     assert 'data-confirm="Revoke' in page and "onsubmit" not in page
 
 
