@@ -41,6 +41,35 @@ def pytest_configure(config: pytest.Config) -> None:
         app.conf.result_backend_transport_options = {"global_keyprefix": prefix}
 
 
+# What the second CI phase runs against the machine's configured PostgreSQL and
+# Redis (the first runs everything on the embedded ones): the tests whose
+# behaviour depends on which services they talk to — settings and the embedded
+# stack, Celery workers and the broker, Redis-backed rate limits and caches, the
+# Tracking API server, ingest gates and regulations' tasks, and one browser walk.
+# The rest is the same SQL on the same PostgreSQL version either way.
+SMOKE = (
+    "tests/switchyard/",
+    "tests/connections/test_tracking_",
+    "tests/connections/test_delivery_worker.py",
+    "tests/connections/test_delivery_engine.py",
+    "tests/connections/test_ingest_rate_limit.py",
+    "tests/connections/test_event_store.py",
+    "tests/workspace/test_audit_tasks.py",
+    "tests/workspace/test_login_lockout.py",
+    "tests/privacy/test_gate",
+    "tests/privacy/test_regulation",
+    "tests/browser/test_source_flow.py",
+)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    root = Path(str(config.rootpath))
+    for item in items:
+        where = Path(str(item.path)).relative_to(root).as_posix()
+        if where.startswith(SMOKE):
+            item.add_marker(pytest.mark.smoke)
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """Stop the embedded services this run started; leave a running stack alone."""
     from django.db import connections
