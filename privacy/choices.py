@@ -11,3 +11,4 @@ class AuditAction(StrEnum):
     PII_MATCHER_CREATED = "pii_matcher.created"
     PII_MATCHER_UPDATED = "pii_matcher.updated"
     PII_MATCHER_DELETED = "pii_matcher.deleted"
+    REGULATION_CREATED = "regulation.created"
