@@ -11,6 +11,7 @@ from django.db.models import DateTimeField, F, Func, Sum, TextField, Value
 from django.db.models.functions import Cast
 from django.utils import timezone
 
+from connections.dataplane import gates
 from connections.dataplane.tracking.validation import REASON_LABELS as INGEST_FAILURE_LABELS
 from connections.models import Destination, Event, PipelineCount, Source
 from connections.models.delivery import Delivery
@@ -171,6 +172,9 @@ EPOCH = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
 # the refusal's code as reason. The step shows whatever such counters exist.
 INGEST_FAILED = "failed"
 
+# Ingest counters of fields (not events) a gate removed: privacy's blocked fields.
+GATE_BLOCKED = "blocked"
+
 # (key, label, stage, outcomes), in the order events go through them.
 PIPELINE_STEPS = (
     ("received", "Successfully received", "ingest", ("accepted",)),
@@ -229,7 +233,35 @@ def ingest_failures(
 def _reason_label(outcome: str, reason: str) -> str:
     if outcome == "accepted":  # counted per event type; before that, without one
         return reason or "any type"
-    return REASON_LABELS.get((outcome, reason), reason or outcome)
+    label = REASON_LABELS.get((outcome, reason)) or gates.labels().get((outcome, reason))
+    return label or reason or outcome
+
+
+def ingest_outcomes(
+    source_ids: Sequence[int],
+    outcomes: Sequence[str],
+    window: str = "24h",
+    *,
+    now: dt.datetime | None = None,
+) -> dict[int, dict[tuple[str, str], int]]:
+    """Per source, the ingest counters of ``outcomes`` over ``window`` by (outcome,
+    reason): what the ingest gates dropped or blocked, for the privacy controls page."""
+    since = (now or timezone.now()) - WINDOWS[window]
+    rows = (
+        PipelineCount.objects.filter(
+            source_id__in=source_ids,
+            destination_id=0,
+            stage="ingest",
+            outcome__in=outcomes,
+            bucket__gte=since,
+        )
+        .values("source_id", "outcome", "reason")
+        .annotate(total=Sum("count"))
+    )
+    found: dict[int, dict[tuple[str, str], int]] = {}
+    for row in rows:
+        found.setdefault(row["source_id"], {})[row["outcome"], row["reason"]] = row["total"]
+    return found
 
 
 class DateBin(Func):
@@ -307,9 +339,16 @@ def delivery_overview(
                 "reasons": breakdown,
             }
         )
+    # Fields an ingest gate removed from stored events (privacy controls): not events,
+    # so no step counts them; the overview says so beside the steps.
+    blocked = [
+        {"reason": reason, "label": _reason_label(GATE_BLOCKED, reason), "count": n}
+        for reason, n in sorted(sums.get(("ingest", GATE_BLOCKED), {}).items())
+    ]
     return {
         "window": window,
         "steps": steps,
+        "blocked_fields": blocked,
         "retrying": sum(sums.get(("delivery", "retrying"), {}).values()),
         "pending_retries": Delivery.objects.filter(
             destination=destination, status=Delivery.Status.RETRYING

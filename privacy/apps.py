@@ -9,6 +9,10 @@ class PrivacyConfig(AppConfig):
         from privacy import access_rules
 
         access_rules.register()
+        from connections.dataplane import gates
+        from privacy import gate
+
+        gates.register(gate.apply, gate.LABELS)
         from switchyard.ui import nav
 
         nav.register(

@@ -12,3 +12,4 @@ class AuditAction(StrEnum):
     PII_MATCHER_UPDATED = "pii_matcher.updated"
     PII_MATCHER_DELETED = "pii_matcher.deleted"
     REGULATION_CREATED = "regulation.created"
+    PRIVACY_CONTROLS_UPDATED = "privacy_controls.updated"

@@ -13,7 +13,9 @@ transaction, so a request costs one round trip plus the commit:
 4. ``batch``: the delivery outbox row naming the new event ids;
 5. ``counted``: the per-minute ingest counters (accepted, duplicate, or
    dropped because the source is disabled); accepted events are counted per
-   event type (the type as reason), for the source page's volume chart.
+   event type (the type as reason), for the source page's volume chart. The
+   ingest gates' counts (``connections.dataplane.gates``: events a gate
+   dropped, fields it blocked) are added here too, unless the source is disabled.
 
 After the commit (``transaction.on_commit``) the delivery task is enqueued with
 the batch id; if Redis is unreachable the sweeper finds the batch later, so a
@@ -84,6 +86,11 @@ counted AS (
         ('dropped', 'source_disabled', CASE WHEN src.enabled THEN 0 ELSE %(total)b END),
         ('duplicate', '',
             CASE WHEN src.enabled THEN %(total)b - (SELECT count(*) FROM stored) ELSE 0 END)
+        UNION ALL
+        SELECT g.outcome, g.reason, g.n
+        FROM unnest(%(gate_outcomes)b::text[], %(gate_reasons)b::text[], %(gate_counts)b::int8[])
+            AS g(outcome, reason, n)
+        WHERE src.enabled
     ) AS v(outcome, reason, n)
     WHERE v.n > 0
     ORDER BY v.outcome, v.reason
@@ -106,9 +113,19 @@ class Ingested:
     duplicates: int  # messageIds seen before (in this request or the last 24 hours)
 
 
-def ingest(write_key: str, rows: Sequence[Row], *, received_at: dt.datetime) -> Ingested | None:
+def ingest(
+    write_key: str,
+    rows: Sequence[Row],
+    *,
+    received_at: dt.datetime,
+    counts: Sequence[tuple[str, str, int]] = (),
+) -> Ingested | None:
     """Store ``rows`` for the source of ``write_key``; ``None`` when the key is unknown
-    or revoked (nothing is stored then). Returns once the transaction committed."""
+    or revoked (nothing is stored then). Returns once the transaction committed.
+
+    ``counts`` (``(outcome, reason, n)``, each pair once, none of ingest's own) are
+    what the gates did to the request, counted in the same statement. ``rows`` may
+    be empty (a gate dropped every message): the key is still authenticated."""
     if "\x00" in write_key:  # PostgreSQL text cannot hold NUL, so no key does
         return None
     first: dict[str, Row] = {}
@@ -128,6 +145,9 @@ def ingest(write_key: str, rows: Sequence[Row], *, received_at: dt.datetime) -> 
         "anonymous_ids": [row.anonymous_id for row in unique],
         "timestamps": [row.timestamp for row in unique],
         "payloads": [row.payload for row in unique],
+        "gate_outcomes": [c[0] for c in counts],
+        "gate_reasons": [c[1] for c in counts],
+        "gate_counts": [c[2] for c in counts],
     }
     with transaction.atomic():
         connection.ensure_connection()

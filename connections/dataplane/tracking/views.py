@@ -2,8 +2,9 @@
 
 Plain Django function views (no DRF, no ORM on the way in): read the body
 (chunked and gzip allowed, every gzip member), parse it with orjson, validate
-and normalize every message, then store them with one statement
-(connections.dataplane.ingest). A 200
+and normalize every message, pass them through the ingest gates
+(connections.dataplane.gates: privacy controls), then store them with one
+statement (connections.dataplane.ingest). A 200
 ``{"success": true}`` means the messages are committed to PostgreSQL.
 
 Errors answer ``{"success": false, "error": "..."}``: 400 for a body or message
@@ -24,6 +25,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
+from connections.dataplane import gates
 from connections.dataplane.ingest import ingest
 from connections.dataplane.ingest_failures import count_refused
 from connections.dataplane.tracking import auth, rate_limit
@@ -241,7 +243,8 @@ def _handle(request: HttpRequest, kind: str | None) -> HttpResponse:
     except Invalid as error:
         messages = body.get("batch") if batch else None
         return _refuse(request, key, error, len(messages) if isinstance(messages, list) else 1)
-    if ingest(key, rows, received_at=received_at) is None:
+    rows, counts = gates.apply(key, rows)
+    if ingest(key, rows, received_at=received_at, counts=counts) is None:
         return _invalid_key(request)
     return _cors(request, HttpResponse(_OK, content_type=_JSON))
 
