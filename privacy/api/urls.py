@@ -1,11 +1,15 @@
 from django.urls import re_path
 from rest_framework.routers import SimpleRouter
 
+from privacy.api.regulation_views import RegulationViewSet, SuppressedUserViewSet
 from privacy.api.views import PiiMatcherViewSet
 
 router = SimpleRouter(trailing_slash=False)
 MATCHERS = r"workspaces/(?P<workspace>[^/]+)/pii-matchers"
 router.register(MATCHERS, PiiMatcherViewSet, basename="pii-matcher")
+WORKSPACE = r"workspaces/(?P<workspace>[^/]+)"
+router.register(f"{WORKSPACE}/regulations", RegulationViewSet, basename="regulation")
+router.register(f"{WORKSPACE}/suppressed-users", SuppressedUserViewSet, basename="suppressed-user")
 
 # Config API custom method on the collection: POST .../pii-matchers:test
 run_test = PiiMatcherViewSet.as_view({"post": "run_test"}, http_method_names=["post", "options"])
