@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Sequence
+from copy import copy as shallow_copy
 from typing import Any
 
 from django.db import models
@@ -15,6 +17,7 @@ from connections.dataplane import gates
 from connections.dataplane.tracking.validation import REASON_LABELS as INGEST_FAILURE_LABELS
 from connections.models import Destination, Event, PipelineCount, Source
 from connections.models.delivery import Delivery
+from switchyard import masking
 from switchyard.access import Principal
 from switchyard.errors import InvalidArgument
 
@@ -37,6 +40,7 @@ def events_of(
     name: str = "",
     name_contains: str = "",
     search: str = "",
+    mask: masking.Mask | None = None,
 ) -> models.QuerySet[Event]:
     """A source's stored events, newest first, optionally of one type or name.
     Bounded by the retention period so PostgreSQL only scans live partitions.
@@ -66,7 +70,21 @@ def events_of(
             rows = rows.annotate(payload_text=Cast("payload", TextField())).filter(
                 payload_text__icontains=search
             )
+            if mask is not None and mask.active:
+                rows = rows.filter(id__in=_matching_as_shown(rows, search, mask))
     return rows.order_by("-received_at", "-id")
+
+
+def _matching_as_shown(rows: models.QuerySet[Event], search: str, mask: masking.Mask) -> list[int]:
+    """The ids of ``rows`` whose payload, as ``mask`` shows it, holds ``search``: a
+    search must not tell someone without PII Access what a masked value is. Rows
+    are at most the source's latest SEARCH_SCOPE events already matching raw."""
+    wanted = search.casefold()
+    return [
+        pk
+        for pk, payload in rows.values_list("id", "payload")[:SEARCH_SCOPE]
+        if wanted in json.dumps(mask.event(payload), ensure_ascii=False).casefold()
+    ]
 
 
 def _search_floor(source: Source) -> dt.datetime | None:
@@ -89,9 +107,12 @@ def recent_events(
     search: str = "",
     after_id: int | None = None,
     limit: int = DEBUGGER_LIMIT,
+    mask: masking.Mask | None = None,
 ) -> list[Event]:
     """The debugger's live view: the latest events, or those newer than ``after_id``."""
-    rows = events_of(source, event_type=event_type, name_contains=name_contains, search=search)
+    rows = events_of(
+        source, event_type=event_type, name_contains=name_contains, search=search, mask=mask
+    )
     if after_id is not None:
         rows = rows.filter(id__gt=after_id)
     return list(rows[:limit])
@@ -104,10 +125,47 @@ def event_of(source: Source, event_id: str) -> Event | None:
     return Event.objects.filter(source_id=source.pk, id=int(event_id)).first()
 
 
-def visible_payload(principal: Principal, source: Source, payload: dict[str, Any]) -> Any:
-    """The event as this principal may see it. The privacy issue masks PII here for
-    those without PII access; until then everyone who sees the source sees it whole."""
-    return payload
+def payload_mask(principal: Principal, source: Source) -> masking.Mask:
+    """What this principal may see of the source's events (PII masked without PII
+    Access): ask once per request, apply to every payload shown."""
+    return masking.mask_for(principal, source.workspace_id)
+
+
+def visible_payload(
+    principal: Principal,
+    source: Source,
+    payload: dict[str, Any],
+    mask: masking.Mask | None = None,
+) -> Any:
+    """The event as this principal may see it; pass ``mask`` when showing many."""
+    return (mask or payload_mask(principal, source)).event(payload)
+
+
+def visible_failures(
+    principal: Principal, destination: Destination, limit: int = 50
+) -> list[Delivery]:
+    """``failed_deliveries`` with their request, response and message as this
+    principal may see them: unsaved copies, masked with the events they came from
+    (read only when something is masked)."""
+    found = failed_deliveries(destination, limit=limit)
+    mask = payload_mask(principal, destination.source)
+    if not mask.active or not found:
+        return found
+    events = dict(
+        Event.objects.filter(
+            source_id=destination.source_id, id__in={d.event_id for d in found}
+        ).values_list("id", "payload")
+    )
+    shown = []
+    for delivery in found:
+        seen = [events[delivery.event_id]] if delivery.event_id in events else []
+        copy = shallow_copy(delivery)
+        copy.request = mask.json(delivery.request, events=seen)
+        copy.response = mask.json(delivery.response, events=seen)
+        copy.message = mask.json(delivery.message, events=seen)
+        copy.payload = mask.json(delivery.payload, events=seen)
+        shown.append(copy)
+    return shown
 
 
 def window_from(value: str | None) -> str:

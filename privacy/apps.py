@@ -9,6 +9,10 @@ class PrivacyConfig(AppConfig):
         from privacy import access_rules
 
         access_rules.register()
+        from privacy import masking as pii_masking
+        from switchyard import masking
+
+        masking.register(pii_masking.masker)
         from connections.dataplane import gates
         from privacy import gate
 

@@ -6,12 +6,14 @@ import json
 from typing import Any
 
 from django.db import models
+from django.utils.functional import cached_property
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import serializers
 
 from connections import selectors
 from connections.api.views import SourceChildViewSet
 from connections.models import Event
+from switchyard.masking import Mask
 
 FILTER_MAX = 256
 
@@ -36,7 +38,7 @@ class EventSerializer(serializers.ModelSerializer):
 
     def get_payload(self, obj: Event) -> Any:
         return selectors.visible_payload(
-            self.context["principal"], self.context["source"], obj.payload
+            self.context["principal"], self.context["source"], obj.payload, self.context["mask"]
         )
 
 
@@ -75,6 +77,11 @@ class EventViewSet(SourceChildViewSet):
     list_ordering = ("-received_at", "-id")
     http_method_names = ["get", "head", "options"]
 
+    @cached_property
+    def mask(self) -> Mask:
+        """Once per request: a page of events costs no query per event."""
+        return selectors.payload_mask(self.principal, self.source)
+
     def base_queryset(self) -> models.QuerySet[Event]:
         params = self.request.query_params
         return selectors.events_of(
@@ -83,6 +90,7 @@ class EventViewSet(SourceChildViewSet):
             name=params.get("event", ""),
             name_contains=params.get("event_contains", "")[:FILTER_MAX],
             search=params.get("search", "")[:FILTER_MAX],
+            mask=self.mask,
         )
 
     def lookup(self, queryset: models.QuerySet[Event], key: str) -> Event | None:
@@ -93,6 +101,7 @@ class EventViewSet(SourceChildViewSet):
             **super().get_serializer_context(),
             "principal": self.principal,
             "source": self.source,
+            "mask": self.mask,
         }
 
     def page_token_scope(self) -> str:

@@ -336,7 +336,7 @@ class DestinationViewSet(SourceChildViewSet):
                 "response": d.response,
                 "time": d.update_time,
             }
-            for d in selectors.failed_deliveries(destination, limit=10)
+            for d in selectors.visible_failures(self.principal, destination, limit=10)
         ]
         pipeline = selectors.delivery_overview(destination, window)["steps"]
         return Response({**metrics, "pipeline": pipeline, "recent_failures": failures})

@@ -14,6 +14,7 @@ from connections.models import Destination, Event, Source
 from connections.selectors import EVENT_TYPES
 from connections.views.lookups import SOURCE
 from switchyard.access import Principal
+from switchyard.masking import Mask
 from switchyard.ui import UIRequest, workspace_view
 from workspace.models import Workspace
 
@@ -33,10 +34,12 @@ def as_json_text(value: Any) -> tuple[str, bool]:
     return json.dumps(value, ensure_ascii=False), False
 
 
-def _rows(principal: Principal, source: Source, events: list[Event]) -> list[dict[str, Any]]:
+def _rows(
+    principal: Principal, source: Source, events: list[Event], mask: Mask
+) -> list[dict[str, Any]]:
     rows = []
     for event in events:
-        payload = selectors.visible_payload(principal, source, event.payload)
+        payload = selectors.visible_payload(principal, source, event.payload, mask)
         properties = payload.get("properties") or payload.get("traits") or {}
         rows.append(
             {
@@ -77,12 +80,13 @@ def _destinations(source: Source) -> list[Destination]:
 @workspace_view(SOURCE)
 def debugger(request: UIRequest, workspace: Workspace, source: Source) -> HttpResponse:
     filters = _filters(request)
-    events = selectors.recent_events(source, **filters)
+    mask = selectors.payload_mask(request.principal, source)
+    events = selectors.recent_events(source, **filters, mask=mask)
     context = {
         "workspace": workspace,
         "nav": "sources",
         "source": source,
-        "rows": _rows(request.principal, source, events),
+        "rows": _rows(request.principal, source, events, mask),
         "destinations": _destinations(source),
         "types": EVENT_TYPES,
         "name": filters["name_contains"],
@@ -101,11 +105,13 @@ def debugger_events(request: UIRequest, workspace: Workspace, source: Source) ->
     # str.isdigit() accepts "²", which int() refuses: only ASCII digits are an id.
     if after and not (after.isascii() and after.isdigit()):
         return HttpResponseBadRequest("after must be an event id")
-    events = selectors.recent_events(source, **filters, after_id=int(after) if after else None)
+    mask = selectors.payload_mask(request.principal, source)
+    after_id = int(after) if after else None
+    events = selectors.recent_events(source, **filters, after_id=after_id, mask=mask)
     context = {
         "workspace": workspace,
         "source": source,
-        "rows": _rows(request.principal, source, events),
+        "rows": _rows(request.principal, source, events, mask),
         "destinations": _destinations(source) if events else [],
     }
     return render(request, "connections/_debugger_rows.html", context)

@@ -286,7 +286,7 @@ def destination_detail(
             delivery_chart=delivery_chart(overview["timeline"], window),
             failures=[
                 (d, _json_text(d.request), _json_text(d.response))
-                for d in selectors.failed_deliveries(destination)
+                for d in selectors.visible_failures(request.principal, destination)
             ],
         )
     return render(

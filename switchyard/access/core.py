@@ -19,7 +19,8 @@ from switchyard.access.rules import roles_allowing
 from switchyard.errors import InsufficientScope, NotFound, PermissionDenied
 
 # "administer": Workspace Owners' business: the audit trail, tokens, access management.
-Action = Literal["view", "create", "change", "delete", "administer"]
+# "view_pii": unmasked PII in the workspace (owners, and PII Access grants).
+Action = Literal["view", "create", "change", "delete", "administer", "view_pii"]
 M = TypeVar("M", bound=models.Model)
 
 WRITE_ACTIONS: frozenset[str] = frozenset({"create", "change", "delete"})

@@ -12,7 +12,7 @@ from django.db import models
 from django.db.models import Q
 
 from switchyard.access.registry import Level, ResourceType, Rule, tenancy
-from switchyard.access.roles import CATALOGUE, Scope
+from switchyard.access.roles import CATALOGUE, OWNER_ROLE, Scope
 
 if TYPE_CHECKING:
     from switchyard.access.principal import Principal
@@ -23,11 +23,20 @@ def roles_allowing(resource_type: str, action: str) -> list[str]:
 
 
 def workspace_itself() -> Rule:
-    """For the workspace model: members see it, owners act on it."""
+    """For the workspace model: members see it, owners act on it. A permission a
+    workspace role other than Workspace Owner carries (PII Access's "view_pii") is
+    also held through a grant of that role: ``can(principal, "view_pii", workspace)``."""
 
     def rule(qs: models.QuerySet[Any], principal: Principal, action: str) -> models.QuerySet[Any]:
-        level: Level = "view" if action == "view" else "administer"
-        return qs.filter(pk__in=tenancy().workspace_ids(principal, level))
+        t = tenancy()
+        if action == "view":
+            return qs.filter(pk__in=t.workspace_ids(principal, "view"))
+        allowed = Q(pk__in=t.workspace_ids(principal, "administer"))
+        roles = [r for r in roles_allowing("workspace", action) if r != OWNER_ROLE]
+        for held in t.grant_sets(principal) if roles else ():
+            granted = held.filter(role__in=roles, scope=Scope.ALL).values("workspace_id")
+            allowed |= Q(pk__in=granted)
+        return qs.filter(allowed)
 
     return rule
 
