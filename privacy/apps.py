@@ -22,4 +22,5 @@ class PrivacyConfig(AppConfig):
         nav.register(
             "Privacy",
             nav.NavEntry("Detection", "privacy:matchers", "privacy-detection", owners_only=True),
+            nav.NavEntry("Controls", "privacy:controls", "privacy-controls", owners_only=True),
         )

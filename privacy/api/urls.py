@@ -1,6 +1,7 @@
 from django.urls import re_path
 from rest_framework.routers import SimpleRouter
 
+from privacy.api.control_views import controls
 from privacy.api.regulation_views import RegulationViewSet, SuppressedUserViewSet
 from privacy.api.views import PiiMatcherViewSet
 
@@ -16,4 +17,9 @@ run_test = PiiMatcherViewSet.as_view({"post": "run_test"}, http_method_names=["p
 urlpatterns = [
     *router.urls,
     re_path(rf"^{MATCHERS}:test$", run_test, name="pii-matcher-test"),
+    re_path(
+        r"^workspaces/(?P<workspace>[^/]+)/sources/(?P<source>[^/]+)/privacy-controls$",
+        controls,
+        name="privacy-controls",
+    ),
 ]

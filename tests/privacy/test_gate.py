@@ -191,7 +191,8 @@ def test_only_scanned_roots_are_blocked(web: Setup) -> None:
 def test_keys_holding_dots_are_matched_as_detection_names_them(web: Setup) -> None:
     classify(web, "properties.a.b", "RED")  # the key "a.b", or "b" inside "a": both paths
     block(web, block_red=True)
-    send(web, order(1, **{"a.b": "dotted", "a": {"b": "nested", "c": 1}}))
+    dotted: dict[str, Any] = {"a.b": "dotted", "a": {"b": "nested", "c": 1}}
+    send(web, order(1, **dotted))
     properties = stored(web)["m-user-1-1"]["properties"]
     assert "a.b" not in properties and properties["a"] == {"c": 1}
 
