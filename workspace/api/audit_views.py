@@ -5,6 +5,7 @@ from typing import Any
 from django.db import models
 from drf_spectacular.utils import extend_schema, extend_schema_view
 
+from switchyard import masking
 from switchyard.api.filtering import apply_filters
 from switchyard.api.viewsets import WorkspaceResourceViewSet
 from workspace.api.serializers import AuditEventSerializer
@@ -33,7 +34,11 @@ class AuditEventViewSet(WorkspaceResourceViewSet):
     required_workspace_action = "administer"
 
     def get_serializer_context(self) -> dict[str, Any]:
-        return {**super().get_serializer_context(), "workspace": self.workspace}
+        return {
+            **super().get_serializer_context(),
+            "workspace": self.workspace,
+            "mask": masking.mask_for(self.principal, self.workspace.pk),
+        }
 
     def base_queryset(self) -> models.QuerySet[AuditEntry]:
         entries = audit_entries_for(self.workspace)

@@ -76,6 +76,15 @@ class AuditEventSerializer(serializers.ModelSerializer):
     def get_actor(self, entry: AuditEntry) -> dict[str, Any]:
         return selectors.actor_of(entry)
 
+    def to_representation(self, instance: AuditEntry) -> dict[str, Any]:
+        data: dict[str, Any] = super().to_representation(instance)
+        # A diff can hold event data (a sample event): masked as the reader may see it.
+        mask = self.context.get("mask")
+        if mask is not None and mask.active:
+            data["before"] = mask.json(data["before"])
+            data["after"] = mask.json(data["after"])
+        return data
+
 
 class AccessTokenSerializer(serializers.ModelSerializer):
     name = serializers.SerializerMethodField(help_text="workspaces/{workspace}/access-tokens/{id}")

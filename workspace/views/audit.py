@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, StreamingHttpResponse
 from django.shortcuts import render
 
+from switchyard import masking
 from switchyard.api.pagination import paginate
 from switchyard.errors import SwitchyardError
 from switchyard.ui import UIRequest, add_service_error, workspace_view
@@ -57,12 +58,22 @@ def audit_trail(request: UIRequest, workspace: Workspace) -> HttpResponse:
         except SwitchyardError as exc:
             add_service_error(filters.form, exc)
             rows, next_token = [], ""
+        _mask_diffs(rows, masking.mask_for(request.principal, workspace.pk))
         query = request.GET.copy()
         query["page_token"] = next_token
         context |= {"rows": rows, "next_query": query.urlencode() if next_token else ""}
     # htmx's "Load more" wants only the next rows; a plain GET gets the whole page.
     template = "workspace/_audit_rows.html" if request.htmx else "workspace/audit.html"
     return render(request, template, context)
+
+
+def _mask_diffs(entries: Iterable[AuditEntry], mask: masking.Mask) -> None:
+    """A diff can hold event data (a sample event): shown as the reader may see it
+    (on the unsaved rows being rendered)."""
+    if mask.active:
+        for entry in entries:
+            entry.before = mask.json(entry.before)
+            entry.after = mask.json(entry.after)
 
 
 class _Echo:
@@ -76,10 +87,13 @@ def audit_trail_csv(request: UIRequest, workspace: Workspace) -> HttpResponseBas
     if not filters.is_valid():
         return HttpResponse(f"invalid filter: {filters.errors.as_text()}", status=400)
 
+    mask = masking.mask_for(request.principal, workspace.pk)
+
     def lines() -> Iterator[str]:
         writer = csv.writer(_Echo())
         yield writer.writerow(CSV_COLUMNS)
         for entry in filters.qs.iterator(chunk_size=2000):
+            _mask_diffs((entry,), mask)
             yield writer.writerow(
                 (
                     entry.time.isoformat().replace("+00:00", "Z"),
