@@ -13,6 +13,10 @@ class PrivacyConfig(AppConfig):
         from switchyard import masking
 
         masking.register(pii_masking.masker)
+        from connections.dataplane import observers
+        from privacy.services import detection
+
+        observers.register(detection.observe_batch)
         from connections.dataplane import gates
         from privacy import gate
 
@@ -22,5 +26,10 @@ class PrivacyConfig(AppConfig):
         nav.register(
             "Privacy",
             nav.NavEntry("Detection", "privacy:matchers", "privacy-detection", owners_only=True),
+            nav.NavEntry("Inbox", "privacy:inbox", "privacy-inbox", owners_only=True),
+            nav.NavEntry("Inventory", "privacy:inventory", "privacy-inventory", owners_only=True),
             nav.NavEntry("Controls", "privacy:controls", "privacy-controls", owners_only=True),
+            nav.NavEntry(
+                "End User Privacy", "privacy:regulations", "privacy-end-users", owners_only=True
+            ),
         )

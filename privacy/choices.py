@@ -12,4 +12,7 @@ class AuditAction(StrEnum):
     PII_MATCHER_UPDATED = "pii_matcher.updated"
     PII_MATCHER_DELETED = "pii_matcher.deleted"
     REGULATION_CREATED = "regulation.created"
+    INVENTORY_FIELD_ADDED = "inventory_field.added"
+    INVENTORY_FIELD_UPDATED = "inventory_field.updated"
+    INVENTORY_FIELD_REMOVED = "inventory_field.removed"
     PRIVACY_CONTROLS_UPDATED = "privacy_controls.updated"

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from privacy.views import controls, matchers
+from privacy.views import controls, inbox, inventory, matchers
 
 app_name = "privacy"
 
@@ -10,6 +10,24 @@ urlpatterns = [
     path(f"{PREFIX}test", matchers.run_test, name="matchers-test"),
     path(f"{PREFIX}matchers/<str:key_id>/", matchers.edit, name="matcher-edit"),
     path(f"{PREFIX}matchers/<str:key_id>/delete", matchers.delete, name="matcher-delete"),
+    path("workspaces/<slug:slug>/privacy/inbox/", inbox.inbox, name="inbox"),
+    path("workspaces/<slug:slug>/privacy/inbox/add", inbox.add, name="inbox-add"),
+    path("workspaces/<slug:slug>/privacy/inventory/", inventory.inventory, name="inventory"),
+    path(
+        "workspaces/<slug:slug>/privacy/inventory/export.csv",
+        inventory.export,
+        name="inventory-export",
+    ),
+    path(
+        "workspaces/<slug:slug>/privacy/inventory/<str:key_id>/",
+        inventory.detail,
+        name="inventory-field",
+    ),
+    path(
+        "workspaces/<slug:slug>/privacy/inventory/<str:key_id>/remove",
+        inventory.remove,
+        name="inventory-remove",
+    ),
     path("workspaces/<slug:slug>/privacy/controls/", controls.controls, name="controls"),
     path(
         "workspaces/<slug:slug>/privacy/controls/<slug:source_slug>/",

@@ -9,7 +9,9 @@ from connections.models import Source
 from privacy.matching import Classification
 from workspace.models import Workspace
 
-CLASSIFICATIONS = [(c.value, c.value) for c in Classification]
+GREEN = "GREEN"  # an owner's (or no matcher's) word: least restricted
+# Matchers recommend Red or Yellow; fields are also classified (and recommended) Green.
+CLASSIFICATIONS = [(c.value, c.value) for c in Classification] + [(GREEN, GREEN)]
 
 
 class ObservedField(models.Model):
@@ -27,7 +29,8 @@ class ObservedField(models.Model):
     sample_count = models.BigIntegerField(default=0)
     first_seen = models.DateTimeField()
     last_seen = models.DateTimeField()
-    # The matchers' recommendation when last seen ("" = no matcher flagged it: Green)
+    # The recommendation when last seen: the Inventory's classification of the path,
+    # else the highest of the matchers that flagged it, else GREEN.
     recommended = models.CharField(max_length=8, choices=CLASSIFICATIONS)
     matcher_id = models.CharField(max_length=64, blank=True, default="")
 

@@ -7,6 +7,8 @@ A batch run, step by step:
    worker that dies leaves its claim to expire; the sweep queues the batch again.
 2. Load its events (one partition: ``received_at`` is the batch's) and the
    source's enabled destinations; a disabled or deleted source delivers nothing.
+   On the batch's first claim the registered ``observers`` read the events
+   (privacy detection: after the ingest commit, a batch at a time).
 3. Per destination, compiled once for the batch (filters, triggers, mappings):
    per event the ``integrations`` object, then ``connections.rules.route``; each
    mapping that matched is sent by its action's performer (batched where the action
@@ -26,7 +28,7 @@ from typing import Any
 
 from django.db import connection, transaction
 
-from connections.dataplane import counters
+from connections.dataplane import counters, observers
 from connections.dataplane.counters import Key
 from connections.dataplane.delivery import actions, outcomes
 from connections.dataplane.delivery.claims import (
@@ -76,7 +78,18 @@ def deliver_batch(batch_id: int) -> dict[str, Any]:
         _finish(batch_id, Counter())
         return {"batch": batch_id, "skipped": "source disabled or deleted"}
     plans = plans_of(found.pk)
-    events = load_events(claimed.received_at, claimed.event_ids) if plans else []
+    # Observers (privacy detection) see a batch once: on its first claim.
+    observe = claimed.attempts == 1 and observers.active()
+    events = load_events(claimed.received_at, claimed.event_ids) if plans or observe else []
+    if observe:
+        observers.notify(
+            found.workspace_id,
+            found.pk,
+            [
+                observers.BatchEvent(e.id, e.type, e.event_name, e.payload, e.received_at)
+                for e in events
+            ],
+        )
     done: set[tuple[int, int, int]] = set()
     if claimed.attempts > 1 and plans:  # a re-run: skip what already has an outcome
         done = _outcomes_of(batch_id, claimed.event_ids)
