@@ -1,6 +1,6 @@
 from django.urls import path
 
-from privacy.views import controls, inbox, inventory, matchers
+from privacy.views import controls, inbox, inventory, matchers, regulations
 
 app_name = "privacy"
 
@@ -33,5 +33,16 @@ urlpatterns = [
         "workspaces/<slug:slug>/privacy/controls/<slug:source_slug>/",
         controls.update,
         name="controls-update",
+    ),
+    path("workspaces/<slug:slug>/privacy/end-users/", regulations.regulations, name="regulations"),
+    path(
+        "workspaces/<slug:slug>/privacy/end-users/suppressed/",
+        regulations.suppressed,
+        name="suppressed-users",
+    ),
+    path(
+        "workspaces/<slug:slug>/privacy/end-users/unsuppress",
+        regulations.unsuppress,
+        name="unsuppress",
     ),
 ]
