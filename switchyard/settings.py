@@ -380,6 +380,9 @@ SPECTACULAR_SETTINGS = {
         "TokenScopeEnum": "workspace.models.tokens.AccessToken.Scope",
         "GrantScopeEnum": ["all", "specific", "labels"],
         "MembershipRoleEnum": "workspace.models.workspaces.Membership.Role",
+        # Privacy: matchers recommend Red or Yellow; fields are classified Green too.
+        "FieldClassificationEnum": ["RED", "YELLOW", "GREEN"],
+        "MatcherClassificationEnum": ["RED", "YELLOW"],
     },
 }
 
