@@ -74,13 +74,18 @@ FROM src
 
 @dataclasses.dataclass(frozen=True)
 class Blocked:
-    """The blocked paths of one request, ready to walk a payload."""
+    """The blocked paths of one request, ready to walk a payload.
+
+    A path is a field's keys joined with dots, and a key may hold dots itself
+    (``properties.a.b`` is ``b`` inside ``a`` or the key ``a.b``): under each
+    prefix the walk looks up only the keys a blocked path could continue with
+    (``a`` and ``a.b`` there), never every key of the event."""
 
     reasons: dict[str, str]  # path -> count reason
-    prefixes: frozenset[str]  # every proper prefix of a path: where to descend
+    # prefix (a root or a proper prefix at a dot) -> the keys that may follow it
+    children: dict[str, tuple[str, ...]]
     # What the payload text holds if it may hold a path: its end after the last dot
-    # (a suffix of the key itself, which may hold dots) as orjson writes it, closing
-    # quote and colon included.
+    # (a suffix of the key itself) as orjson writes it, closing quote and colon included.
     needles: tuple[str, ...]
 
     @classmethod
@@ -90,14 +95,18 @@ class Blocked:
         for row in rows:
             classification, _, path = row.partition(":")
             reasons[path] = _REASONS[classification]
-        prefixes = set()
+        children: dict[str, set[str]] = {}
         needles = set()
         for path in reasons:
-            parts = path.split(".")
-            for end in range(1, len(parts)):
-                prefixes.add(".".join(parts[:end]))
-            needles.add(orjson.dumps(parts[-1]).decode()[1:] + ":")
-        return cls(reasons, frozenset(prefixes), tuple(needles))
+            dots = [i for i, char in enumerate(path) if char == "."]
+            for n, start in enumerate(dots):
+                prefix, rest = path[:start], path[start + 1 :]
+                follow = children.setdefault(prefix, set())
+                follow.add(rest)
+                follow.update(rest[: end - start - 1] for end in dots[n + 1 :])
+            needles.add(orjson.dumps(path[dots[-1] + 1 :] if dots else path).decode()[1:] + ":")
+        frozen = {prefix: tuple(keys) for prefix, keys in children.items()}
+        return cls(reasons, frozen, tuple(needles))
 
     def may_hold(self, payload: str) -> bool:
         return any(needle in payload for needle in self.needles)
@@ -107,20 +116,22 @@ class Blocked:
         removed = False
         for root in SCANNED_ROOTS:
             node = event.get(root)
-            if isinstance(node, dict) and root in self.prefixes:
+            if isinstance(node, dict) and root in self.children:
                 removed |= self._walk(node, root, counts)
         return removed
 
     def _walk(self, node: dict[str, Any], prefix: str, counts: dict[str, int]) -> bool:
         removed = False
-        for key in list(node):
+        for key in self.children[prefix]:
+            if key not in node:
+                continue
             path = f"{prefix}.{key}"
             reason = self.reasons.get(path)
             if reason is not None:
                 del node[key]
                 counts[reason] = counts.get(reason, 0) + 1
                 removed = True
-            elif path in self.prefixes:
+            elif path in self.children:
                 removed |= self._children(node[key], path, counts)
         return removed
 
@@ -174,4 +185,14 @@ def _without(row: Row, blocked: Blocked, counts: dict[str, int]) -> Row:
     event = orjson.loads(row.payload)
     if not blocked.remove(event, counts):
         return row
-    return dataclasses.replace(row, payload=orjson.dumps(event).decode())
+    payload = orjson.dumps(event).decode()
+    # Positional: three times cheaper than dataclasses.replace, on every rewritten row.
+    return Row(
+        row.message_id,
+        row.type,
+        row.event_name,
+        row.user_id,
+        row.anonymous_id,
+        row.timestamp,
+        payload,
+    )
