@@ -33,6 +33,11 @@ class ObservedField(models.Model):
     # else the highest of the matchers that flagged it, else GREEN.
     recommended = models.CharField(max_length=8, choices=CLASSIFICATIONS)
     matcher_id = models.CharField(max_length=64, blank=True, default="")
+    # The field's value as last seen (cut short), for the Inbox and Inventory
+    # detail; ``sample_user_id`` is whose it was, so a deletion regulation can
+    # erase it with the user's events.
+    sample = models.JSONField(null=True, blank=True)
+    sample_user_id = models.CharField(max_length=256, blank=True, default="")
 
     class Meta:
         constraints = (

@@ -46,6 +46,9 @@ class Regulation(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     create_time = models.DateTimeField(auto_now_add=True)
+    # When processing last started: a RUNNING regulation whose worker died is
+    # queued again by the sweep once this is old enough.
+    start_time = models.DateTimeField(null=True, blank=True)
     finish_time = models.DateTimeField(null=True, blank=True)
     # What processing did, per store ({"events": 12, ...}), and why it failed.
     counts = models.JSONField(default=dict)
