@@ -22,9 +22,10 @@ The Privacy Portal's detection rules, as the docs and reference state them:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import lru_cache
 from typing import Any
 
 import re2
@@ -188,11 +189,124 @@ def _scalars(value: Any) -> Iterator[str]:
                 yield from _scalars(item)
 
 
-@dataclass
-class _Compiled:
-    matcher: Matcher
-    names: tuple[str, ...]
-    regex: Any | None = None
+# Why the Detector is built the way it is (the issue's bar: >= 10x a per-matcher loop):
+# keys repeat across events, so what a key matches is computed once per distinct key
+# and kept in a bounded cache; every value pattern is compiled into one RE2 set, so a
+# scalar is scanned once for all value matchers instead of once per matcher, and short
+# values (a library name, a currency, a user agent) are also remembered, boundedly.
+# A worker keeps many workspaces' Detectors, so each cache stays well under a megabyte
+# however hostile the events: longer keys and values are matched every time, and
+# more distinct ones than fit only evict older ones.
+KEY_CACHE_SIZE = 1024
+VALUE_CACHE_SIZE = 1024
+CACHED_MAX_LEN = 128
+SET_MAX_MEM = 32 << 20  # RE2's budget for the set (program + DFA cache), used lazily
+_ALWAYS = ""  # an extra set member that matches every text: its absence means failure
+
+
+def _set_options() -> Any:
+    options = _options()
+    options.max_mem = SET_MAX_MEM
+    return options
+
+
+class _Similar:
+    """Dice above the threshold against every SIMILAR name at once, through an index of
+    the names' bigrams. godice counts a bigram of b as shared while a still has one
+    left, so a pair shares, per bigram, the smaller of its two counts: summing those
+    over the index gives each name's count, and the score is dice's own arithmetic."""
+
+    def __init__(self, similar: Sequence[tuple[int, tuple[str, ...]]]) -> None:
+        self.names: list[tuple[int, int]] = []  # (matcher position, name length)
+        self.index: dict[str, list[tuple[int, int]]] = {}  # bigram -> (name, count)
+        for position, names in similar:
+            for name in dict.fromkeys(names):
+                if len(name) < 2:  # dice is 0.0, or 1.0 for the name itself: exact's
+                    continue
+                for bigram, count in _bigrams(name).items():
+                    self.index.setdefault(bigram, []).append((len(self.names), count))
+                self.names.append((position, len(name)))
+
+    def positions(self, folded: str) -> set[int]:
+        size = len(folded)
+        if size < 2:
+            return set()
+        shared: dict[int, int] = {}
+        for bigram, count in _bigrams(folded).items():
+            for name, theirs in self.index.get(bigram, ()):
+                shared[name] = shared.get(name, 0) + min(count, theirs)
+        found = set()
+        for name, count in shared.items():
+            position, length = self.names[name]
+            if 2.0 * count / (size + length - 2) > SIMILARITY_THRESHOLD:
+                found.add(position)
+        return found
+
+
+def _bigrams(text: str) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for i in range(len(text) - 1):
+        pair = text[i : i + 2]
+        counts[pair] = counts.get(pair, 0) + 1
+    return counts
+
+
+def _key_matcher(
+    exact: Mapping[str, tuple[int, ...]],
+    similar: _Similar,
+    regexes: Sequence[tuple[int, Any]],
+) -> Callable[[str], tuple[int, ...]]:
+    """What one key matches: the positions of the key matchers that flag it, ascending."""
+
+    def match(key: str) -> tuple[int, ...]:
+        folded = compact(key)
+        hits = set(exact.get(folded, ()))
+        hits.update(similar.positions(folded))
+        for position, regex in regexes:
+            if position not in hits and regex.search(key) is not None:
+                hits.add(position)
+        return tuple(sorted(hits))
+
+    return match
+
+
+class _ValueSet:
+    """Every value pattern in one RE2 set; each pattern also alone, as the fallback.
+
+    RE2 reports a set's out-of-memory as "no match" (the binding drops the error),
+    so the set carries a member that matches everything: a result without it means
+    the set failed, and that text is searched pattern by pattern instead. A set that
+    will not compile at all (too large) leaves every text to the single patterns.
+    """
+
+    def __init__(self, patterns: Sequence[tuple[int, Any, str]]) -> None:
+        self.positions = tuple(position for position, _, _ in patterns)
+        self.singles = tuple((position, regex) for position, regex, _ in patterns)
+        self.set: Any | None = re2.Set.SearchSet(_set_options())
+        try:
+            for _, _, pattern in patterns:
+                self.set.Add(pattern)
+            self.always = self.set.Add(_ALWAYS)
+            self.set.Compile()
+        except re2.error:
+            self.set = None
+        self._cached = lru_cache(maxsize=VALUE_CACHE_SIZE)(self._search)
+
+    def search(self, text: str) -> tuple[int, ...]:
+        """The positions of the value matchers whose pattern occurs in ``text``, ascending."""
+        if len(text) <= CACHED_MAX_LEN:
+            return self._cached(text)
+        return self._search(text)
+
+    def _search(self, text: str) -> tuple[int, ...]:
+        if self.set is not None:
+            found = self.set.Match(text)
+            if found is not None:
+                if len(found) == 1:  # the always-matching member alone
+                    return ()
+                always, positions = self.always, self.positions
+                return tuple(positions[i] for i in sorted(found) if i != always)
+        return tuple(position for position, regex in self.singles if regex.search(text) is not None)
 
 
 @dataclass
@@ -200,42 +314,116 @@ class Detector:
     """Matchers compiled once, applied to many events."""
 
     matchers: Sequence[Matcher]
-    _compiled: list[_Compiled] = field(init=False)
+    _ids: tuple[str, ...] = field(init=False, repr=False, compare=False)
+    _match_key: Callable[[str], tuple[int, ...]] = field(init=False, repr=False, compare=False)
+    _key_hits: Callable[[str], tuple[int, ...]] = field(init=False, repr=False, compare=False)
+    _values: _ValueSet | None = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        self._compiled = [
-            _Compiled(
-                m,
-                tuple(compact(n) for n in m.key_names if compact(n)),
-                compile_pattern(m.pattern) if m.pattern else None,
-            )
-            for m in self.matchers
-        ]
-
-    def _key_matches(self, entry: _Compiled, key: str) -> bool:
-        folded = compact(key)
-        if folded and folded in entry.names:
-            return True
-        similar = entry.matcher.precision == Precision.SIMILAR and bool(folded)
-        if similar and any(dice(folded, name) > SIMILARITY_THRESHOLD for name in entry.names):
-            return True
-        return entry.regex is not None and entry.regex.search(key) is not None
+        self._ids = tuple(m.id for m in self.matchers)
+        exact: dict[str, list[int]] = {}
+        similar: list[tuple[int, tuple[str, ...]]] = []
+        key_regexes: list[tuple[int, Any]] = []
+        value_patterns: list[tuple[int, Any, str]] = []
+        for position, matcher in enumerate(self.matchers):
+            regex = compile_pattern(matcher.pattern) if matcher.pattern else None
+            if matcher.match_on != MatchOn.KEY:
+                if regex is not None:
+                    value_patterns.append((position, regex, matcher.pattern))
+                continue
+            names = tuple(compact(n) for n in matcher.key_names if compact(n))
+            for name in dict.fromkeys(names):
+                exact.setdefault(name, []).append(position)
+            if matcher.precision == Precision.SIMILAR and names:
+                similar.append((position, names))
+            if regex is not None:
+                key_regexes.append((position, regex))
+        exact_hits = {name: tuple(positions) for name, positions in exact.items()}
+        self._match_key = _key_matcher(exact_hits, _Similar(similar), key_regexes)
+        self._key_hits = lru_cache(maxsize=KEY_CACHE_SIZE)(self._match_key)
+        self._values = _ValueSet(value_patterns) if value_patterns else None
 
     def detect(self, event: Mapping[str, Any]) -> dict[str, list[str]]:
         """``{matcher id: [field paths it flags, sorted]}`` for the matchers that flag any."""
         found: dict[str, set[str]] = {}
-        for item in fields(event):
-            for entry in self._compiled:
-                if entry.matcher.match_on == MatchOn.KEY:
-                    hit = self._key_matches(entry, item.key)
-                else:
-                    regex = entry.regex
-                    hit = regex is not None and any(
-                        regex.search(text) is not None for text in _scalars(item.value)
-                    )
-                if hit:
-                    found.setdefault(entry.matcher.id, set()).add(item.path)
+        for root in SCANNED_ROOTS:
+            node = event.get(root)
+            if isinstance(node, Mapping):
+                self._scan(node, root, 0, found)
         return {matcher_id: sorted(paths) for matcher_id, paths in found.items()}
+
+    # The walk below is fields() inlined (same order, depth bound and paths; exact type
+    # checks first, the isinstance ones after), so a field's path is only built when
+    # something flags it or it has children.
+    def _scan(
+        self, node: Mapping[str, Any], prefix: str, depth: int, found: dict[str, set[str]]
+    ) -> None:
+        if depth >= MAX_DEPTH:
+            return
+        key_hits, values, ids = self._key_hits, self._values, self._ids
+        for key, value in node.items():
+            if type(key) is not str:
+                key = str(key)
+            hits: Sequence[int] = (
+                key_hits(key) if len(key) <= CACHED_MAX_LEN else self._match_key(key)
+            )
+            kind = type(value)
+            if kind is dict:
+                nested = True
+            elif kind is str:
+                nested = False
+                if values is not None:
+                    flagged = values.search(value)
+                    if flagged:
+                        hits = sorted((*hits, *flagged)) if hits else flagged
+            else:
+                nested = isinstance(value, Mapping | list)
+                if values is not None and value is not None:
+                    flagged = _value_hits(values, value)
+                    if flagged:
+                        hits = sorted((*hits, *flagged)) if hits else flagged
+            if hits or nested:
+                path = f"{prefix}.{key}"
+                for position in hits:
+                    paths = found.get(ids[position])
+                    if paths is None:
+                        found[ids[position]] = {path}
+                    else:
+                        paths.add(path)
+                if nested:
+                    self._scan_children(value, path, depth + 1, found)
+
+    def _scan_children(self, value: Any, path: str, depth: int, found: dict[str, set[str]]) -> None:
+        if isinstance(value, Mapping):
+            self._scan(value, path, depth, found)
+        elif isinstance(value, list) and depth < MAX_DEPTH:
+            for item in value:
+                if isinstance(item, Mapping):
+                    self._scan(item, path, depth, found)
+                elif isinstance(item, list):
+                    self._scan_children(item, path, depth + 1, found)
+
+
+def _value_hits(values: _ValueSet, value: Any) -> tuple[int, ...]:
+    """What flags a value that is not a str or a dict: _scalars, without its generator."""
+    kind = type(value)
+    if kind is int or kind is float:
+        return values.search(str(value))
+    if kind is list:
+        hits: set[int] = set()
+        for item in value:
+            if type(item) is str:
+                hits.update(values.search(item))
+            elif not isinstance(item, Mapping | list):
+                for text in _scalars(item):
+                    hits.update(values.search(text))
+        return tuple(sorted(hits))
+    if isinstance(value, Mapping):
+        return ()
+    hits = set()
+    for text in _scalars(value):
+        hits.update(values.search(text))
+    return tuple(sorted(hits))
 
 
 def detect(event: Mapping[str, Any], matchers: Sequence[Matcher]) -> dict[str, list[str]]:
