@@ -12,7 +12,8 @@ _STATUSES = [c.value for c in RegulationStatus]
 COUNTS_HELP = (
     "What processing did, per store: events, deliveries (delivery records deleted), "
     "delivery_batches and delivery_progress (outbox rows the users' events were removed "
-    "from), suppressed / unsuppressed (users added to or removed from the suppression list)"
+    "from), suppressed / unsuppressed (users added to or removed from the suppression list), "
+    "restarts (runs started again after a worker died mid-way)"
 )
 
 
@@ -38,6 +39,12 @@ class RegulationSerializer(serializers.Serializer):
         help_text="the username, or '' (a token's owner gone)"
     )
     create_time = serializers.DateTimeField(read_only=True)
+    start_time = serializers.DateTimeField(
+        read_only=True,
+        allow_null=True,
+        help_text="when processing last started (null until it starts; suppression-only "
+        "and UNSUPPRESS requests never start)",
+    )
     finish_time = serializers.DateTimeField(read_only=True, allow_null=True)
 
     @extend_schema_field(str)

@@ -10,10 +10,10 @@ transaction that also does what must hold from the next request on:
 
 Types that delete are then processed asynchronously (``process_regulation``, a
 task queued after the commit; a sweep queues again what a lost message left
-INITIALIZED): RUNNING, the users' stored events and delivery records erased
-(``connections.dataplane.erasure``), FINISHED with counts per store, or FAILED
-with the error. SUPPRESS_ONLY and UNSUPPRESS have nothing left to process and
-are FINISHED when created.
+INITIALIZED, and what a dead worker left RUNNING): RUNNING, the users' stored
+events and delivery records erased (``connections.dataplane.erasure``), FINISHED
+with counts per store, or FAILED with the error. SUPPRESS_ONLY and UNSUPPRESS
+have nothing left to process and are FINISHED when created.
 
 What Switchyard does not do: forward deletions to destinations (no destination
 here supports it, so SUPPRESS_WITH_DELETE and DELETE_ONLY erase what the
@@ -62,6 +62,22 @@ QUOTA_USERS = 110_000  # "rate limited to 110,000 users within a 30-day period"
 QUOTA_WINDOW = dt.timedelta(days=30)
 # A regulation still INITIALIZED this long after its commit lost its message.
 STALLED_AFTER = dt.timedelta(minutes=2)
+# The task's soft time limit: a live run ends by then (FAILED with the timeout).
+RUN_TIME_LIMIT = dt.timedelta(hours=1)
+# A RUNNING regulation started this long ago has no live worker: past the soft
+# limit a live run has ended, and past the hard limit (30 s later) its process was
+# killed. A shorter bound would start a second run beside a slow live one. Waiting
+# is cheap next to the 30 days the law allows, and a run resumes where the dead
+# one stopped (each erased batch is committed with everything pointing at it).
+RUNNING_STALE_AFTER = RUN_TIME_LIMIT + dt.timedelta(minutes=5)
+# Runs started again after a dead one, before giving up: a regulation that kills
+# its worker every time (out of memory, say) must not take one down every hour.
+MAX_RESTARTS = 2
+GAVE_UP = (
+    "processing stopped without finishing {runs} times (the worker died or was "
+    "stopped each time); what those runs erased stays erased; request the deletion "
+    "again to erase the rest"
+)
 SWEEP_LIMIT = 100
 ERROR_MAX = 1000
 
@@ -224,22 +240,51 @@ def _finish(regulation_id: int, **values: Any) -> None:
     Regulation.objects.filter(pk=regulation_id).update(finish_time=timezone.now(), **values)
 
 
+def _abandoned(now: dt.datetime) -> models.Q:
+    """RUNNING with no live worker (rows from before start_time existed: by create_time)."""
+    cutoff = now - RUNNING_STALE_AFTER
+    started_long_ago = models.Q(start_time__lt=cutoff) | models.Q(
+        start_time=None, create_time__lt=cutoff
+    )
+    return models.Q(status=RegulationStatus.RUNNING) & started_long_ago
+
+
 def process_regulation(regulation_id: int) -> dict[str, Any]:
     """Erase what a deletion regulation names (the task's body; no principal: the
     owner's request was checked and audited when it was created).
 
-    Only an INITIALIZED regulation is claimed (RUNNING, committed before the work),
-    so a second message for it, from the sweep, does nothing."""
+    Only an INITIALIZED regulation, or a RUNNING one whose worker died (started
+    ``RUNNING_STALE_AFTER`` ago), is claimed (RUNNING with its start time, committed
+    before the work), so a second message for it, from the sweep or a redelivery,
+    does nothing. Running again is safe: erasure deletes what is still there. A
+    restart is counted (``counts["restarts"]``); past ``MAX_RESTARTS`` it is FAILED."""
+    now = timezone.now()
     with transaction.atomic():
         regulation = (
             Regulation.objects.select_for_update(skip_locked=True)
-            .filter(pk=regulation_id, status=RegulationStatus.INITIALIZED)
+            .filter(
+                models.Q(status=RegulationStatus.INITIALIZED) | _abandoned(now), pk=regulation_id
+            )
             .first()
         )
         if regulation is None:
             return {"regulation": regulation_id, "skipped": "not waiting to run"}
+        if regulation.status == RegulationStatus.RUNNING:
+            restarts = int(regulation.counts.get("restarts", 0))
+            if restarts >= MAX_RESTARTS:
+                error = GAVE_UP.format(runs=restarts + 1)
+                logger.error("regulation %s: %s", regulation.key_id, error)
+                _finish(regulation_id, status=RegulationStatus.FAILED, error=error)
+                return {
+                    "regulation": regulation_id,
+                    "status": RegulationStatus.FAILED,
+                    "error": error,
+                }
+            logger.warning("regulation %s: its last run died; starting again", regulation.key_id)
+            regulation.counts = {**regulation.counts, "restarts": restarts + 1}
         regulation.status = RegulationStatus.RUNNING
-        regulation.save(update_fields=("status",))
+        regulation.start_time = now
+        regulation.save(update_fields=("status", "start_time", "counts"))
     counts = dict(regulation.counts)
     try:
         if regulation.regulation_type in DELETING:
@@ -257,11 +302,11 @@ def process_regulation(regulation_id: int) -> dict[str, Any]:
 
 def requeue_stalled_regulations(now: dt.datetime | None = None) -> dict[str, int]:
     """Queue again the regulations still INITIALIZED a while after their commit
-    (their message was lost: the broker was down, or the process died first)."""
-    cutoff = (now or timezone.now()) - STALLED_AFTER
-    stalled = Regulation.objects.filter(
-        status=RegulationStatus.INITIALIZED, create_time__lt=cutoff
-    ).order_by("create_time", "pk")
+    (their message was lost: the broker was down, or the process died first) and
+    those RUNNING whose worker died (process_regulation restarts or gives up)."""
+    now = now or timezone.now()
+    lost = models.Q(status=RegulationStatus.INITIALIZED, create_time__lt=now - STALLED_AFTER)
+    stalled = Regulation.objects.filter(lost | _abandoned(now)).order_by("create_time", "pk")
     ids = list(stalled.values_list("pk", flat=True)[:SWEEP_LIMIT])
     for regulation_id in ids:
         _enqueue(regulation_id)

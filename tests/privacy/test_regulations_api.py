@@ -60,6 +60,7 @@ def test_create_answers_the_regulation(api: APIClient, alice: User) -> None:
         "error": "",
         "created_by": "alice",
         "create_time": body["create_time"],
+        "start_time": None,
         "finish_time": None,
     }
     assert api.get(f"{URL}/{key}").json() == body
