@@ -10,7 +10,9 @@ matchers that flag each one (Red > Yellow; none: Green). A path the Inventory
 classified takes the Inventory's classification instead: once classified in
 one source, the same path from any source or event type is classified alike.
 The batch's rows are aggregated per (path, event type, event name) and upserted
-in one statement.
+in one statement, with each row's sample: the field's value as last seen (cut
+short by ``privacy.samples.excerpt``) and whose it was (the event's userId, or
+"" for an anonymous event), so a deletion regulation can erase it with the user.
 
 The workspace's Detector is compiled once and kept per process; one cheap
 query per batch (count and latest change of its custom matchers) tells when
@@ -23,8 +25,9 @@ import datetime as dt
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
+import orjson
 from django.db import connection
 
 from connections.dataplane.observers import BatchEvent
@@ -32,11 +35,13 @@ from privacy.matching import Classification, Detector, Matcher, effective, field
 from privacy.matching.defaults import DEFAULT_MATCHERS
 from privacy.models import PiiMatcher
 from privacy.models.fields import GREEN
+from privacy.samples import excerpt
 
 RANK = {Classification.RED.value: 2, Classification.YELLOW.value: 1, GREEN: 0}
 PATH_MAX = 512  # ObservedField.path
 NAME_MAX = 256  # ObservedField.event_name
 TYPE_MAX = 16
+USER_ID_MAX = 256  # ObservedField.sample_user_id
 CACHE_MAX = 512  # workspaces whose Detector a worker keeps
 
 
@@ -85,6 +90,14 @@ class _Seen:
     last: dt.datetime
     recommended: str
     matcher_id: str
+    value: Any  # the value as last seen, whole: cut once per row, when upserting
+    user_id: str
+
+
+class _Found(NamedTuple):
+    recommended: str
+    matcher_id: str
+    value: Any  # the last occurrence in the event (array items share their path)
 
 
 def _is_data(value: Any) -> bool:
@@ -94,8 +107,8 @@ def _is_data(value: Any) -> bool:
     return not (isinstance(value, list) and any(isinstance(v, Mapping | list) for v in value))
 
 
-def recommendations(compiled: _Compiled, payload: Mapping[str, Any]) -> dict[str, tuple[str, str]]:
-    """``{path: (recommendation, matcher id)}`` for one event's data fields."""
+def recommendations(compiled: _Compiled, payload: Mapping[str, Any]) -> dict[str, _Found]:
+    """``{path: (recommendation, matcher id, value)}`` for one event's data fields."""
     flagged: dict[str, tuple[str, str]] = {}
     for matcher_id, paths in compiled.detector.detect(payload).items():
         level = compiled.classification.get(matcher_id, GREEN)
@@ -103,13 +116,18 @@ def recommendations(compiled: _Compiled, payload: Mapping[str, Any]) -> dict[str
             held = flagged.get(path)
             if held is None or RANK[level] > RANK[held[0]]:
                 flagged[path] = (level, matcher_id)
-    found: dict[str, tuple[str, str]] = {}
+    found: dict[str, _Found] = {}
     for item in fields(payload):
         if item.path in flagged:
-            found[item.path] = flagged[item.path]
+            found[item.path] = _Found(*flagged[item.path], item.value)
         elif _is_data(item.value):
-            found.setdefault(item.path, (GREEN, ""))
+            found[item.path] = _Found(GREEN, "", item.value)
     return found
+
+
+def _user_id(payload: Mapping[str, Any]) -> str:
+    user_id = payload.get("userId")  # the Tracking API stores it as a string
+    return user_id[:USER_ID_MAX] if isinstance(user_id, str) else ""
 
 
 def aggregate(
@@ -118,31 +136,36 @@ def aggregate(
     seen: dict[tuple[str, str, str], _Seen] = {}
     for event in events:
         kind, name = event.type[:TYPE_MAX], (event.event_name or "")[:NAME_MAX]
-        for path, (level, matcher_id) in recommendations(compiled, event.payload).items():
+        user_id = _user_id(event.payload)
+        for path, (level, matcher_id, value) in recommendations(compiled, event.payload).items():
             if len(path) > PATH_MAX:
                 continue
             key = (path, kind, name)
             row = seen.get(key)
+            at = event.received_at
             if row is None:
-                seen[key] = _Seen(1, event.received_at, event.received_at, level, matcher_id)
+                seen[key] = _Seen(1, at, at, level, matcher_id, value, user_id)
                 continue
             row.count += 1
-            row.first = min(row.first, event.received_at)
-            row.last = max(row.last, event.received_at)
+            row.first = min(row.first, at)
+            if at >= row.last:  # a tie: the later event in the batch
+                row.last, row.value, row.user_id = at, value, user_id
             if RANK[level] > RANK[row.recommended]:
                 row.recommended, row.matcher_id = level, matcher_id
     return seen
 
 
 # Sorted input locks rows in one order, so concurrent batches of a source cannot deadlock.
+# A batch observed after a later one (a retried claim) keeps the later sample.
 UPSERT = """
 INSERT INTO privacy_observedfield (workspace_id, source_id, path, event_type, event_name,
-    sample_count, first_seen, last_seen, recommended, matcher_id)
+    sample_count, first_seen, last_seen, recommended, matcher_id, sample, sample_user_id)
 SELECT %(workspace)s, %(source)s, r.path, r.type, r.name, r.n, r.first, r.last,
-    COALESCE(i.classification, r.recommended), r.matcher
+    COALESCE(i.classification, r.recommended), r.matcher, r.sample::jsonb, r.user_id
 FROM unnest(%(paths)s::text[], %(types)s::text[], %(names)s::text[], %(counts)s::bigint[],
     %(firsts)s::timestamptz[], %(lasts)s::timestamptz[], %(recommended)s::text[],
-    %(matchers)s::text[]) AS r(path, type, name, n, first, last, recommended, matcher)
+    %(matchers)s::text[], %(samples)s::text[], %(user_ids)s::text[])
+    AS r(path, type, name, n, first, last, recommended, matcher, sample, user_id)
 LEFT JOIN privacy_inventoryfield i ON i.workspace_id = %(workspace)s AND i.path = r.path
 ORDER BY r.path, r.type, r.name
 ON CONFLICT (source_id, path, event_type, event_name) DO UPDATE SET
@@ -150,7 +173,11 @@ ON CONFLICT (source_id, path, event_type, event_name) DO UPDATE SET
     first_seen = LEAST(privacy_observedfield.first_seen, EXCLUDED.first_seen),
     last_seen = GREATEST(privacy_observedfield.last_seen, EXCLUDED.last_seen),
     recommended = EXCLUDED.recommended,
-    matcher_id = EXCLUDED.matcher_id
+    matcher_id = EXCLUDED.matcher_id,
+    sample = CASE WHEN EXCLUDED.last_seen >= privacy_observedfield.last_seen
+        THEN EXCLUDED.sample ELSE privacy_observedfield.sample END,
+    sample_user_id = CASE WHEN EXCLUDED.last_seen >= privacy_observedfield.last_seen
+        THEN EXCLUDED.sample_user_id ELSE privacy_observedfield.sample_user_id END
 """
 
 
@@ -177,6 +204,38 @@ def observe_batch(workspace_id: str, source_id: int, events: Sequence[BatchEvent
                 "lasts": [r.last for r in rows],
                 "recommended": [r.recommended for r in rows],
                 "matchers": [r.matcher_id for r in rows],
+                "samples": [_json(excerpt(r.value)) for r in rows],
+                "user_ids": [r.user_id for r in rows],
             },
         )
     return len(keys)
+
+
+def _json(value: Any) -> str | None:
+    # A value that is null stores no sample (SQL NULL), as an erased one.
+    return None if value is None else orjson.dumps(value).decode()
+
+
+# Locked in the upsert's order (per source: path, type, name), so erasing cannot
+# deadlock with a batch being observed.
+ERASE = """
+UPDATE privacy_observedfield o SET sample = NULL, sample_user_id = ''
+FROM (
+    SELECT id FROM privacy_observedfield
+    WHERE workspace_id = %(workspace)s AND sample_user_id = ANY(%(users)s::text[])
+        AND sample_user_id <> ''
+    ORDER BY path, event_type, event_name, source_id
+    FOR UPDATE
+) doomed
+WHERE o.id = doomed.id
+"""
+
+
+def erase_samples(workspace_id: str, user_ids: Sequence[str]) -> int:
+    """Clear the samples these users' events left in the Inbox (a deletion
+    regulation's step, after their events); returns how many were cleared."""
+    if not user_ids:
+        return 0
+    with connection.cursor() as cursor:
+        cursor.execute(ERASE, {"workspace": workspace_id, "users": list(user_ids)})
+        return int(cursor.rowcount)

@@ -48,6 +48,7 @@ from privacy.models import (
     SubjectType,
     SuppressedUser,
 )
+from privacy.services import detection
 from switchyard import access, names
 from switchyard.access import Principal
 from switchyard.errors import InvalidArgument, ResourceExhausted
@@ -289,6 +290,10 @@ def process_regulation(regulation_id: int) -> dict[str, Any]:
     try:
         if regulation.regulation_type in DELETING:
             counts.update(erasure.erase_users(regulation.workspace_id, regulation.subject_ids))
+            # After the events: a sample is the last trace of them in the Inbox.
+            counts["inbox_samples"] = detection.erase_samples(
+                regulation.workspace_id, regulation.subject_ids
+            )
             # Engage (profiles, a later issue) erases its stores here too, with the
             # same user ids, adding its counts (profiles, traits, memberships).
     except Exception as exc:

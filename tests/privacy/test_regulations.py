@@ -18,7 +18,7 @@ from connections.dataplane import erasure
 from connections.dataplane.delivery import deliver
 from connections.models import Delivery, DeliveryBatch, DeliveryProgress, Event
 from privacy import tasks
-from privacy.models import Regulation, RegulationStatus, SuppressedUser
+from privacy.models import ObservedField, Regulation, RegulationStatus, SuppressedUser
 from privacy.services import regulations as service
 from switchyard.access import Principal
 from switchyard.errors import InvalidArgument, PermissionDenied, ResourceExhausted
@@ -105,6 +105,9 @@ def test_deletion_erases_the_users_events_and_delivery_records_and_keeps_others(
         event_ids=[u1_event.pk, *sorted(u2_ids)],
     )
 
+    # The delivered batch was observed: the Inbox keeps u-1's values as samples.
+    samples = ObservedField.objects.filter(sample_user_id="u-1").count()
+    assert samples > 0
     regulation = create(alice, acme, "SUPPRESS_WITH_DELETE", ["u-1"])
     assert regulation.status == RegulationStatus.INITIALIZED
     result = tasks.process_regulation(regulation.pk)
@@ -125,6 +128,7 @@ def test_deletion_erases_the_users_events_and_delivery_records_and_keeps_others(
         "deliveries": 1,
         "delivery_batches": 2,
         "delivery_progress": 1,
+        "inbox_samples": samples,
     }
     assert result["status"] == "FINISHED"
 
