@@ -21,8 +21,10 @@ from django.db.models import Case, Max, Min, Q, Sum, Value, When
 from django.utils import timezone
 
 from connections.models import Destination, Source
+from privacy import samples
 from privacy.models import InventoryField, ObservedField
-from switchyard import access
+from privacy.selectors import Entry, entries
+from switchyard import access, masking
 from switchyard.access import Principal
 from switchyard.access.roles import BY_SLUG, OWNER_ROLE
 from workspace.models import AccessToken, Label, Membership, RoleGrant, Workspace
@@ -56,6 +58,7 @@ class InboxRow:
     recommended: str  # the matchers' (or, when seen, the Inventory's) word
     matcher_id: str  # the matcher that flagged it ("" when none did)
     inventory: InventoryField | None  # the path's Inventory entry, if classified
+    sample: Any = None  # the latest value seen, as the reader may see it (None: none kept)
 
     @property
     def source_id(self) -> int:
@@ -101,11 +104,15 @@ def inbox_rows(
     limit: int | None = None,
     now: dt.datetime | None = None,
     source: str = "",
+    path: str | None = None,
 ) -> list[InboxRow]:
-    """Inbox rows ordered by (path, source id), those after ``after``; three queries."""
+    """Inbox rows ordered by (path, source id), those after ``after``; four queries,
+    and the reader's mask (``switchyard.masking``) for the samples."""
     rows = inbox_queryset(workspace, principal, now=now)
     if source:
         rows = rows.filter(source__slug=source)
+    if path is not None:
+        rows = rows.filter(path=path)
     if after is not None:
         rows = rows.filter(Q(path__gt=after[0]) | Q(path=after[0], source_id__gt=after[1]))
     grouped = (
@@ -126,6 +133,8 @@ def inbox_rows(
         return []
     sources = Source.objects.in_bulk({g["source_id"] for g in found})
     inventory = inventory_by_path(workspace, {g["path"] for g in found})
+    latest = latest_samples(rows, [(g["path"], g["source_id"]) for g in found])
+    mask = masking.mask_for(principal, workspace.pk)
     return [
         InboxRow(
             workspace_slug=workspace.slug,
@@ -139,9 +148,108 @@ def inbox_rows(
             recommended=g["recommendations"][0],
             matcher_id=g["matchers"][0],
             inventory=inventory.get(g["path"]),
+            sample=samples.masked(mask, g["path"], latest.get((g["path"], g["source_id"]))),
         )
         for g in found
     ]
+
+
+def latest_samples(
+    rows: models.QuerySet[ObservedField], keys: Sequence[tuple[str, int]]
+) -> dict[tuple[str, int], Any]:
+    """The latest sample kept per (path, source id) among ``rows``, unmasked."""
+    if not keys:
+        return {}
+    wanted = set(keys)
+    kept = (
+        rows.filter(
+            path__in={k[0] for k in keys},
+            source_id__in={k[1] for k in keys},
+            sample__isnull=False,
+        )
+        .order_by("path", "source_id", "-last_seen", "-pk")
+        .distinct("path", "source_id")
+        .values_list("path", "source_id", "sample")
+    )
+    return {(p, s): v for p, s, v in kept if (p, s) in wanted}
+
+
+@dataclass(frozen=True)
+class SourceSeen:
+    source: Source
+    sample_count: int
+    last_seen: dt.datetime
+    sample: Any
+
+
+@dataclass(frozen=True)
+class InboxDetail:
+    """One Inbox row opened: the events that carried the field, every source that
+    sent it in the window, the matcher that flagged it, and an example snippet."""
+
+    row: InboxRow
+    events: list[EventSeen]  # of the row's source, latest first
+    sources: list[SourceSeen]
+    matcher: Entry | None  # None: no matcher flagged it (or it is gone)
+
+    @property
+    def snippet(self) -> str:
+        latest = next((e for e in self.events if e.sample is not None), None)
+        if latest is None:
+            return ""
+        return samples.snippet(self.row.path, latest.sample, latest.event_type, latest.event_name)
+
+
+def inbox_detail(
+    workspace: Workspace,
+    principal: Principal,
+    *,
+    path: str,
+    source: str,
+    now: dt.datetime | None = None,
+) -> InboxDetail | None:
+    """The Inbox row of ``path`` sent by the source ``source`` (a slug), or None."""
+    found = inbox_rows(workspace, principal, now=now, source=source, path=path)
+    if not found:
+        return None
+    row = found[0]
+    mask = masking.mask_for(principal, workspace.pk)
+    seen = inbox_queryset(workspace, principal, now=now).filter(path=path)
+    events = [
+        EventSeen(
+            row.source,
+            e.event_type,
+            e.event_name,
+            e.sample_count,
+            e.last_seen,
+            samples.masked(mask, path, e.sample),
+        )
+        for e in seen.filter(source=row.source).order_by("-last_seen", "event_type", "event_name")
+    ]
+    per_source = (
+        seen.values("source_id")
+        .annotate(total=Sum("sample_count"), last=Max("last_seen"))
+        .order_by("source_id")
+    )
+    totals = {r["source_id"]: r for r in per_source}
+    by_id = Source.objects.in_bulk(list(totals))
+    latest = latest_samples(seen, [(path, source_id) for source_id in totals])
+    sources = sorted(
+        (
+            SourceSeen(
+                by_id[source_id],
+                int(r["total"]),
+                r["last"],
+                samples.masked(mask, path, latest.get((path, source_id))),
+            )
+            for source_id, r in totals.items()
+        ),
+        key=lambda s: s.source.slug,
+    )
+    matcher = None
+    if row.matcher_id:
+        matcher = next((e for e in entries(workspace) if e.matcher.id == row.matcher_id), None)
+    return InboxDetail(row=row, events=events, sources=sources, matcher=matcher)
 
 
 def inventory_by_path(workspace: Workspace, paths: Iterable[str]) -> dict[str, InventoryField]:
@@ -191,6 +299,7 @@ class SourceCount:
     sample_count: int
     last_seen: dt.datetime
     destinations: list[Destination] = field(default_factory=list)
+    sample: Any = None  # the latest value the source sent, as the reader may see it
 
 
 @dataclass(frozen=True)
@@ -200,6 +309,7 @@ class EventSeen:
     event_name: str
     sample_count: int
     last_seen: dt.datetime
+    sample: Any = None
 
 
 @dataclass(frozen=True)
@@ -221,9 +331,10 @@ class Details:
         return [(s.source, d) for s in self.sources for d in s.destinations]
 
 
-def details(field_row: InventoryField) -> Details:
-    """Counts per source, the events that carried the field, the destinations of
-    those sources, and who sees its values unmasked."""
+def details(field_row: InventoryField, principal: Principal) -> Details:
+    """Counts and the latest sample per source (masked for ``principal``), the events
+    that carried the field, the destinations of those sources, and who sees its
+    values unmasked."""
     seen = ObservedField.objects.filter(workspace_id=field_row.workspace_id, path=field_row.path)
     events = list(
         seen.select_related("source").order_by("source__slug", "event_type", "event_name")
@@ -234,6 +345,8 @@ def details(field_row: InventoryField) -> Details:
         .order_by("source_id")
     )
     sources = Source.objects.in_bulk([row["source_id"] for row in per_source])
+    latest = latest_samples(seen, [(field_row.path, source_id) for source_id in sources])
+    mask = masking.mask_for(principal, field_row.workspace_id)
     destinations: dict[int, list[Destination]] = {}
     for destination in Destination.objects.filter(source_id__in=list(sources)).order_by(
         "display_name", "pk"
@@ -245,6 +358,7 @@ def details(field_row: InventoryField) -> Details:
             int(row["total"]),
             row["last"],
             destinations.get(row["source_id"], []),
+            samples.masked(mask, field_row.path, latest.get((field_row.path, row["source_id"]))),
         )
         for row in per_source
     ]

@@ -12,6 +12,7 @@ urlpatterns = [
     path(f"{PREFIX}matchers/<str:key_id>/delete", matchers.delete, name="matcher-delete"),
     path("workspaces/<slug:slug>/privacy/inbox/", inbox.inbox, name="inbox"),
     path("workspaces/<slug:slug>/privacy/inbox/add", inbox.add, name="inbox-add"),
+    path("workspaces/<slug:slug>/privacy/inbox/field", inbox.field, name="inbox-field"),
     path("workspaces/<slug:slug>/privacy/inventory/", inventory.inventory, name="inventory"),
     path(
         "workspaces/<slug:slug>/privacy/inventory/export.csv",

@@ -41,6 +41,12 @@ class InboxRowSerializer(serializers.Serializer):
     inventory_field = serializers.CharField(
         help_text="workspaces/{w}/privacy/inventory/{id} when the path is in the Inventory, or ''"
     )
+    sample = serializers.JSONField(
+        allow_null=True,
+        help_text="The value as last seen (strings cut to 200 characters, objects and "
+        "arrays to a 1 KB excerpt), masked like any event data for readers without PII "
+        "Access; null when none is kept (an empty value, or its user was erased)",
+    )
 
 
 class InventoryFieldSerializer(serializers.Serializer):

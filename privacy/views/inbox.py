@@ -5,7 +5,7 @@ to the Inventory. Workspace Owners only."""
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
@@ -55,6 +55,27 @@ def _context(request: UIRequest, workspace: Workspace, **extra: object) -> dict[
 @require_GET
 def inbox(request: UIRequest, workspace: Workspace) -> HttpResponse:
     return render(request, "privacy/inbox.html", _context(request, workspace))
+
+
+@workspace_view(action="administer", refusal=OWNERS)
+@require_GET
+def field(request: UIRequest, workspace: Workspace) -> HttpResponse:
+    """One Inbox row opened (``?path=...&source=<slug>``): the events that carried the
+    field, the sources sending it, the matcher that flagged it, an example snippet."""
+    path, source = request.GET.get("path", ""), request.GET.get("source", "")
+    detail = None
+    if path and source:
+        detail = selectors.inbox_detail(workspace, request.principal, path=path, source=source)
+    if detail is None:
+        raise Http404("No such field in the Inbox.")
+    context = {
+        "workspace": workspace,
+        "nav": "privacy-inbox",
+        "detail": detail,
+        "row": detail.row,
+        "window_days": selectors.WINDOW.days,
+    }
+    return render(request, "privacy/inbox_field.html", context)
 
 
 @workspace_view(action="administer", refusal=OWNERS)

@@ -106,7 +106,7 @@ def detail(request: UIRequest, workspace: Workspace, key_id: str) -> HttpRespons
         "workspace": workspace,
         "nav": "privacy-inventory",
         "field": field,
-        "details": selectors.details(field),
+        "details": selectors.details(field, request.principal),
         "form": form,
     }
     return render(request, "privacy/inventory_field.html", context, status=status)
