@@ -10,9 +10,9 @@ from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework.request import Request
 
 from connections.models import Source
-from privacy import control_selectors as selectors
 from privacy.api.control_serializers import PrivacyControlsSerializer
 from privacy.models import SourceControls
+from privacy.selectors import controls as selectors
 from privacy.services import controls as service
 from switchyard import access
 from switchyard.access import Principal

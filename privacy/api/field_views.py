@@ -22,13 +22,13 @@ from rest_framework.renderers import BaseRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from privacy import field_selectors as selectors
 from privacy.api.field_serializers import (
     InboxRowSerializer,
     InventoryFieldCreateSerializer,
     InventoryFieldSerializer,
 )
 from privacy.models import InventoryField, ObservedField
+from privacy.selectors import fields as selectors
 from privacy.services import fields as service
 from switchyard.access import Principal
 from switchyard.api.pagination import make_token, page_size_from, read_token

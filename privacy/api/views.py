@@ -12,7 +12,6 @@ from drf_spectacular.utils import (
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from privacy import selectors
 from privacy.api.serializers import (
     MatcherTestRequestSerializer,
     MatcherTestResultSerializer,
@@ -20,7 +19,8 @@ from privacy.api.serializers import (
     PiiMatcherSerializer,
 )
 from privacy.models import PiiMatcher
-from privacy.selectors import Entry
+from privacy.selectors import matchers as selectors
+from privacy.selectors.matchers import Entry
 from privacy.services import matchers as service
 from switchyard.access import Principal
 from switchyard.api.viewsets import WorkspaceResourceViewSet

@@ -13,7 +13,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from connections.models import Source
-from privacy import control_selectors as selectors
+from privacy.selectors import controls as selectors
 from privacy.services import controls as service
 from switchyard.errors import SwitchyardError
 from switchyard.ui import UIRequest, get_object, workspace_view

@@ -10,8 +10,8 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from connections.models import Source
-from privacy import field_selectors as selectors
-from privacy.field_forms import ClassifyForm
+from privacy.forms import ClassifyForm
+from privacy.selectors import fields as selectors
 from privacy.services import fields as service
 from switchyard.api.pagination import make_token, read_token
 from switchyard.errors import SwitchyardError

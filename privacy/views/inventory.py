@@ -12,9 +12,9 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from connections.models import Source
-from privacy import field_selectors as selectors
-from privacy.field_forms import ClassifyForm, ReclassifyForm
+from privacy.forms import ClassifyForm, ReclassifyForm
 from privacy.models import InventoryField
+from privacy.selectors import fields as selectors
 from privacy.services import fields as service
 from switchyard.errors import SwitchyardError
 from switchyard.ui import UIRequest, add_service_error, get_object, workspace_view

@@ -16,9 +16,9 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from connections.forms.sample_event import sample_event_json
-from privacy import selectors
 from privacy.forms import MatcherForm, SampleEventForm
 from privacy.models import PiiMatcher
+from privacy.selectors import matchers as selectors
 from privacy.services import matchers as service
 from switchyard.errors import SwitchyardError
 from switchyard.ui import UIRequest, add_service_error, get_object, workspace_view

@@ -23,7 +23,7 @@ from django.utils import timezone
 from connections.models import Destination, Source
 from privacy import samples
 from privacy.models import InventoryField, ObservedField
-from privacy.selectors import Entry, entries
+from privacy.selectors.matchers import Entry, entries
 from switchyard import access, masking
 from switchyard.access import Principal
 from switchyard.access.roles import BY_SLUG, OWNER_ROLE
