@@ -46,7 +46,9 @@ def test_account_page_lists_only_my_live_personal_tokens(
     gone.save()
     theirs, _ = personal(bob, "bob laptop")
     workspace_token, _ = do_create_workspace_token(
-        principal=Principal(alice), workspace=make_workspace(alice, "acme"), description="workspace-ci-runner"
+        principal=Principal(alice),
+        workspace=make_workspace(alice, "acme"),
+        description="workspace-ci-runner",
     )
     page = signed_in(alice).get("/account/").content.decode()
     assert mine.prefix in page and "alice laptop" in page
