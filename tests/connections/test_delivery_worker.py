@@ -5,19 +5,15 @@ killed in the middle of a delivery."""
 from __future__ import annotations
 
 import datetime as dt
-import os
 import signal
 import subprocess
-import sys
 import threading
-import time
 from collections.abc import Callable, Iterator
-from pathlib import Path
+from contextlib import ExitStack
 from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
-from django.db import connection
 from django.utils import timezone
 
 from connections.dataplane.delivery import sweep
@@ -30,58 +26,27 @@ from tests.connections.delivery_support import (
     make_setup,
     track,
 )
+from tests.worker_support import celery_worker, eventually
 from workspace.models import Workspace
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-ROOT = Path(__file__).resolve().parent.parent.parent
 
 
 @pytest.fixture
 def start_worker() -> Iterator[Callable[..., subprocess.Popen[bytes]]]:
     """Start Celery workers on the test database, with delivery settings from env."""
-    from switchyard.celery import app
+    with ExitStack() as stack:
 
-    started: list[subprocess.Popen[bytes]] = []
+        def start(**settings: str) -> subprocess.Popen[bytes]:
+            env = {"DELIVERY_ALLOW_PRIVATE_NETWORKS": "true", **settings}
+            return stack.enter_context(celery_worker("delivery", **env))
 
-    def start(**settings: str) -> subprocess.Popen[bytes]:
-        env = {
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "tests.connections.worker_settings",
-            "SWITCHYARD_TEST_DATABASE": str(connection.settings_dict["NAME"]),
-            "DELIVERY_ALLOW_PRIVATE_NETWORKS": "true",
-            **settings,
-        }
-        command = [sys.executable, "-m", "celery", "-A", "switchyard", "worker"]
-        command += ["--pool", "solo", "--queues", "default", "--loglevel", "WARNING"]
-        worker = subprocess.Popen(command, cwd=ROOT, env=env)
-        started.append(worker)
-        deadline = time.monotonic() + 60
-        while not app.control.ping(timeout=0.5):
-            assert worker.poll() is None, "the worker exited while starting"
-            assert time.monotonic() < deadline, "the worker did not answer within 60 s"
-        return worker
-
-    yield start
-    for worker in started:
-        if worker.poll() is None:
-            worker.terminate()
-            worker.wait(timeout=30)
+        yield start
 
 
 @pytest.fixture
 def web(alice: User, make_workspace: Callable[..., Workspace]) -> Setup:
     return make_setup(alice, make_workspace(alice, "acme"))
-
-
-def eventually(check: Callable[[], Any], timeout: float = 30) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        assert time.monotonic() < deadline, "timed out waiting"
-        time.sleep(0.1)
 
 
 def test_ingest_to_delivery_through_the_worker_with_a_retry(

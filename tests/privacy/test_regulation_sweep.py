@@ -5,18 +5,12 @@ run is left alone, and one that keeps dying is given up on (FAILED, saying so)."
 from __future__ import annotations
 
 import datetime as dt
-import os
-import subprocess
-import sys
-import time
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
 import pytest
-from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import connection
 from django.test import Client
@@ -30,7 +24,8 @@ from privacy.models import Regulation, RegulationStatus
 from privacy.services import regulations as service
 from tests.connections.delivery_support import make_setup
 from tests.privacy.test_regulations import create, stored_users, track
-from tests.privacy.test_regulations_worker import eventually, regulate, send, source_key
+from tests.privacy.test_regulations_worker import regulate, send, source_key
+from tests.worker_support import celery_worker, eventually
 from workspace.models import Workspace
 
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -211,32 +206,6 @@ def test_the_api_and_the_history_show_when_processing_started(
 
 
 @contextmanager
-def celery_worker() -> Iterator[subprocess.Popen[bytes]]:
-    """A Celery worker process on the test database (it sees what the test commits)."""
-    from switchyard.celery import app
-
-    name = f"sweep-{uuid.uuid4().hex[:12]}@localhost"
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "tests.connections.worker_settings",
-        "SWITCHYARD_TEST_DATABASE": str(connection.settings_dict["NAME"]),
-    }
-    command = [sys.executable, "-m", "celery", "-A", "switchyard", "worker", "--pool", "solo"]
-    command += ["--hostname", name, "--queues", settings.CELERY_TASK_DEFAULT_QUEUE]
-    command += ["--loglevel", "ERROR"]
-    process = subprocess.Popen(command, cwd=ROOT, env=env)
-    try:
-        deadline = time.monotonic() + 60
-        while not app.control.ping(destination=[name], timeout=0.5):
-            assert process.poll() is None, "the worker exited while starting"
-            assert time.monotonic() < deadline, "the worker did not answer within 60 s"
-        yield process
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-
-
-@contextmanager
 def events_locked() -> Iterator[None]:
     """Another session holds the event table, so an erasure waits on it."""
     db = connection.settings_dict
@@ -270,7 +239,7 @@ def test_a_worker_killed_while_erasing_is_followed_by_a_run_that_finishes(
         send(client, key, "u-1", f"a-{n}")
     send(client, key, "u-2", "b-0")
 
-    with celery_worker() as first, events_locked():
+    with celery_worker("sweep", loglevel="ERROR") as first, events_locked():
         created = regulate(alice, "DELETE_INTERNAL", ["u-1"])
         regulation = Regulation.objects.get(key_id=created["id"])
         eventually(lambda: Regulation.objects.get(pk=regulation.pk).status == "RUNNING")
@@ -283,7 +252,7 @@ def test_a_worker_killed_while_erasing_is_followed_by_a_run_that_finishes(
 
     assert tasks.sweep_regulations() == {"queued": 0}  # it may still be running
     Regulation.objects.filter(pk=regulation.pk).update(start_time=timezone.now() - LONG_AGO)
-    with celery_worker():
+    with celery_worker("sweep", loglevel="ERROR"):
         assert tasks.sweep_regulations() == {"queued": 1}
 
         def settled() -> Regulation | None:

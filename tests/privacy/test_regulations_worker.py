@@ -5,19 +5,12 @@ at the Tracking API's gate."""
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
-import time
-import uuid
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-from django.conf import settings
 from django.contrib.auth.models import User
-from django.db import connection
 from django.test import Client
 from django_celery_beat.models import PeriodicTask
 
@@ -26,43 +19,14 @@ from privacy import task_names
 from privacy.models import Regulation, RegulationStatus
 from tests.connections.tracking_support import post
 from tests.resource_contract import client_for
+from tests.worker_support import celery_worker, eventually
 from workspace.models import Workspace
-
-ROOT = Path(__file__).resolve().parent.parent.parent
 
 
 @pytest.fixture
 def worker() -> Iterator[subprocess.Popen[bytes]]:
-    """A Celery worker process on the test database (it sees what the test commits)."""
-    from switchyard.celery import app
-
-    name = f"regulations-{uuid.uuid4().hex[:12]}@localhost"
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "tests.connections.worker_settings",
-        "SWITCHYARD_TEST_DATABASE": str(connection.settings_dict["NAME"]),
-    }
-    command = [sys.executable, "-m", "celery", "-A", "switchyard", "worker", "--pool", "solo"]
-    command += ["--hostname", name, "--queues", settings.CELERY_TASK_DEFAULT_QUEUE]
-    command += ["--loglevel", "WARNING"]
-    process = subprocess.Popen(command, cwd=ROOT, env=env)
-    try:
-        deadline = time.monotonic() + 60
-        while not app.control.ping(destination=[name], timeout=0.5):
-            assert process.poll() is None, "the worker exited while starting"
-            assert time.monotonic() < deadline, "the worker did not answer within 60 s"
+    with celery_worker("regulations") as process:
         yield process
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-
-
-def eventually(check: Callable[[], Any], timeout: float = 60) -> Any:
-    deadline = time.monotonic() + timeout
-    while not (value := check()):
-        assert time.monotonic() < deadline, "timed out waiting"
-        time.sleep(0.1)
-    return value
 
 
 def source_key(owner: User, workspace: Workspace) -> str:
