@@ -11,11 +11,10 @@ from playwright.sync_api import Browser, expect
 
 from connections.services.sources import do_create_source
 from switchyard.access import Principal
+from tests.browser.support import PASSWORD, sign_in
 from workspace.services.workspaces import do_create_workspace
 
 pytestmark = pytest.mark.browser
-
-PASSWORD = "correct-horse-42"
 
 
 def test_invite_group_grant_and_member_sees_only_prod(
@@ -35,10 +34,7 @@ def test_invite_group_grant_and_member_sees_only_prod(
     access = f"{base}/workspaces/acme/settings/access"
 
     admin = browser.new_context().new_page()
-    admin.goto(f"{base}/login")
-    admin.get_by_label("Username").fill("olivia")
-    admin.get_by_label("Password").fill(PASSWORD)
-    admin.get_by_role("button", name="Sign in").click()
+    sign_in(admin, base, "olivia")
     admin.get_by_role("link", name="Access Management").click()
     expect(admin).to_have_url(f"{access}/")
     admin.get_by_label("Email").fill("mia@example.com")

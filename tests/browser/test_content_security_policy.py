@@ -12,12 +12,12 @@ from playwright.sync_api import Browser, Dialog, Page, expect
 
 from connections.services.sources import do_create_source
 from switchyard.access import Principal
+from tests.browser.support import PASSWORD
 from workspace.models import UserGroup
 from workspace.services.workspaces import do_create_workspace
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-PASSWORD = "correct-horse-42"
 
 # Each violation the page reports, whatever page it happens on (the init script runs
 # before any of the page's own and is not itself subject to the policy).

@@ -12,11 +12,10 @@ from playwright.sync_api import Page, expect
 from connections.models import WriteKey
 from connections.services.sources import do_create_source
 from switchyard.access import Principal
+from tests.browser.support import PASSWORD, sign_in
 from workspace.services.workspaces import do_create_workspace
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-PASSWORD = "correct-horse-42"
 
 
 def send_track(base: str, write_key: str, event: str) -> None:
@@ -40,10 +39,7 @@ def test_an_event_appears_in_the_open_debugger(
     key = WriteKey.objects.get(source=source).secret
     base = live_server.url
 
-    page.goto(f"{base}/login")
-    page.get_by_label("Username").fill("olivia")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    sign_in(page, base, "olivia")
     page.goto(f"{base}/workspaces/acme/sources/web/")
     page.get_by_role("link", name="Debugger").click()
     expect(page.locator("#no-events")).to_be_visible()

@@ -15,12 +15,10 @@ from connections.models import WriteKey
 from connections.services.destinations import do_create_destination
 from connections.services.sources import do_create_source
 from switchyard.access import Principal
-from tests.browser.support import watch_csp
+from tests.browser.support import PASSWORD, sign_in, watch_csp
 from workspace.services.workspaces import do_create_workspace
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-PASSWORD = "correct-horse-42"
 
 
 def containing(text: str) -> re.Pattern[str]:
@@ -59,10 +57,7 @@ def test_search_validate_and_load_a_recent_event(
     send_track(base, key, "Signed Up", {"via": "google", "referrer": None})
 
     refused = watch_csp(page)
-    page.goto(f"{base}/login")
-    page.get_by_label("Username").fill("olivia")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    sign_in(page, base, "olivia")
     page.goto(f"{base}/workspaces/acme/sources/web/debugger/")
     expect(page.locator(".debugger-event")).to_have_count(2)
 

@@ -15,12 +15,10 @@ from connections.dataplane import counters
 from connections.services.destinations import do_create_destination
 from connections.services.sources import do_create_source
 from switchyard.access import Principal
-from tests.browser.support import watch_csp
+from tests.browser.support import PASSWORD, sign_in, watch_csp
 from workspace.services.workspaces import do_create_workspace
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-PASSWORD = "correct-horse-42"
 
 
 def test_the_pipeline_steps_and_chart(live_server: Any, page: Page, django_user_model: Any) -> None:
@@ -59,10 +57,7 @@ def test_the_pipeline_steps_and_chart(live_server: Any, page: Page, django_user_
     base = live_server.url
 
     refused = watch_csp(page)
-    page.goto(f"{base}/login")
-    page.get_by_label("Username").fill("olivia")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    sign_in(page, base, "olivia")
     page.goto(f"{base}/workspaces/acme/sources/web/destinations/{equals.key_id}/")
     page.get_by_role("link", name="Delivery").click()
 

@@ -11,11 +11,10 @@ from playwright.sync_api import Page, expect
 from connections.models import Destination
 from connections.services.sources import do_create_source
 from switchyard.access import Principal
+from tests.browser.support import PASSWORD, sign_in
 from workspace.services.workspaces import do_create_workspace
 
 pytestmark = pytest.mark.browser
-
-PASSWORD = "correct-horse-42"
 
 
 def test_add_equals_enable_mapping_and_test(
@@ -28,10 +27,7 @@ def test_add_equals_enable_mapping_and_test(
     )
     base = live_server.url
 
-    page.goto(f"{base}/login")
-    page.get_by_label("Username").fill("olivia")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    sign_in(page, base, "olivia")
 
     page.goto(f"{base}/workspaces/acme/destinations/new/?source=web")
     page.get_by_label("Search destinations").fill("equals")

@@ -15,11 +15,11 @@ from connections.models import DestinationFilter
 from connections.services.destinations import do_create_destination
 from connections.services.sources import do_create_source
 from switchyard.access import Principal
+from tests.browser.support import PASSWORD, sign_in
 from workspace.services.workspaces import do_create_workspace
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-PASSWORD = "correct-horse-42"
 URL = "https://hooks.example.com/in?src=switchyard"
 
 REPORT_VIOLATIONS = """
@@ -52,14 +52,6 @@ def watched(browser: Browser) -> Iterator[tuple[Page, list[str]]]:
         context.close()
 
 
-def sign_in(page: Page, base: str) -> None:
-    page.goto(f"{base}/login")
-    page.get_by_label("Username").fill("olivia")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("button", name="Sign in")).to_have_count(0)
-
-
 def test_build_a_webhook_mapping_and_a_filter(
     live_server: Any, watched: tuple[Page, list[str]], django_user_model: Any
 ) -> None:
@@ -73,7 +65,7 @@ def test_build_a_webhook_mapping_and_a_filter(
         principal=Principal(owner), source=source, definition="actions-webhook", settings={}
     )
     page_url = f"{live_server.url}/workspaces/acme/sources/web/destinations/{webhook.key_id}/"
-    sign_in(page, live_server.url)
+    sign_in(page, live_server.url, "olivia")
 
     # --- the mapping ---
     page.goto(page_url + "mappings/new/")

@@ -12,20 +12,16 @@ from playwright.sync_api import Browser, Page, expect
 from connections.services.destinations import do_create_destination
 from connections.services.sources import do_create_source
 from switchyard.access import Principal
+from tests.browser.support import PASSWORD, sign_in
 from workspace.models import Membership, UserGroup
 from workspace.services.grants import do_create_grant
 from workspace.services.workspaces import do_create_workspace
 
 pytestmark = pytest.mark.browser
 
-PASSWORD = "correct-horse-42"
-
 
 def _sign_in(page: Page, base: str, username: str) -> None:
-    page.goto(f"{base}/login")
-    page.locator('input[name="username"]').fill(username)
-    page.locator('input[name="password"]').fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    sign_in(page, base, username)
 
 
 def test_a_member_sees_only_the_controls_they_may_use(

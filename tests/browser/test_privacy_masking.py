@@ -14,6 +14,7 @@ from connections.models import WriteKey
 from connections.services.sources import do_create_source
 from privacy.masking import MARKER
 from switchyard.access import Principal
+from tests.browser.support import PASSWORD, sign_in
 from workspace.models import Membership
 from workspace.services.grants import do_create_grant
 from workspace.services.workspaces import do_create_workspace
@@ -22,7 +23,6 @@ from .support import watch_csp
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-PASSWORD = "correct-horse-42"
 EMAIL = "ada.q7x3@example.org"
 LAST_NAME = "Lovelacezq"
 
@@ -48,10 +48,7 @@ def test_the_debugger_masks_pii_until_pii_access_is_granted(
     base = live_server.url
     refused = watch_csp(page)
 
-    page.goto(f"{base}/login")
-    page.get_by_label("Username").fill("rita")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    sign_in(page, base, "rita")
     page.goto(f"{base}/workspaces/acme/sources/web/debugger/")
     expect(page.locator("#no-events")).to_be_visible()
 

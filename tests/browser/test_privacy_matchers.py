@@ -12,7 +12,8 @@ from playwright.sync_api import Page, expect
 
 from privacy.models import PiiMatcher
 from switchyard.access import Principal
-from tests.browser.test_content_security_policy import PASSWORD, Watch, watched
+from tests.browser.support import PASSWORD, sign_in
+from tests.browser.test_content_security_policy import Watch, watched
 from workspace.services.workspaces import do_create_workspace
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -26,10 +27,7 @@ def test_owner_manages_and_tests_matchers(
     owner = django_user_model.objects.create_user(username="olivia", password=PASSWORD)
     do_create_workspace(principal=Principal(owner), slug="acme", display_name="Acme")
     base = live_server.url
-    page.goto(f"{base}/login")
-    page.get_by_label("Username").fill("olivia")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    sign_in(page, base, "olivia")
     expect(page).to_have_url(f"{base}/workspaces/acme/")
 
     page.get_by_role("link", name="Detection").click()

@@ -19,7 +19,8 @@ from connections.models import DeliveryBatch, Event, WriteKey
 from connections.services.sources import do_create_source
 from privacy.models import InventoryField, ObservedField, SourceControls
 from switchyard.access import Principal
-from tests.browser.test_content_security_policy import PASSWORD, Watch, watched
+from tests.browser.support import PASSWORD, sign_in
+from tests.browser.test_content_security_policy import Watch, watched
 from workspace.services.workspaces import do_create_workspace
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -74,10 +75,7 @@ def test_owner_classifies_inventories_and_blocks_a_field(
     send(base, key, identify("u-1", EMAIL, TEAM))
     assert ObservedField.objects.filter(path="traits.email", source=source).exists()
 
-    page.goto(f"{base}/login")
-    page.get_by_label("Username").fill("olivia")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    sign_in(page, base, "olivia")
     expect(page).to_have_url(f"{base}/workspaces/acme/")
 
     # The Inbox: the email field recommended by a matcher, the custom field Green.

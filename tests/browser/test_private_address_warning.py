@@ -12,11 +12,11 @@ from playwright.sync_api import Page, expect
 from connections.models import Destination
 from connections.services.sources import do_create_source
 from switchyard.access import Principal
+from tests.browser.support import PASSWORD, sign_in
 from workspace.services.workspaces import do_create_workspace
 
 pytestmark = pytest.mark.browser
 
-PASSWORD = "correct-horse-42"
 SETTING = "DELIVERY_ALLOW_PRIVATE_NETWORKS"
 
 
@@ -31,10 +31,7 @@ def test_a_private_url_warns_on_save_and_the_save_goes_through(
     )
     base = live_server.url
 
-    page.goto(f"{base}/login")
-    page.get_by_label("Username").fill("olivia")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    sign_in(page, base, "olivia")
 
     page.goto(f"{base}/workspaces/acme/destinations/new/?source=web&definition=actions-equals")
     page.get_by_label("Equals URL").fill("http://localhost:9000/hook")

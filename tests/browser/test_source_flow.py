@@ -10,11 +10,10 @@ from playwright.sync_api import Page, expect
 
 from connections.models import Source
 from switchyard.access import Principal
+from tests.browser.support import PASSWORD, sign_in
 from workspace.services.workspaces import do_create_workspace
 
 pytestmark = pytest.mark.browser
-
-PASSWORD = "correct-horse-42"
 
 
 def test_add_a_source_from_the_catalog_and_rename_it_keeps_it_enabled(
@@ -23,10 +22,7 @@ def test_add_a_source_from_the_catalog_and_rename_it_keeps_it_enabled(
     owner = django_user_model.objects.create_user(username="olivia", password=PASSWORD)
     do_create_workspace(principal=Principal(owner), slug="acme", display_name="Acme")
     base = live_server.url
-    page.goto(f"{base}/login")
-    page.get_by_label("Username").fill("olivia")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    sign_in(page, base, "olivia")
 
     # The catalog's "Add source" picks the type in a picker fed by the catalog.
     page.goto(f"{base}/workspaces/acme/catalog/sources/python/")

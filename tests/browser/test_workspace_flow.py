@@ -8,11 +8,11 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.browser.support import PASSWORD, sign_in
 from workspace.models import Workspace
 
 pytestmark = pytest.mark.browser
 
-PASSWORD = "correct-horse-42"
 SLUG = "flow-test"
 
 
@@ -23,10 +23,7 @@ def test_sign_in_create_rename_and_delete_workspace(
     base = live_server.url
 
     # Sign in; with no workspace yet, / sends us to the create form.
-    page.goto(f"{base}/login")
-    page.locator('input[name="username"]').fill("flow-user")
-    page.locator('input[name="password"]').fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    sign_in(page, base, "flow-user")
     expect(page).to_have_url(f"{base}/workspaces/new")
 
     # Create a workspace and land on its home page.
