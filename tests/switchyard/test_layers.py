@@ -1,7 +1,7 @@
 """Each import contract in pyproject.toml catches the violation it exists for.
 
 CI runs ``lint-imports`` on the real tree; these tests plant one forbidden import in a
-copy of the three packages and check that the right contract reports it, so that a
+copy of the packages and check that the right contract reports it, so that a
 contract edited into uselessness (a typo in a module name, a wildcard matching nothing,
 an over-broad ignore) fails here.
 """
@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ("switchyard", "workspace", "connections", "privacy")
+PACKAGES = ("switchyard", "workspace", "connections", "privacy", "engage")
 LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
 
 
@@ -125,6 +125,24 @@ def lint(tree: Path, contract: str) -> subprocess.CompletedProcess[str]:
             "connections.services.planted",
             "import privacy.models",
             "connections.services.planted -> privacy.models",
+        ),
+        (
+            "apps",
+            "privacy.services.planted",
+            "import engage.models",
+            "privacy.services.planted -> engage.models",
+        ),
+        (
+            "apps",
+            "connections.dataplane.planted",
+            "from engage import models",
+            "connections.dataplane.planted -> engage.models",
+        ),
+        (
+            "app-layers",
+            "engage.services.planted",
+            "from engage.api import urls",
+            "engage.services.planted -> engage.api.urls",
         ),
         (
             "privacy-matching-is-pure",

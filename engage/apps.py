@@ -1,0 +1,11 @@
+from django.apps import AppConfig
+
+
+class EngageConfig(AppConfig):
+    name = "engage"
+    verbose_name = "Engage"
+
+    def ready(self) -> None:
+        from engage import access_rules
+
+        access_rules.register()

@@ -1,0 +1,9 @@
+"""Fixed vocabularies of the engage app that are not a model field's own."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class AuditAction(StrEnum):
+    """``<resource type>.<verb>``; stored and exported as they are: never rename one."""
