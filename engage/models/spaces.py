@@ -19,6 +19,9 @@ class Space(models.Model):
     # A deletion request starts the documented grace period (5 calendar days,
     # cancellable); a Celery task removes the space's data once it is over.
     delete_time = models.DateTimeField(null=True, blank=True)
+    # The connection policy: ["environment:dev", ...], labels a source must carry
+    # to connect (Segment: "only sources labelled Dev connect to this space").
+    required_labels = models.JSONField(default=list, blank=True)
 
     class Meta:
         constraints = (
@@ -32,6 +35,11 @@ class Space(models.Model):
     @property
     def resource_name(self) -> str:
         return f"workspaces/{self.workspace.slug}/spaces/{self.slug}"
+
+    @property
+    def label_names(self) -> list[str]:
+        """``["environment:prod", ...]``; uses prefetched labels when there are some."""
+        return sorted(str(row.label) for row in self.space_labels.all())
 
 
 class SpaceLabel(models.Model):
