@@ -9,8 +9,10 @@ from engage.models.profiles import (
     ProfileMerge,
 )
 from engage.models.spaces import Space, SpaceGrant, SpaceLabel, SpaceSource, SpaceToken
+from engage.models.uploads import CsvUpload, UploadStatus
 
 __all__ = [
+    "CsvUpload",
     "IdentifierSetting",
     "IdentityLog",
     "InsightKind",
@@ -25,4 +27,5 @@ __all__ = [
     "SpaceLabel",
     "SpaceSource",
     "SpaceToken",
+    "UploadStatus",
 ]
