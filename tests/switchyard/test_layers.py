@@ -150,6 +150,12 @@ def lint(tree: Path, contract: str) -> subprocess.CompletedProcess[str]:
             "import django.db",
             "privacy.matching.planted -> django.db",
         ),
+        (
+            "engage-identity-is-pure",
+            "engage.identity.planted",
+            "import django.db",
+            "engage.identity.planted -> django.db",
+        ),
     ],
 )
 def test_contract_reports_a_planted_import(
