@@ -8,6 +8,10 @@ its settings, profiles and logs.
 
 from __future__ import annotations
 
+from typing import Any
+
+from django.db.models import Q, QuerySet
+
 from engage.models import (
     IdentifierSetting,
     IdentityLog,
@@ -22,8 +26,10 @@ from engage.models import (
     SpaceSource,
     SpaceToken,
 )
-from switchyard.access import registry, rules
-from switchyard.access.registry import ResourceType
+from switchyard import access
+from switchyard.access import Action, Principal, registry, rules
+from switchyard.access.registry import ResourceType, Rule
+from switchyard.access.roles import Scope
 
 SPACES = ResourceType(
     name="space",
@@ -41,7 +47,6 @@ def register() -> None:
     for model in (
         SpaceSource,
         SpaceToken,
-        IdentifierSetting,
         Profile,
         ProfileIdentifier,
         ProfileEvent,
@@ -50,3 +55,27 @@ def register() -> None:
         IdentityLog,
     ):
         registry.register(model, rules.belongs_to("space", Space))
+    registry.register(IdentifierSetting, identity_settings("space"))
+
+
+def identity_settings(space_path: str) -> Rule:
+    """Identity resolution settings: seen by whoever sees the space (and Identity
+    Admins); edited by Workspace Owners, the space's Unify and Engage Admins (the
+    space role that may create spaces: Engage Users' "change" covers audiences and
+    traits, and the docs say they "cannot edit settings") and Identity Admins, a role
+    granted on all spaces of the workspace only. ``space_path`` leads from the
+    queryset's model to the space ("" for spaces themselves)."""
+    prefix = f"{space_path}__" if space_path else ""
+    in_spaces = f"{space_path}__in" if space_path else "pk__in"
+
+    def rule(qs: QuerySet[Any], principal: Principal, action: str) -> QuerySet[Any]:
+        space_action: Action = "view" if action == "view" else "create"
+        spaces = access.restrict(Space.objects.all(), principal, space_action).values("pk")
+        allowed = Q(**{in_spaces: spaces})
+        roles = rules.roles_allowing("identity", action)
+        for held in registry.tenancy().grant_sets(principal) if roles else ():
+            workspaces = held.filter(role__in=roles, scope=Scope.ALL).values("workspace_id")
+            allowed |= Q(**{f"{prefix}workspace_id__in": workspaces})
+        return qs.filter(allowed)
+
+    return rule

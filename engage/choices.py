@@ -7,3 +7,9 @@ from enum import StrEnum
 
 class AuditAction(StrEnum):
     """``<resource type>.<verb>``; stored and exported as they are: never rename one."""
+
+    IDENTIFIER_CREATED = "identifier.created"
+    IDENTIFIER_UPDATED = "identifier.updated"
+    IDENTIFIER_DELETED = "identifier.deleted"
+    IDENTIFIERS_REORDERED = "identifiers.reordered"
+    IDENTIFIERS_IMPORTED = "identifiers.imported"
