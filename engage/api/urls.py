@@ -1,1 +1,3 @@
-urlpatterns: list[object] = []
+from engage.api import identity_urls
+
+urlpatterns: list[object] = [*identity_urls.urlpatterns]

@@ -457,3 +457,13 @@ def do_import_identity_settings(
 
 def _settings_of(row: IdentifierSetting) -> dict[str, Any]:
     return {k: v for k, v in snapshot(row).items() if k != "type"}
+
+
+def visible_space(principal: Principal, workspace: Any, slug: str) -> Space:
+    """The workspace's space ``slug`` if the principal may see its identity settings
+    (Identity Admins see every space's); NotFound otherwise, whether it exists or not."""
+    space = Space.objects.select_related("workspace").filter(workspace=workspace, slug=slug).first()
+    if space is None:
+        raise NotFound(f"space {slug!r} not found")
+    require(principal, "view", space)
+    return space
