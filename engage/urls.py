@@ -1,5 +1,7 @@
 from django.urls import path  # noqa: F401
 
+from engage import explorer_urls
+
 app_name = "engage"
 
-urlpatterns: list[object] = []
+urlpatterns: list[object] = [*explorer_urls.urlpatterns]

@@ -1,0 +1,39 @@
+"""A space's Profiles Insights: identity resolution's errors and violations, and its
+success logs, for the last 30 days (at most 500 shown), searchable."""
+
+from __future__ import annotations
+
+from django.http import HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from engage import explorer_selectors as selectors
+from engage.models import Space
+from engage.views.space_pages import SPACE
+from switchyard import masking
+from switchyard.ui import UIRequest, workspace_view
+from workspace.models import Workspace
+
+TABS = ("errors", "success")
+
+
+@workspace_view(SPACE)
+@require_GET
+def insights(request: UIRequest, workspace: Workspace, space: Space) -> HttpResponse:
+    tab = request.GET.get("tab", "errors")
+    tab = tab if tab in TABS else "errors"
+    search = request.GET.get("q", "")[:1024]
+    mask = masking.mask_for(request.principal, workspace.pk)
+    rows = selectors.insights(space, tab=tab, search=search, mask=mask)
+    context = {
+        "workspace": workspace,
+        "space": space,
+        "nav": "engage-spaces",
+        "tab": "insights",
+        "insight_tab": tab,
+        "query": search,
+        "rows": rows,
+        "limit": selectors.INSIGHTS_LIMIT,
+        "at_limit": len(rows) >= selectors.INSIGHTS_LIMIT,
+    }
+    return render(request, "engage/insights.html", context)
