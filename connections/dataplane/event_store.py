@@ -6,9 +6,12 @@ from __future__ import annotations
 
 import datetime as dt
 
+import orjson
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
+
+from connections.dataplane.delivery.claims import StoredEvent
 
 TABLE = "connections_event"
 PREFIX = f"{TABLE}_p"
@@ -105,3 +108,30 @@ def maintain_event_store() -> dict[str, object]:
         "dropped": drop_expired_partitions(),
         "forgotten": forget_old_messages(),
     }
+
+
+def source_events(
+    source_id: int,
+    *,
+    since: dt.datetime,
+    until: dt.datetime,
+    after: tuple[dt.datetime, int] | None = None,
+    limit: int = 1000,
+) -> list[StoredEvent]:
+    """A source's stored events received in [since, until), oldest first, the
+    page after ``after`` ((received_at, id) of the last one read): what a replay
+    of the source reads (the engage app backfilling a space)."""
+    low_time, low_id = after if after is not None else (since, 0)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT id, received_at, message_id, type, event_name, payload::text
+            FROM connections_event
+            WHERE source_id = %s AND received_at >= %s AND received_at < %s
+              AND (received_at, id) > (%s, %s)
+            ORDER BY received_at, id LIMIT %s
+            """,
+            [source_id, since, until, low_time, low_id, limit],
+        )
+        rows = cursor.fetchall()
+    return [StoredEvent(r[0], r[1], r[2], r[3], r[4], orjson.loads(r[5])) for r in rows]

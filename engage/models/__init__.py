@@ -8,6 +8,7 @@ from engage.models.profiles import (
     ProfileLink,
     ProfileMerge,
 )
+from engage.models.pipeline import PendingBatch
 from engage.models.spaces import Space, SpaceGrant, SpaceLabel, SpaceSource, SpaceToken
 from engage.models.uploads import CsvUpload, UploadStatus
 
@@ -16,6 +17,7 @@ __all__ = [
     "IdentifierSetting",
     "IdentityLog",
     "InsightKind",
+    "PendingBatch",
     "Period",
     "Profile",
     "ProfileEvent",
