@@ -8,9 +8,17 @@ from enum import StrEnum
 class AuditAction(StrEnum):
     """``<resource type>.<verb>``; stored and exported as they are: never rename one."""
 
+    SPACE_CREATED = "space.created"
+    SPACE_UPDATED = "space.updated"
+    SPACE_DELETION_REQUESTED = "space.deletion_requested"
+    SPACE_DELETION_CANCELLED = "space.deletion_cancelled"
+    SPACE_DELETED = "space.deleted"
+    SPACE_SOURCE_CONNECTED = "space_source.connected"
+    SPACE_SOURCE_DISCONNECTED = "space_source.disconnected"
+    SPACE_TOKEN_CREATED = "space_token.created"  # noqa: S105
+    SPACE_TOKEN_REVOKED = "space_token.revoked"  # noqa: S105
     IDENTIFIER_CREATED = "identifier.created"
     IDENTIFIER_UPDATED = "identifier.updated"
     IDENTIFIER_DELETED = "identifier.deleted"
     IDENTIFIERS_REORDERED = "identifiers.reordered"
     IDENTIFIERS_IMPORTED = "identifiers.imported"
-    PROFILES_CSV_UPLOADED = "profiles_csv.uploaded"

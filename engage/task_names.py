@@ -4,4 +4,5 @@ from __future__ import annotations
 
 from typing import Final
 
-PROCESS_CSV_UPLOAD: Final = "engage.process_csv_upload"
+DELETE_SPACE: Final = "engage.delete_space"
+SWEEP_SPACE_DELETIONS: Final = "engage.sweep_space_deletions"

@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from engage import task_names
-from engage.services import csv_upload
+from engage.services import spaces
 from switchyard.celery import task
 
 
-@task(task_names.PROCESS_CSV_UPLOAD, soft_time_limit=3600)
-def process_csv_upload(upload_id: int) -> dict[str, Any]:
-    """Queued after the commit that stored a profiles CSV: validate every row, then
-    apply the file through identity resolution unless a row is bad."""
-    return csv_upload.process_upload(upload_id)
+@task(task_names.DELETE_SPACE)
+def delete_space(space_id: int) -> bool:
+    """Delete a space whose deletion grace period is over, with all its data."""
+    return spaces.delete_space(space_id)
+
+
+@task(task_names.SWEEP_SPACE_DELETIONS)
+def sweep_space_deletions() -> int:
+    """Beat runs this every 15 minutes (a PeriodicTask row from an engage migration):
+    one task per space whose grace period is over."""
+    due = spaces.due_for_deletion()
+    for space_id in due:
+        delete_space.delay(space_id)
+    return len(due)
