@@ -1,0 +1,458 @@
+"""Identity resolution applied to the database, a batch at a time.
+
+``resolve_events(space, events)`` reads every identifier of the batch, takes a
+transaction-level advisory lock per (space, collection, type, value) in sorted
+order (so two workers resolving the same person serialize and can neither
+create two profiles for one value nor lose a merge), locks the matched profile
+rows, and then decides each event in order with the pure engine
+(engage.identity) over an in-memory copy of that part of the graph. Writes go
+out in bulk at the end of each chunk (engage.services.resolution_writes).
+
+Idempotent: an event already attached (ProfileEvent is unique per space,
+source and messageId) is skipped, so reprocessing a batch changes nothing.
+
+Profiles Insights: every error and violation is logged; success logs record
+what changes the graph (a profile created, identifiers added, a merge) and not
+the plain "event added to a known profile", which would be nearly every event:
+the log stays proportional to graph changes (the page shows 500 records).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from engage import identity
+from engage.identity import Action, Code, Identifier, ProfileView, Rule, Settings
+from engage.models import (
+    IdentifierSetting,
+    IdentityLog,
+    InsightKind,
+    Profile,
+    ProfileEvent,
+    ProfileIdentifier,
+    Space,
+)
+from engage.services import resolution_writes as writes
+from engage.services.resolution_state import Graph, Node, trait_time
+
+CHUNK = 500  # events per lock set (advisory locks share the server's lock table)
+ATTEMPTS = 5
+INTERNAL_SOURCE = 0  # messages with no source (CSV uploads: internal identify calls)
+
+
+class ResolverEvent(NamedTuple):
+    """An event store row as the resolver takes it. ``timestamp`` defaults to the
+    payload's ``timestamp`` (else ``received_at``)."""
+
+    event_id: int
+    received_at: dt.datetime
+    source_id: int
+    message_id: str
+    type: str
+    event_name: str
+    payload: Mapping[str, Any]
+    timestamp: dt.datetime | None = None
+
+
+@dataclass
+class Outcome:
+    """What a call did, in counts."""
+
+    created: int = 0
+    attached: int = 0
+    merged: int = 0
+    skipped: int = 0  # already attached (a replay), or a duplicate in the batch
+    dropped: int = 0  # silent drops
+    failed: int = 0  # errors logged (no identifiers, identify over 300 traits)
+    counts: dict[str, int] = field(default_factory=dict)
+
+    def add(self, other: Outcome) -> None:
+        for name in ("created", "attached", "merged", "skipped", "dropped", "failed"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+class _Stale(Exception):
+    """The graph moved between reading it and locking it: start the chunk again."""
+
+
+class _Prepared(NamedTuple):
+    event: ResolverEvent
+    users: list[Identifier]
+    accounts: list[Identifier]
+    blocked: list[Identifier]
+    timestamp: dt.datetime
+
+
+# -- settings ---------------------------------------------------------------------------------
+
+
+def load_settings(space: Space) -> Settings:
+    return Settings(
+        Rule(row.type, row.priority, row.limit, row.period, tuple(row.blocked_values))
+        for row in IdentifierSetting.objects.filter(space=space)
+    )
+
+
+def _add_types(space: Space, settings: Settings, types: Iterable[str]) -> Settings:
+    """Types first seen in ``context.externalIds`` join the space's settings with
+    the preset rule (ranked last, default limit and period), as the docs say."""
+    names = sorted(set(types))
+    if not names:
+        return settings
+    IdentifierSetting.objects.bulk_create(
+        [
+            IdentifierSetting(
+                space=space,
+                type=name,
+                priority=settings.priority(name) + n,
+                limit=settings.preset(name).limit,
+                period=settings.preset(name).period,
+                blocked_values=[],
+                custom=True,
+            )
+            for n, name in enumerate(names)
+        ],
+        ignore_conflicts=True,
+    )
+    return load_settings(space)
+
+
+# -- entry point ------------------------------------------------------------------------------
+
+
+def _as_event(item: ResolverEvent | Mapping[str, Any], now: dt.datetime) -> ResolverEvent:
+    if isinstance(item, ResolverEvent):
+        return item
+    return ResolverEvent(
+        event_id=0,
+        received_at=now,
+        source_id=INTERNAL_SOURCE,
+        message_id=str(item.get("messageId") or ""),
+        type=str(item.get("type") or ""),
+        event_name=str(item.get("event") or item.get("name") or ""),
+        payload=item,
+    )
+
+
+def _timestamp(event: ResolverEvent) -> dt.datetime:
+    if event.timestamp is not None:
+        return event.timestamp
+    raw = event.payload.get("timestamp")
+    parsed = parse_datetime(raw) if isinstance(raw, str) else None
+    if parsed is not None and parsed.tzinfo is not None:
+        return parsed
+    return event.received_at
+
+
+def resolve_events(
+    space: Space, events: Sequence[ResolverEvent | Mapping[str, Any]], *, chunk: int = CHUNK
+) -> Outcome:
+    """Resolve ``events`` (in order: the events of one person in message order)
+    into ``space``'s identity graph. A plain message dict is an internal call
+    (no source, no event store row): CSV uploads' identify calls."""
+    now = timezone.now()
+    settings = load_settings(space)
+    outcome = Outcome()
+    prepared: list[_Prepared] = []
+    logs: list[IdentityLog] = []
+    new_types: set[str] = set()
+    seen: set[tuple[int, str]] = set()
+    for item in events:
+        event = _as_event(item, now)
+        key = (event.source_id, event.message_id)
+        if key in seen:
+            outcome.skipped += 1
+            continue
+        seen.add(key)
+        message = event.payload
+        if identity.dropped(message):
+            outcome.dropped += 1
+            continue
+        examined = identity.examine(message, settings)
+        new_types.update(examined.new_types)
+        users = [i for i in examined.identifiers if i.collection == identity.USERS]
+        accounts = [i for i in examined.identifiers if i.collection == identity.ACCOUNTS]
+        prepared.append(_Prepared(event, users, accounts, examined.blocked, _timestamp(event)))
+    settings = _add_types(space, settings, new_types)
+    for start in range(0, len(prepared), chunk):
+        part = prepared[start : start + chunk]
+        for attempt in range(ATTEMPTS):
+            try:
+                with transaction.atomic():
+                    outcome.add(_resolve_chunk(space, settings, part, logs))
+                break
+            except _Stale:
+                logs.clear()
+                if attempt == ATTEMPTS - 1:
+                    raise
+    return outcome
+
+
+# -- one chunk, under its locks ---------------------------------------------------------------
+
+
+def _lock_key(space_id: int, identifier: Identifier) -> int:
+    digest = hashlib.blake2b(
+        f"{space_id}\x1f{identifier.collection}\x1f{identifier.type}\x1f{identifier.value}".encode(),
+        digest_size=8,
+    ).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+def _lock(space: Space, identifiers: Iterable[Identifier]) -> None:
+    keys = sorted({_lock_key(space.pk, i) for i in identifiers})
+    if not keys:
+        return
+    with connection.cursor() as cursor:
+        # The array is sorted: every worker takes its locks in one global order.
+        cursor.execute(
+            "SELECT count(pg_advisory_xact_lock(k)) FROM unnest(%s::bigint[]) AS k", [keys]
+        )
+
+
+def _attached(space: Space, part: Sequence[_Prepared]) -> set[tuple[int, str]]:
+    pairs = {(p.event.source_id, p.event.message_id) for p in part}
+    if not pairs:
+        return set()
+    sources = sorted({s for s, _ in pairs})
+    rows = ProfileEvent.objects.filter(
+        space=space, source_id__in=sources, message_id__in=sorted({m for _, m in pairs})
+    ).values_list("source_id", "message_id")
+    return {row for row in rows if row in pairs}
+
+
+def _lookup(space: Space, identifiers: Sequence[Identifier]) -> dict[Identifier, int]:
+    if not identifiers:
+        return {}
+    table = ProfileIdentifier._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT i.collection, i.type, i.value, i.profile_id FROM {table} i "  # noqa: S608
+            "JOIN unnest(%s::text[], %s::text[], %s::text[]) AS k(c, t, v) "
+            "ON i.collection = k.c AND i.type = k.t AND i.value = k.v "
+            "WHERE i.space_id = %s",
+            [
+                [i.collection for i in identifiers],
+                [i.type for i in identifiers],
+                [i.value for i in identifiers],
+                space.pk,
+            ],
+        )
+        return {Identifier(t, v, c): pid for c, t, v, pid in cursor.fetchall()}
+
+
+def _load(space: Space, identifiers: Sequence[Identifier]) -> Graph:
+    """The part of the graph the chunk touches, its profiles locked."""
+    owners = _lookup(space, identifiers)
+    ids = sorted(set(owners.values()))
+    profiles = list(Profile.objects.select_for_update().filter(pk__in=ids).order_by("pk"))
+    if any(p.canonical_id is not None for p in profiles) or len(profiles) != len(ids):
+        raise _Stale
+    # Under the row locks nobody can move these identifiers any more: re-read.
+    if _lookup(space, identifiers) != owners:
+        raise _Stale
+    graph = Graph(space)
+    for profile in profiles:
+        graph.add_existing(profile)
+    rows = ProfileIdentifier.objects.filter(profile_id__in=ids).values_list(
+        "pk", "profile_id", "collection", "type", "value", "last_seen"
+    )
+    for pk, profile_id, collection, type_, value, last_seen in rows:
+        graph.add_identifier(pk, profile_id, Identifier(type_, value, collection), last_seen)
+    return graph
+
+
+def _resolve_chunk(
+    space: Space, settings: Settings, part: Sequence[_Prepared], logs: list[IdentityLog]
+) -> Outcome:
+    outcome = Outcome()
+    identifiers = list(dict.fromkeys(i for p in part for i in (*p.users, *p.accounts)))
+    _lock(space, identifiers)
+    attached = _attached(space, part)
+    graph = _load(space, identifiers)
+    events: list[ProfileEvent] = []
+    for item in part:
+        event = item.event
+        if (event.source_id, event.message_id) in attached:
+            outcome.skipped += 1
+            continue
+        _resolve_one(space, settings, graph, item, events, logs, outcome)
+    writes.flush(space, graph, events, _logs_once(space, logs, events))
+    return outcome
+
+
+def _resolve_one(
+    space: Space,
+    settings: Settings,
+    graph: Graph,
+    item: _Prepared,
+    events: list[ProfileEvent],
+    logs: list[IdentityLog],
+    outcome: Outcome,
+) -> None:
+    event, message = item.event, item.event.payload
+    when = event.received_at
+
+    def log(kind: str, code: str, text: str, node: Node | None, detail: dict[str, Any]) -> None:
+        logs.append(
+            IdentityLog(
+                space=space,
+                kind=kind,
+                code=code,
+                message=text[:500],
+                message_id=event.message_id,
+                source_id=event.source_id,
+                segment_id=node.segment_id if node is not None else "",
+                detail=detail,
+                time=when,
+            )
+        )
+
+    for blocked in item.blocked:
+        log(
+            InsightKind.VIOLATION,
+            Code.BLOCKED,
+            identity.MESSAGES[Code.BLOCKED],
+            None,
+            {"type": blocked.type, "value": blocked.value},
+        )
+    reason = identity.rejected(message)
+    if reason is not None:
+        outcome.failed += 1
+        log(
+            InsightKind.ERROR,
+            Code.TOO_MANY_TRAITS,
+            identity.MESSAGES[Code.TOO_MANY_TRAITS],
+            None,
+            {},
+        )
+        return
+    user = account = None
+    if item.users or not item.accounts:
+        user = _apply(graph, settings, item, item.users, log, outcome)
+    if item.accounts:
+        account = _apply(graph, settings, item, item.accounts, log, outcome)
+    if user is None and account is None:
+        return
+    traits = message.get("traits")
+    if isinstance(traits, Mapping):
+        if event.type == "identify" and user is not None:
+            user.set_traits(traits, item.timestamp)
+        elif event.type == "group" and account is not None:
+            account.set_traits(traits, item.timestamp)
+    if user is not None and account is not None:
+        graph.link(user, account, event.source_id or None, when)
+    owner = user if user is not None else account
+    assert owner is not None
+    owner.touch(event.message_id, event.source_id or None, when)
+    if account is not None and account is not owner:
+        account.touch(event.message_id, event.source_id or None, when)
+    events.append(
+        ProfileEvent(
+            space=space,
+            source_id=event.source_id,
+            message_id=event.message_id,
+            event_id=event.event_id,
+            received_at=event.received_at,
+            type=event.type[:16],
+            event_name=event.event_name[:256],
+            timestamp=item.timestamp,
+        )
+    )
+    graph.event_owner.append(owner)
+
+
+def _apply(
+    graph: Graph,
+    settings: Settings,
+    item: _Prepared,
+    identifiers: Sequence[Identifier],
+    log: Any,
+    outcome: Outcome,
+) -> Node | None:
+    event, when = item.event, item.event.received_at
+    matches: dict[Identifier, ProfileView] = {}
+    for identifier in identifiers:
+        node = graph.owner(identifier)
+        if node is not None:
+            matches[identifier] = node.view
+    decision = identity.decide(identifiers, matches, settings, when)
+    for violation in decision.violations:
+        kind = InsightKind.ERROR if violation.code is Code.NO_IDENTIFIERS else InsightKind.VIOLATION
+        target = graph.node(decision.profile) if decision.profile is not None else None
+        log(kind, violation.code, violation.message, target, violation.detail)
+    if decision.action is Action.NONE:
+        outcome.failed += 1
+        return None
+    collection = identifiers[0].collection
+    if decision.action is Action.CREATE:
+        node = graph.create(collection, when, event.message_id, event.source_id or None)
+        outcome.created += 1
+        log(InsightKind.SUCCESS, "profile_created", "Profile created", node, _values(decision.add))
+    else:
+        assert decision.profile is not None
+        node = graph.node(decision.profile)
+        if decision.action is Action.MERGE:
+            for other in decision.merged:
+                merged = graph.node(other)
+                graph.merge(merged, node, event.message_id, event.source_id or None, when)
+                log(
+                    InsightKind.SUCCESS,
+                    "profiles_merged",
+                    f"Profile {merged.segment_id} merged into {node.segment_id}",
+                    node,
+                    {"merged": merged.segment_id},
+                )
+            outcome.merged += 1
+        else:
+            outcome.attached += 1
+        if decision.add:
+            log(
+                InsightKind.SUCCESS,
+                "identifiers_added",
+                "Identifiers added to profile",
+                node,
+                _values(decision.add),
+            )
+    for identifier in decision.add:
+        graph.map(node, identifier, when, event.message_id, event.source_id or None)
+    for identifier in decision.seen:
+        graph.seen(identifier, when)
+    return node
+
+
+def _values(identifiers: Sequence[Identifier]) -> dict[str, Any]:
+    return {"identifiers": [f"{i.type}:{i.value}" for i in identifiers]}
+
+
+def _logs_once(
+    space: Space, logs: list[IdentityLog], events: Sequence[ProfileEvent]
+) -> list[IdentityLog]:
+    """A message that attached nothing (an error) is not remembered by a
+    ProfileEvent, so a replay would log it again: keep only its logs not
+    already written."""
+    if not logs:
+        return []
+    pending = list(logs)
+    logs.clear()
+    attached = {(e.source_id, e.message_id) for e in events}
+    loose = {(log.source_id, log.message_id) for log in pending} - attached
+    if not loose:
+        return pending
+    done = set(
+        IdentityLog.objects.filter(
+            space=space, message_id__in=sorted({m for _, m in loose})
+        ).values_list("source_id", "message_id", "code")
+    )
+    return [log for log in pending if (log.source_id, log.message_id, log.code) not in done]
+
+
+__all__ = ["Outcome", "ResolverEvent", "load_settings", "resolve_events", "trait_time"]

@@ -1,0 +1,157 @@
+"""Writing a resolution chunk's changes in bulk: new profiles, identifier values,
+merges (the merged profile's identifiers, events and account links move to the
+survivor; it keeps its row with ``canonical`` set), events, links and logs."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+
+from django.db import connection
+
+from engage.models import (
+    IdentityLog,
+    Profile,
+    ProfileEvent,
+    ProfileIdentifier,
+    ProfileLink,
+    ProfileMerge,
+    Space,
+)
+from engage.services.resolution_state import Graph, Node
+
+PROFILE_FIELDS = (
+    "traits",
+    "trait_times",
+    "merges",
+    "mappings",
+    "canonical",
+    "update_time",
+    "last_message_id",
+    "last_source_id",
+)
+
+
+def flush(
+    space: Space, graph: Graph, events: Sequence[ProfileEvent], logs: Sequence[IdentityLog]
+) -> None:
+    final = graph.final
+    nodes = list(graph.nodes.values())
+    created = [n for n in nodes if n.new]
+    Profile.objects.bulk_create([n.profile for n in created])
+    for node in nodes:
+        if node.canonical is not None:
+            node.profile.canonical = final(node).profile
+    changed = [n.profile for n in nodes if n.dirty and (not n.new or n.canonical is not None)]
+    if changed:
+        Profile.objects.bulk_update(changed, PROFILE_FIELDS)
+    _move_merged(graph)
+    if graph.added:
+        ProfileIdentifier.objects.bulk_create(
+            [
+                ProfileIdentifier(
+                    space=space,
+                    collection=identifier.collection,
+                    type=identifier.type,
+                    value=identifier.value,
+                    profile=final(node).profile,
+                    source_id=source_id,
+                    first_message_id=message_id[:128],
+                    first_seen=when,
+                    last_seen=when,
+                )
+                for identifier, node, when, message_id, source_id in graph.added
+            ]
+        )
+    _touch_seen(graph)
+    if graph.merges:
+        ProfileMerge.objects.bulk_create(
+            [
+                ProfileMerge(
+                    space=space,
+                    merged=merged.profile,
+                    into=into.profile,
+                    message_id=message_id[:128],
+                    source_id=source_id,
+                    time=when,
+                )
+                for merged, into, message_id, source_id, when in graph.merges
+            ]
+        )
+    links: dict[tuple[int, int], ProfileLink] = {}
+    for user, account, source_id, when in graph.links.values():
+        u, a = final(user), final(account)
+        links.setdefault(
+            (u.profile.pk, a.profile.pk),
+            ProfileLink(
+                space=space,
+                user=u.profile,
+                account=a.profile,
+                source_id=source_id,
+                create_time=when,
+            ),
+        )
+    if links:
+        ProfileLink.objects.bulk_create(list(links.values()), ignore_conflicts=True)
+    for event, owner in zip(events, graph.event_owner, strict=True):
+        event.profile = final(owner).profile
+    if events:
+        ProfileEvent.objects.bulk_create(list(events), ignore_conflicts=True)
+    if logs:
+        IdentityLog.objects.bulk_create(list(logs))
+
+
+def _move_merged(graph: Graph) -> None:
+    """Rows of profiles that existed before the chunk and were merged in it move
+    to the survivor (rows of profiles created in the chunk are written with
+    their survivor already)."""
+    by_survivor: dict[int, list[int]] = defaultdict(list)
+    for node in graph.nodes.values():
+        if node.canonical is not None and not node.new:
+            by_survivor[graph.final(node).profile.pk].append(node.profile.pk)
+    if not by_survivor:
+        return
+    profiles = Profile._meta.db_table
+    identifiers = ProfileIdentifier._meta.db_table
+    events = ProfileEvent._meta.db_table
+    links = ProfileLink._meta.db_table
+    with connection.cursor() as cursor:
+        for survivor, merged in by_survivor.items():
+            args: list[int | list[int]] = [survivor, merged]
+            cursor.execute(
+                f"UPDATE {identifiers} SET profile_id = %s WHERE profile_id = ANY(%s)",  # noqa: S608
+                args,
+            )
+            cursor.execute(
+                f"UPDATE {events} SET profile_id = %s WHERE profile_id = ANY(%s)",  # noqa: S608
+                args,
+            )
+            # Earlier merges into a profile merged now point at the survivor too.
+            cursor.execute(
+                f"UPDATE {profiles} SET canonical_id = %s WHERE canonical_id = ANY(%s)",  # noqa: S608
+                args,
+            )
+            for side, other in (("user_id", "account_id"), ("account_id", "user_id")):
+                cursor.execute(
+                    f"INSERT INTO {links} (space_id, {side}, {other}, source_id, create_time) "  # noqa: S608
+                    f"SELECT space_id, %s, {other}, source_id, create_time FROM {links} "
+                    f"WHERE {side} = ANY(%s) ON CONFLICT DO NOTHING",
+                    args,
+                )
+                cursor.execute(f"DELETE FROM {links} WHERE {side} = ANY(%s)", [merged])  # noqa: S608
+
+
+def _touch_seen(graph: Graph) -> None:
+    if not graph.seen_rows:
+        return
+    table = ProfileIdentifier._meta.db_table
+    pks = list(graph.seen_rows)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} AS i SET last_seen = s.t "  # noqa: S608
+            "FROM unnest(%s::bigint[], %s::timestamptz[]) AS s(id, t) WHERE i.id = s.id",
+            [pks, [graph.seen_rows[pk] for pk in pks]],
+        )
+
+
+__all__ = ["Node", "flush"]
