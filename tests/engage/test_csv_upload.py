@@ -10,7 +10,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
-from engage.models import CsvUpload, UploadStatus
+from engage.models import CsvUpload, Profile, ProfileIdentifier, UploadStatus
 from engage.services import csv_upload
 from engage.services.identity_settings import seed_defaults
 from tests.engage.explorer_support import Setup, setup
@@ -198,3 +198,47 @@ def test_readers_and_engage_users_may_not_upload(s: Setup, make_user) -> None:
         scope="all",
     )
     assert upload(s, "user_id\nu-1\n", user=admin).status_code == 302
+
+
+def test_a_good_file_becomes_profiles_through_identity_resolution(s: Setup) -> None:
+    upload(s, "user_id,email,plan\nu-1,a@example.com,gold\nu-2,,silver\n")
+    stored = CsvUpload.objects.get()
+    csv_upload.process_upload(stored.pk)
+    stored.refresh_from_db()
+    assert stored.status == UploadStatus.SUCCEEDED
+    assert (stored.rows, stored.processed, stored.content) == (2, 2, "")
+    first = ProfileIdentifier.objects.get(space=s.space, type="user_id", value="u-1").profile
+    assert first.traits == {"email": "a@example.com", "plan": "gold"}
+    assert ProfileIdentifier.objects.get(type="email", value="a@example.com").profile == first
+    second = ProfileIdentifier.objects.get(space=s.space, type="user_id", value="u-2").profile
+    assert second.traits == {"plan": "silver"}
+
+
+def test_rows_of_one_person_merge_into_one_profile_in_file_order(s: Setup) -> None:
+    upload(s, "user_id,email,plan\nu-1,,gold\nu-1,a@example.com,platinum\n")
+    csv_upload.process_upload(CsvUpload.objects.get().pk)
+    profile = ProfileIdentifier.objects.get(type="email", value="a@example.com").profile
+    assert profile.traits["plan"] == "platinum"
+    assert ProfileIdentifier.objects.get(type="user_id", value="u-1").profile == profile
+
+
+def test_one_bad_row_and_no_good_row_is_applied(s: Setup) -> None:
+    upload(s, "user_id,plan\nu-1,gold\n,silver\n")
+    csv_upload.process_upload(CsvUpload.objects.get().pk)
+    assert CsvUpload.objects.get().status == UploadStatus.INVALID
+    assert not ProfileIdentifier.objects.filter(space=s.space).exists()
+    assert not Profile.objects.filter(space=s.space).exists()
+
+
+def test_progress_is_saved_per_chunk_and_a_rerun_resumes(s: Setup, monkeypatch) -> None:
+    monkeypatch.setattr(csv_upload, "CHUNK", 2)
+    upload(s, "user_id\nu-1\nu-2\nu-3\n")
+    stored = CsvUpload.objects.get()
+    # As a worker that died after the first chunk leaves it.
+    CsvUpload.objects.filter(pk=stored.pk).update(status=UploadStatus.PROCESSING, processed=2)
+    csv_upload.process_upload(stored.pk)
+    stored.refresh_from_db()
+    assert stored.status == UploadStatus.SUCCEEDED and stored.processed == 3
+    assert list(
+        ProfileIdentifier.objects.filter(space=s.space).values_list("value", flat=True)
+    ) == ["u-3"]
