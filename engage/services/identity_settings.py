@@ -467,3 +467,18 @@ def visible_space(principal: Principal, workspace: Any, slug: str) -> Space:
         raise NotFound(f"space {slug!r} not found")
     require(principal, "view", space)
     return space
+
+
+def settings_of(space: Space) -> list[IdentifierSetting]:
+    """The space's identifiers, highest priority first (the caller saw the space)."""
+    rows = IdentifierSetting.objects.filter(space=space).select_related("space__workspace")
+    return list(rows.order_by("priority", "type"))
+
+
+def importable_spaces(principal: Principal, space: Space) -> list[Space]:
+    """The workspace's other spaces whose settings the principal may read."""
+    rows = Space.objects.filter(workspace_id=space.workspace_id, delete_time__isnull=True)
+    rows = rows.exclude(pk=space.pk).order_by("display_name", "pk")
+    if principal.is_superuser:
+        return list(rows)
+    return list(identity_settings("")(rows, principal, "view"))

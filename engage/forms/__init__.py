@@ -1,0 +1,1 @@
+"""UI forms of the engage app, by subject."""
