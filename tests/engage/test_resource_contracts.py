@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 
 from connections.services.sources import do_create_source
-from engage.models import Space, SpaceSource, SpaceToken
+from engage.models import IdentifierSetting, Space, SpaceSource, SpaceToken
+from engage.services.identity_settings import do_add_custom_identifier
 from engage.services.space_sources import do_connect_source
 from engage.services.spaces import do_create_space
 from engage.services.tokens import do_create_space_token
@@ -105,6 +106,12 @@ def make_token(tenant: Tenant, n: int) -> SpaceToken:
     return token
 
 
+def make_identifier(tenant: Tenant, n: int) -> IdentifierSetting:
+    return do_add_custom_identifier(
+        principal=tenant.principal, space=space_of(tenant), type=unique("loyalty_id_")
+    )
+
+
 ENGAGE_RESOURCES = (
     Resource(
         id="spaces",
@@ -160,6 +167,29 @@ ENGAGE_RESOURCES = (
         delete=True,
         audit={"create": "space_token.created", "delete": "space_token.revoked"},
         not_applicable={"concurrent": "tokens are never updated (revoke and create anew)"},
+    ),
+    Resource(
+        id="space-identifiers",
+        member_get=GRANTED_ONLY,
+        reader_role=SPACE_READER,
+        collection="workspaces/{workspace}/spaces/{space}/identifiers",
+        resource_key="identifier",
+        collection_key="identifiers",
+        make=make_identifier,
+        key_of=lambda setting: setting.type,
+        create=lambda t, n: {"type": unique("crm_id_"), "limit": 3},
+        update=(Change("limit", 2),),
+        concurrent=(
+            Change("limit", 3),
+            Change("period", "MONTHLY"),
+            Change("blocked_values", [{"value": "void", "kind": "EXACT"}]),
+        ),
+        delete=True,
+        audit={
+            "create": "identifier.created",
+            "update": "identifier.updated",
+            "delete": "identifier.deleted",
+        },
     ),
 )
 
