@@ -9,3 +9,7 @@ class EngageConfig(AppConfig):
         from engage import access_rules
 
         access_rules.register()
+        from connections.dataplane import observers
+        from engage.services import feed
+
+        observers.register(feed.observe_batch)

@@ -6,3 +6,5 @@ from typing import Final
 
 DELETE_SPACE: Final = "engage.delete_space"
 SWEEP_SPACE_DELETIONS: Final = "engage.sweep_space_deletions"
+DRAIN_FEED: Final = "engage.drain_feed"
+REPLAY_SOURCE: Final = "engage.replay_source"

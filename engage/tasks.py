@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from engage import task_names
-from engage.services import spaces
+from engage.services import feed, replay, spaces
 from switchyard.celery import task
 
 
@@ -21,3 +23,22 @@ def sweep_space_deletions() -> int:
     for space_id in due:
         delete_space.delay(space_id)
     return len(due)
+
+
+@task(task_names.DRAIN_FEED)
+def drain_feed(space_id: int, source_id: int) -> dict[str, Any]:
+    """Queued after a delivery batch of a connected source was observed: resolve
+    the (space, source) queue into the space's identity graph, in order."""
+    return feed.drain(space_id, source_id)
+
+
+@task(task_names.REPLAY_SOURCE)
+def replay_source(
+    space_source_id: int,
+    since: str,
+    until: str,
+    after_time: str | None = None,
+    after_id: int | None = None,
+) -> dict[str, Any]:
+    """One chunk of a source's replay into a space; queues the next chunk itself."""
+    return replay.replay_chunk(space_source_id, since, until, after_time, after_id)
