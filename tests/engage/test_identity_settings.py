@@ -12,6 +12,7 @@ from django.contrib.auth.models import User
 from engage.identity import defaults
 from engage.models import IdentifierSetting, Space
 from engage.services import identity_settings as service
+from engage.services.spaces import do_create_space
 from switchyard.access import Principal
 from switchyard.errors import (
     AlreadyExists,
@@ -78,6 +79,12 @@ def test_a_new_space_has_the_eleven_defaults_with_the_documented_settings(space:
         ("ios.idfa", 10, 5, "EVER", SUGGESTED, False),
         ("ios.push_token", 11, 5, "EVER", SUGGESTED, False),
     ]
+
+
+def test_space_creation_seeds_the_defaults(acme: Workspace, owner: Principal) -> None:
+    created = do_create_space(principal=owner, workspace=acme, slug="web", display_name="Web")
+    assert [row[:4] for row in table(created)] == [row[:4] for row in table(make_space(acme))]
+    assert len(table(created)) == 11
 
 
 def test_seeding_again_changes_nothing_and_fills_only_what_is_missing(
