@@ -9,6 +9,9 @@ class EngageConfig(AppConfig):
         from engage import access_rules
 
         access_rules.register()
+        from switchyard.ui import nav
+
+        nav.register("Engage", nav.NavEntry("Spaces", "engage:spaces", "engage-spaces"))
         from connections.dataplane import observers
         from engage.services import feed
 

@@ -61,7 +61,10 @@ class SpaceLabel(models.Model):
 class SpaceGrant(models.Model):
     """The spaces a specific-spaces role grant lists (the grant is the workspace app's)."""
 
-    grant = models.ForeignKey("workspace.RoleGrant", on_delete=models.CASCADE, related_name="+")
+    # The grants service reads a grant's listed spaces through this accessor.
+    grant = models.ForeignKey(
+        "workspace.RoleGrant", on_delete=models.CASCADE, related_name="space_grants"
+    )
     space = models.ForeignKey(Space, on_delete=models.CASCADE, related_name="grants")
 
     class Meta:
