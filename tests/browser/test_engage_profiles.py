@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import FilePayload, Page, expect
 
 from connections.models import Event, WriteKey
 from connections.services.sources import do_create_source
@@ -103,7 +103,7 @@ def test_upload_profiles_from_a_csv_and_find_one(
     content = f"user_id,email,plan\n{USER_ID},zq42@example.org,{PLAN}\nu-zq43,,gold\n"
     with celery_worker("csv"):
         page.locator("#id_file").set_input_files(
-            files=[{"name": "people.csv", "mimeType": "text/csv", "buffer": content.encode()}]
+            files=FilePayload(name="people.csv", mimeType="text/csv", buffer=content.encode())
         )
         page.get_by_role("button", name="Upload").click()
         expect(page.locator("#csv-progress")).to_have_attribute(

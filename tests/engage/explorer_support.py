@@ -65,11 +65,12 @@ class Setup:
     def event(self, profile: Profile, name: str, **properties: Any) -> Event:
         n = Event.objects.filter(source_id=self.source.pk).count()
         now = timezone.now() + dt.timedelta(milliseconds=n)
-        payload = {
+        message_id = f"m-{n}"
+        payload: dict[str, Any] = {
             "type": "track",
             "event": name,
             "userId": USER_ID,
-            "messageId": f"m-{n}",
+            "messageId": message_id,
             "properties": properties,
             "context": {"traits": {"email": EMAIL}},
         }
@@ -77,7 +78,7 @@ class Setup:
             received_at=now,
             workspace_id=self.workspace.pk,
             source_id=self.source.pk,
-            message_id=payload["messageId"],
+            message_id=message_id,
             type="track",
             event_name=name,
             user_id=USER_ID,
