@@ -35,6 +35,7 @@ MAX_BYTES = 100 * 1024 * 1024
 MAX_ROWS = 1_000_000
 MAX_COLUMNS = 299
 MAX_ERRORS_KEPT = 100  # listed on the page; error_count has them all
+IDENTIFIER_MAX = 1024  # ProfileIdentifier.value
 CHUNK = 1000  # rows applied (and progress saved) per transaction
 HISTORY = dt.timedelta(days=30)
 DEFAULT_IDENTIFIERS = ("user_id", "email", "anonymous_id")
@@ -195,8 +196,12 @@ def _row_errors(header: list[str], identifiers: set[str], content: str) -> tuple
             if len(row) != len(header):
                 error(number, f"Row has {len(row)} values; the header has {len(header)} columns.")
                 continue
-            if not any(v.strip() for k, v in zip(header, row, strict=True) if k in identifiers):
+            values = [v.strip() for k, v in zip(header, row, strict=True) if k in identifiers]
+            if not any(values):
                 error(number, "Row has no identifier value.")
+            elif any(len(v) > IDENTIFIER_MAX for v in values):
+                # Identity resolution ignores such values: the row would resolve to nothing.
+                error(number, f"An identifier value is longer than {IDENTIFIER_MAX:,} characters.")
     except csv.Error as exc:
         error(number + 1, f"The row could not be parsed: {exc}.")
     return rows, count, kept

@@ -116,6 +116,17 @@ def test_bad_rows_are_listed_and_nothing_is_applied(s: Setup) -> None:
     assert "Row has no identifier value." in page and "every 2s" not in page
 
 
+def test_identifier_values_longer_than_the_graph_holds_are_row_errors(s: Setup) -> None:
+    upload(s, f"user_id,plan\nu-1,gold\n{'x' * 1025},silver\n")
+    stored = CsvUpload.objects.get()
+    csv_upload.process_upload(stored.pk)
+    stored.refresh_from_db()
+    assert stored.status == UploadStatus.INVALID
+    assert stored.errors == [
+        {"row": 3, "message": "An identifier value is longer than 1,024 characters."}
+    ]
+
+
 def test_too_many_rows(s: Setup, monkeypatch) -> None:
     monkeypatch.setattr(csv_upload, "MAX_ROWS", 2)
     upload(s, "user_id\nu-1\nu-2\nu-3\n")
