@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from engage.models import CsvUpload, Space, UploadStatus
 from engage.services import csv_upload as service
 from engage.views.space_pages import SPACE
+from switchyard import access
 from switchyard.errors import SwitchyardError
 from switchyard.ui import UIRequest, add_service_error, workspace_view
 from workspace.models import Workspace
@@ -62,6 +63,7 @@ def uploads(request: UIRequest, workspace: Workspace, space: Space) -> HttpRespo
         "nav": "engage-spaces",
         "tab": "csv",
         "form": form,
+        "can_upload": access.can(request.principal, "create", space),
         "identifiers": service.identifier_types(space),
         "history": service.recent_uploads(space),
     }

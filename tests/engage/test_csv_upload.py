@@ -181,6 +181,13 @@ def test_history_covers_30_days(s: Setup) -> None:
     assert "recent.csv" in page and "ancient-zq.csv" not in page
 
 
+def test_readers_see_the_history_without_the_form(s: Setup) -> None:
+    reader = client_of(s.reader).get(f"{s.base}/csv-uploads/").content.decode()
+    assert 'id="csv-form"' not in reader and 'id="csv-read-only"' in reader
+    owner = client_of(s.owner).get(f"{s.base}/csv-uploads/").content.decode()
+    assert 'id="csv-form"' in owner and 'id="csv-read-only"' not in owner
+
+
 def test_readers_and_engage_users_may_not_upload(s: Setup, make_user) -> None:
     response = upload(s, "user_id\nu-1\n", user=s.reader)
     assert response.status_code == 403
