@@ -32,6 +32,11 @@ RECENT = 50
 SEARCH_LIMIT = 50
 TIMELINE = 100
 INSIGHTS_WINDOW = dt.timedelta(days=30)
+INSIGHTS_WINDOWS = {
+    "24h": dt.timedelta(hours=24),
+    "7d": dt.timedelta(days=7),
+    "30d": INSIGHTS_WINDOW,
+}
 INSIGHTS_LIMIT = 500
 DEFAULT_TYPES = ("user_id", "email", "anonymous_id", "group_id")
 
@@ -239,13 +244,18 @@ def insights(
     tab: str,
     search: str,
     mask: masking.Mask,
+    window: str = "30d",
+    kind: str = "",
     now: dt.datetime | None = None,
 ) -> list[InsightRow]:
-    """Profiles Insights: the tab's logs of the last 30 days, newest first, at most
-    500; ``search`` matches a message id or a code exactly, or any identifier value
-    (or other text) in the log's detail or message as the reader is shown it."""
-    since = (now or timezone.now()) - INSIGHTS_WINDOW
+    """Profiles Insights: the tab's logs of the last ``window`` (at most 30 days),
+    newest first, at most 500, optionally of one ``kind`` (the errors tab: ERROR or
+    VIOLATION); ``search`` matches a message id or a code exactly, or any identifier
+    value (or other text) in the log's detail or message as the reader is shown it."""
+    since = (now or timezone.now()) - INSIGHTS_WINDOWS.get(window, INSIGHTS_WINDOW)
     kinds = ERROR_KINDS if tab == "errors" else (InsightKind.SUCCESS,)
+    if kind in kinds:
+        kinds = (InsightKind(kind),)
     rows = IdentityLog.objects.filter(space=space, kind__in=kinds, time__gte=since)
     search = search.strip()
     if search:

@@ -15,6 +15,7 @@ from switchyard.ui import UIRequest, workspace_view
 from workspace.models import Workspace
 
 TABS = ("errors", "success")
+KINDS = ("ERROR", "VIOLATION")
 
 
 @workspace_view(SPACE)
@@ -24,7 +25,11 @@ def insights(request: UIRequest, workspace: Workspace, space: Space) -> HttpResp
     tab = tab if tab in TABS else "errors"
     search = request.GET.get("q", "")[:1024]
     mask = masking.mask_for(request.principal, workspace.pk)
-    rows = selectors.insights(space, tab=tab, search=search, mask=mask)
+    window = request.GET.get("window", "30d")
+    window = window if window in selectors.INSIGHTS_WINDOWS else "30d"
+    kind = request.GET.get("kind", "") if tab == "errors" else ""
+    kind = kind if kind in KINDS else ""
+    rows = selectors.insights(space, tab=tab, search=search, mask=mask, window=window, kind=kind)
     context = {
         "workspace": workspace,
         "space": space,
@@ -32,6 +37,9 @@ def insights(request: UIRequest, workspace: Workspace, space: Space) -> HttpResp
         "tab": "insights",
         "insight_tab": tab,
         "query": search,
+        "window": window,
+        "windows": list(selectors.INSIGHTS_WINDOWS),
+        "kind": kind,
         "rows": rows,
         "limit": selectors.INSIGHTS_LIMIT,
         "at_limit": len(rows) >= selectors.INSIGHTS_LIMIT,

@@ -59,6 +59,19 @@ def test_only_the_last_30_days(s: Setup) -> None:
     assert "msg-new-zq4" in body and "msg-old-zq5" not in body
 
 
+def test_filter_by_kind_and_time_range(s: Setup) -> None:
+    log(s, InsightKind.ERROR, "no_matching_identifiers", "msg-e-zq9", age_days=0.5)
+    log(s, InsightKind.VIOLATION, "id_value_blocked", "msg-v-zq10", age_days=3)
+    errors = page(s, s.owner, kind="ERROR")
+    assert "msg-e-zq9" in errors and "msg-v-zq10" not in errors
+    violations = page(s, s.owner, kind="VIOLATION")
+    assert "msg-v-zq10" in violations and "msg-e-zq9" not in violations
+    day = page(s, s.owner, window="24h")
+    assert "msg-e-zq9" in day and "msg-v-zq10" not in day
+    week = page(s, s.owner, window="7d")
+    assert "msg-e-zq9" in week and "msg-v-zq10" in week
+
+
 def test_search_by_message_id_code_or_identifier_value(s: Setup) -> None:
     log(s, InsightKind.VIOLATION, "id_value_blocked", "msg-a-zq6", value="anon-blocked-zq")
     log(s, InsightKind.VIOLATION, "identifier_value_limit_exceeded", "msg-b-zq7")
