@@ -13,6 +13,7 @@ import csv
 import datetime as dt
 import io
 import logging
+import time
 import unicodedata
 from collections.abc import Iterator
 from typing import Any
@@ -24,6 +25,7 @@ from django.utils import timezone
 from engage import task_names
 from engage.choices import AuditAction
 from engage.models import CsvUpload, IdentifierSetting, Space, UploadStatus
+from engage.services import resolution
 from switchyard import access, names
 from switchyard.access import Principal
 from switchyard.errors import InvalidArgument
@@ -37,6 +39,8 @@ MAX_COLUMNS = 299
 MAX_ERRORS_KEPT = 100  # listed on the page; error_count has them all
 IDENTIFIER_MAX = 1024  # ProfileIdentifier.value
 CHUNK = 1000  # rows applied (and progress saved) per transaction
+# Seconds of applying per task run, well inside the task's time limit (engage.tasks).
+RUN_BUDGET = 1800.0
 HISTORY = dt.timedelta(days=30)
 DEFAULT_IDENTIFIERS = ("user_id", "email", "anonymous_id")
 # Besides letters (any script, with their combining marks) and digits.
@@ -242,31 +246,32 @@ def identify_of(
     return message
 
 
-def process_upload(upload_id: int) -> dict[str, Any]:
+def process_upload(upload_id: int, *, budget: float = RUN_BUDGET) -> dict[str, Any]:
     """The worker's part: validate every row, then (only if none is bad) apply the
-    rows through identity resolution, CHUNK rows per transaction."""
-    from engage.services import resolution
-
+    rows through identity resolution, CHUNK rows per transaction. After ``budget``
+    seconds it queues itself again to go on from the rows applied, so a large file
+    never meets the task's time limit (a rerun after a dead worker resumes the same way)."""
+    started = time.monotonic()
     upload = CsvUpload.objects.select_related("space").filter(pk=upload_id).first()
     if upload is None or upload.status not in (UploadStatus.VALIDATING, UploadStatus.PROCESSING):
         return {"skipped": True}
     space = upload.space
     header = list(upload.columns)
     identifiers = set(identifier_types(space)).intersection(header)
-    rows, count, kept = _row_errors(header, identifiers, upload.content)
-    if count:
-        CsvUpload.objects.filter(pk=upload.pk).update(
-            status=UploadStatus.INVALID,
-            rows=rows,
-            errors=kept,
-            error_count=count,
-            content="",
-            finish_time=timezone.now(),
-        )
-        return {"invalid": count}
-    # A rerun (its worker died) picks up after the rows already applied.
+    if upload.status == UploadStatus.VALIDATING:
+        rows, count, kept = _row_errors(header, identifiers, upload.content)
+        if count:
+            CsvUpload.objects.filter(pk=upload.pk).update(
+                status=UploadStatus.INVALID,
+                rows=rows,
+                errors=kept,
+                error_count=count,
+                content="",
+                finish_time=timezone.now(),
+            )
+            return {"invalid": count}
+        CsvUpload.objects.filter(pk=upload.pk).update(status=UploadStatus.PROCESSING, rows=rows)
     start = upload.processed
-    CsvUpload.objects.filter(pk=upload.pk).update(status=UploadStatus.PROCESSING, rows=rows)
     now = timezone.now().isoformat().replace("+00:00", "Z")
     reader = _reader(upload.content)
     next(reader)
@@ -282,17 +287,20 @@ def process_upload(upload_id: int) -> dict[str, Any]:
             identify_of(header, identifiers, row, message_id=f"{upload.key_id}-{index}", now=now)
         )
         if len(batch) == CHUNK:
-            _apply(upload, space, batch, resolution)
+            _apply(upload, space, batch)
             batch = []
+            if time.monotonic() - started >= budget:
+                _enqueue(upload.pk)
+                return {"continued": index}
     if batch:
-        _apply(upload, space, batch, resolution)
+        _apply(upload, space, batch)
     CsvUpload.objects.filter(pk=upload.pk).update(
         status=UploadStatus.SUCCEEDED, content="", finish_time=timezone.now()
     )
-    return {"applied": rows}
+    return {"applied": index}
 
 
-def _apply(upload: CsvUpload, space: Space, batch: list[dict[str, Any]], resolution: Any) -> None:
+def _apply(upload: CsvUpload, space: Space, batch: list[dict[str, Any]]) -> None:
     with transaction.atomic():
         resolution.resolve_events(space, batch)
         CsvUpload.objects.filter(pk=upload.pk).update(processed=F("processed") + len(batch))

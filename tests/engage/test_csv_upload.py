@@ -253,10 +253,26 @@ def test_progress_is_saved_per_chunk_and_a_rerun_resumes(s: Setup, monkeypatch) 
     upload(s, "user_id\nu-1\nu-2\nu-3\n")
     stored = CsvUpload.objects.get()
     # As a worker that died after the first chunk leaves it.
-    CsvUpload.objects.filter(pk=stored.pk).update(status=UploadStatus.PROCESSING, processed=2)
+    CsvUpload.objects.filter(pk=stored.pk).update(
+        status=UploadStatus.PROCESSING, rows=3, processed=2
+    )
     csv_upload.process_upload(stored.pk)
     stored.refresh_from_db()
     assert stored.status == UploadStatus.SUCCEEDED and stored.processed == 3
     assert list(
         ProfileIdentifier.objects.filter(space=s.space).values_list("value", flat=True)
     ) == ["u-3"]
+
+
+def test_a_run_past_its_budget_queues_the_rest(s: Setup, monkeypatch) -> None:
+    monkeypatch.setattr(csv_upload, "CHUNK", 2)
+    upload(s, "user_id\nu-1\nu-2\nu-3\n")
+    stored = CsvUpload.objects.get()
+    assert csv_upload.process_upload(stored.pk, budget=0) == {"continued": 2}
+    stored.refresh_from_db()
+    assert (stored.status, stored.rows, stored.processed) == (UploadStatus.PROCESSING, 3, 2)
+    assert csv_upload.process_upload(stored.pk, budget=0) == {"applied": 3}
+    stored.refresh_from_db()
+    assert (stored.status, stored.processed) == (UploadStatus.SUCCEEDED, 3)
+    applied = ProfileIdentifier.objects.filter(space=s.space, type="user_id")
+    assert sorted(applied.values_list("value", flat=True)) == ["u-1", "u-2", "u-3"]
