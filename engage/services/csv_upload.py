@@ -28,7 +28,7 @@ from engage.models import CsvUpload, IdentifierSetting, Space, UploadStatus
 from engage.services import resolution
 from switchyard import access, names
 from switchyard.access import Principal
-from switchyard.errors import InvalidArgument
+from switchyard.errors import FailedPrecondition, InvalidArgument
 from workspace.services import audit
 
 logger = logging.getLogger(__name__)
@@ -128,6 +128,8 @@ def do_upload_profiles_csv(
     # "create": adding profiles is a Unify write, which Engage Users (who may
     # "change" Engage objects of a space) are not given.
     access.require(principal, "create", space)
+    if space.delete_time is not None:
+        raise FailedPrecondition("This space is being deleted: cancel the deletion first.")
     if not file_name.lower().endswith(".csv"):
         raise InvalidArgument("Upload a .csv file.", field="file")
     if len(data) > MAX_BYTES:

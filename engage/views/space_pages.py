@@ -10,7 +10,9 @@ from workspace.models import Workspace
 
 
 def _space(workspace: Workspace, space: str) -> QuerySet[Space]:
-    return Space.objects.filter(workspace=workspace, slug=space, delete_time__isnull=True)
+    # A space pending deletion is still shown (its data is there until the grace
+    # period ends); writes to it are refused by the services.
+    return Space.objects.filter(workspace=workspace, slug=space).select_related("workspace")
 
 
 SPACE = Lookup(arg="space", url_kwargs=("space",), find=_space)

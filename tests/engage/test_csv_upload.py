@@ -9,8 +9,9 @@ import datetime as dt
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
+from django.utils import timezone
 
-from engage.models import CsvUpload, Profile, ProfileIdentifier, UploadStatus
+from engage.models import CsvUpload, Profile, ProfileIdentifier, Space, UploadStatus
 from engage.services import csv_upload
 from engage.services.identity_settings import seed_defaults
 from tests.engage.explorer_support import Setup, setup
@@ -276,3 +277,9 @@ def test_a_run_past_its_budget_queues_the_rest(s: Setup, monkeypatch) -> None:
     assert (stored.status, stored.processed) == (UploadStatus.SUCCEEDED, 3)
     applied = ProfileIdentifier.objects.filter(space=s.space, type="user_id")
     assert sorted(applied.values_list("value", flat=True)) == ["u-1", "u-2", "u-3"]
+
+
+def test_a_space_pending_deletion_shows_its_history_but_takes_no_upload(s: Setup) -> None:
+    Space.objects.filter(pk=s.space.pk).update(delete_time=timezone.now())
+    assert client_of(s.owner).get(f"{s.base}/csv-uploads/").status_code == 200
+    assert "cancel the deletion first" in refused(s, "user_id\nu-1\n")
