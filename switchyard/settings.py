@@ -345,6 +345,8 @@ DELIVERY_ENDPOINTS = {
 API_RATE_LIMIT_PER_MINUTE = int(os.environ.get("API_RATE_LIMIT_PER_MINUTE", "200"))
 # Tracking API requests per second per workspace (Segment: 1,000 events/s); 0 = no limit.
 SWITCHYARD_INGEST_RATE_LIMIT = int(os.environ.get("SWITCHYARD_INGEST_RATE_LIMIT", "1000"))
+# Profile API requests per second per space (Segment: 100); 0 = no limit.
+SWITCHYARD_PROFILE_API_RATE_LIMIT = int(os.environ.get("SWITCHYARD_PROFILE_API_RATE_LIMIT", "100"))
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -135,3 +135,20 @@ def source_events(
         )
         rows = cursor.fetchall()
     return [StoredEvent(r[0], r[1], r[2], r[3], r[4], orjson.loads(r[5])) for r in rows]
+
+
+def stored_payloads(refs: list[tuple[dt.datetime, int]]) -> dict[int, dict[str, object]]:
+    """The payloads of the events ``refs`` names as (received_at, id) pairs, by id:
+    what higher layers that keep references to stored events (engage's profiles)
+    read them back with. received_at lets PostgreSQL read only those days'
+    partitions. Events no longer stored (retention, erasure) are absent."""
+    if not refs:
+        return {}
+    from connections.models import Event
+
+    times = sorted({received_at for received_at, _ in refs})
+    wanted = {event_id: received_at for received_at, event_id in refs}
+    rows = Event.objects.filter(received_at__in=times, id__in=list(wanted)).values_list(
+        "id", "received_at", "payload"
+    )
+    return {i: payload for i, received_at, payload in rows if wanted[i] == received_at}

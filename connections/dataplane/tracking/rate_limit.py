@@ -79,15 +79,23 @@ def check(key: str, *, now: float | None = None) -> Limited | None:
     workspace = workspace_of(key)
     if workspace is None:
         return None
+    return admit(f"ingest-rate:{workspace}", limit, now=now)
+
+
+def admit(scope: str, limit: int, *, now: float | None = None) -> Limited | None:
+    """Count one request against ``scope`` (a Redis key prefix naming what is limited,
+    e.g. ``ingest-rate:<workspace>``), at most ``limit`` per second, with the leases
+    above; a ``Limited`` when it is over, else None. Other APIs limit through this too
+    (engage's Profile API, per space)."""
     now = time.time() if now is None else now
     window = int(now) // WINDOW_SECONDS
     with _leases_lock:
-        leased_window, left = _leases.get(workspace, (window, 0))
+        leased_window, left = _leases.get(scope, (window, 0))
         if leased_window == window and left > 0:
-            _leases[workspace] = (window, left - 1)
+            _leases[scope] = (window, left - 1)
             return None
     lease = max(1, min(LEASE_MAX, limit // 50))
-    name = cache.make_key(f"ingest-rate:{workspace}:{window}")
+    name = cache.make_key(f"{scope}:{window}")
     try:
         client = cache._cache.get_client(name, write=True)  # type: ignore[attr-defined]
         pipe = client.pipeline(transaction=False)
@@ -101,7 +109,7 @@ def check(key: str, *, now: float | None = None) -> Limited | None:
     granted = min(lease, limit - (int(count) - lease))
     if granted > 0:
         with _leases_lock:
-            _leases[workspace] = (window, granted - 1)
+            _leases[scope] = (window, granted - 1)
         return None
     reset = (window + 1) * WINDOW_SECONDS
     return Limited(limit=limit, reset=reset, retry_after=max(1, math.ceil(reset - now)))
