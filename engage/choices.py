@@ -22,3 +22,4 @@ class AuditAction(StrEnum):
     IDENTIFIER_DELETED = "identifier.deleted"
     IDENTIFIERS_REORDERED = "identifiers.reordered"
     IDENTIFIERS_IMPORTED = "identifiers.imported"
+    PROFILES_CSV_UPLOADED = "profiles_csv.uploaded"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from engage import task_names
-from engage.services import feed, replay, spaces
+from engage.services import csv_upload, feed, replay, spaces
 from switchyard.celery import task
 
 
@@ -42,3 +42,10 @@ def replay_source(
 ) -> dict[str, Any]:
     """One chunk of a source's replay into a space; queues the next chunk itself."""
     return replay.replay_chunk(space_source_id, since, until, after_time, after_id)
+
+
+@task(task_names.PROCESS_CSV_UPLOAD, soft_time_limit=3600)
+def process_csv_upload(upload_id: int) -> dict[str, Any]:
+    """Queued after the commit that stored a profiles CSV: validate every row, then
+    apply the file through identity resolution unless a row is bad."""
+    return csv_upload.process_upload(upload_id)
