@@ -219,24 +219,33 @@ def _lock(space: Space, identifiers: Iterable[Identifier]) -> None:
 
 
 def _attached(space: Space, part: Sequence[_Prepared]) -> set[tuple[int, str]]:
-    pairs = {(p.event.source_id, p.event.message_id) for p in part}
+    pairs = sorted({(p.event.source_id, p.event.message_id) for p in part})
     if not pairs:
         return set()
-    sources = sorted({s for s, _ in pairs})
-    rows = ProfileEvent.objects.filter(
-        space=space, source_id__in=sources, message_id__in=sorted({m for _, m in pairs})
-    ).values_list("source_id", "message_id")
-    return {row for row in rows if row in pairs}
+    table = ProfileEvent._meta.db_table
+    with connection.cursor() as cursor:
+        # A join on the unique key: one index probe per message, whatever the
+        # planner's statistics say about a fast-growing table.
+        cursor.execute(
+            f"SELECT e.source_id, e.message_id FROM {table} e "  # noqa: S608
+            "JOIN unnest(%s::bigint[], %s::text[]) AS k(s, m) "
+            "ON e.source_id = k.s AND e.message_id = k.m WHERE e.space_id = %s",
+            [[s for s, _ in pairs], [m for _, m in pairs], space.pk],
+        )
+        return {(s, m) for s, m in cursor.fetchall()}
 
 
-def _lookup(space: Space, identifiers: Sequence[Identifier]) -> dict[Identifier, int]:
+_Row = tuple[int, int, dt.datetime]  # identifier row id, profile id, last seen
+
+
+def _lookup(space: Space, identifiers: Sequence[Identifier]) -> dict[Identifier, _Row]:
     if not identifiers:
         return {}
     table = ProfileIdentifier._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT i.collection, i.type, i.value, i.profile_id FROM {table} i "  # noqa: S608
-            "JOIN unnest(%s::text[], %s::text[], %s::text[]) AS k(c, t, v) "
+            f"SELECT i.collection, i.type, i.value, i.id, i.profile_id, i.last_seen "  # noqa: S608
+            f"FROM {table} i JOIN unnest(%s::text[], %s::text[], %s::text[]) AS k(c, t, v) "
             "ON i.collection = k.c AND i.type = k.t AND i.value = k.v "
             "WHERE i.space_id = %s",
             [
@@ -246,27 +255,45 @@ def _lookup(space: Space, identifiers: Sequence[Identifier]) -> dict[Identifier,
                 space.pk,
             ],
         )
-        return {Identifier(t, v, c): pid for c, t, v, pid in cursor.fetchall()}
+        return {Identifier(t, v, c): (pk, pid, seen) for c, t, v, pk, pid, seen in cursor}
 
 
-def _load(space: Space, identifiers: Sequence[Identifier]) -> Graph:
-    """The part of the graph the chunk touches, its profiles locked."""
+def _needing_values(part: Sequence[_Prepared], owners: Mapping[Identifier, _Row]) -> set[int]:
+    """Profiles whose every value the decisions may count: those an event adds
+    values to or merges. An event whose identifiers are all known and on one
+    profile (most traffic) needs nothing more of it; and a profile can only
+    gain a value or a merge in this chunk through an event listed here."""
+    needed: set[int] = set()
+    for item in part:
+        for identifiers in (item.users, item.accounts):
+            matched = {owners[i][1] for i in identifiers if i in owners}
+            if matched and (len(matched) > 1 or any(i not in owners for i in identifiers)):
+                needed |= matched
+    return needed
+
+
+def _load(space: Space, part: Sequence[_Prepared], identifiers: Sequence[Identifier]) -> Graph:
+    """The part of the graph the chunk touches, its profiles locked. Identifier
+    values move between profiles only in a merge, which sets ``canonical`` on
+    the profile they leave: a locked profile with ``canonical`` set means the
+    lookup is stale (the values this chunk locked cannot gain a new owner)."""
     owners = _lookup(space, identifiers)
-    ids = sorted(set(owners.values()))
+    ids = sorted({row[1] for row in owners.values()})
     profiles = list(Profile.objects.select_for_update().filter(pk__in=ids).order_by("pk"))
     if any(p.canonical_id is not None for p in profiles) or len(profiles) != len(ids):
-        raise _Stale
-    # Under the row locks nobody can move these identifiers any more: re-read.
-    if _lookup(space, identifiers) != owners:
         raise _Stale
     graph = Graph(space)
     for profile in profiles:
         graph.add_existing(profile)
-    rows = ProfileIdentifier.objects.filter(profile_id__in=ids).values_list(
-        "pk", "profile_id", "collection", "type", "value", "last_seen"
-    )
-    for pk, profile_id, collection, type_, value, last_seen in rows:
-        graph.add_identifier(pk, profile_id, Identifier(type_, value, collection), last_seen)
+    for identifier, (pk, profile_id, last_seen) in owners.items():
+        graph.add_identifier(pk, profile_id, identifier, last_seen)
+    needed = _needing_values(part, owners)
+    if needed:
+        rows = ProfileIdentifier.objects.filter(profile_id__in=sorted(needed)).values_list(
+            "pk", "profile_id", "collection", "type", "value", "last_seen"
+        )
+        for pk, profile_id, collection, type_, value, last_seen in rows:
+            graph.add_identifier(pk, profile_id, Identifier(type_, value, collection), last_seen)
     return graph
 
 
@@ -277,7 +304,7 @@ def _resolve_chunk(
     identifiers = list(dict.fromkeys(i for p in part for i in (*p.users, *p.accounts)))
     _lock(space, identifiers)
     attached = _attached(space, part)
-    graph = _load(space, identifiers)
+    graph = _load(space, part, identifiers)
     events: list[ProfileEvent] = []
     for item in part:
         event = item.event

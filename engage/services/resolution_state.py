@@ -37,7 +37,8 @@ class Node:
     profile: Profile  # unsaved (pk None) when created in this chunk
     view: ProfileView
     new: bool = False
-    dirty: bool = False
+    dirty: bool = False  # update time and last message moved
+    changed: bool = False  # and traits, counters or canonical too
     canonical: Node | None = None
 
     @property
@@ -56,7 +57,7 @@ class Node:
             if times.get(key, "") <= stamp:
                 current[key] = value
                 times[key] = stamp
-                self.dirty = True
+                self.dirty = self.changed = True
 
     def absorb_traits(self, other: Node) -> None:
         """A merge keeps, per key, the newest value of the two profiles."""
@@ -144,7 +145,7 @@ class Graph:
         node.view.values.setdefault(identifier.type, {})[identifier.value] = when
         node.view.mappings += 1
         node.profile.mappings = node.view.mappings
-        node.dirty = True
+        node.dirty = node.changed = True
         self.index[identifier] = node
         self.added.append((identifier, node, when, message_id, source_id))
 
@@ -178,7 +179,7 @@ class Graph:
         into.profile.merges, into.profile.mappings = into.view.merges, into.view.mappings
         into.absorb_traits(merged)
         merged.canonical = into
-        merged.dirty = into.dirty = True
+        merged.dirty = into.dirty = merged.changed = into.changed = True
         self.merges.append((merged, into, message_id, source_id, when))
 
     def link(self, user: Node, account: Node, source_id: int | None, when: dt.datetime) -> None:

@@ -4,6 +4,7 @@ survivor; it keeps its row with ``canonical`` set), events, links and logs."""
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Sequence
 
@@ -20,17 +21,6 @@ from engage.models import (
 )
 from engage.services.resolution_state import Graph, Node
 
-PROFILE_FIELDS = (
-    "traits",
-    "trait_times",
-    "merges",
-    "mappings",
-    "canonical",
-    "update_time",
-    "last_message_id",
-    "last_source_id",
-)
-
 
 def flush(
     space: Space, graph: Graph, events: Sequence[ProfileEvent], logs: Sequence[IdentityLog]
@@ -42,9 +32,9 @@ def flush(
     for node in nodes:
         if node.canonical is not None:
             node.profile.canonical = final(node).profile
-    changed = [n.profile for n in nodes if n.dirty and (not n.new or n.canonical is not None)]
-    if changed:
-        Profile.objects.bulk_update(changed, PROFILE_FIELDS)
+    saved = [n for n in nodes if n.dirty and (not n.new or n.canonical is not None)]
+    _update_profiles([n.profile for n in saved if n.changed])
+    _touch_profiles([n.profile for n in saved if not n.changed])
     _move_merged(graph)
     if graph.added:
         ProfileIdentifier.objects.bulk_create(
@@ -93,10 +83,7 @@ def flush(
         )
     if links:
         ProfileLink.objects.bulk_create(list(links.values()), ignore_conflicts=True)
-    for event, owner in zip(events, graph.event_owner, strict=True):
-        event.profile = final(owner).profile
-    if events:
-        ProfileEvent.objects.bulk_create(list(events), ignore_conflicts=True)
+    _insert_events(space, events, [final(owner).profile.pk for owner in graph.event_owner])
     if logs:
         IdentityLog.objects.bulk_create(list(logs))
 
@@ -139,6 +126,83 @@ def _move_merged(graph: Graph) -> None:
                     args,
                 )
                 cursor.execute(f"DELETE FROM {links} WHERE {side} = ANY(%s)", [merged])  # noqa: S608
+
+
+def _insert_events(space: Space, events: Sequence[ProfileEvent], owners: list[int]) -> None:
+    """The chunk's events in one statement (the ORM's bulk_create compiles every
+    field of every row); a message attached meanwhile is left as it is."""
+    if not events:
+        return
+    table = ProfileEvent._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (space_id, profile_id, source_id, message_id, event_id, "  # noqa: S608
+            "received_at, type, event_name, timestamp) "
+            "SELECT %s, * FROM unnest(%s::bigint[], %s::bigint[], %s::text[], %s::bigint[], "
+            "%s::timestamptz[], %s::text[], %s::text[], %s::timestamptz[]) "
+            "ON CONFLICT DO NOTHING",
+            [
+                space.pk,
+                owners,
+                [e.source_id for e in events],
+                [e.message_id for e in events],
+                [e.event_id for e in events],
+                [e.received_at for e in events],
+                [e.type for e in events],
+                [e.event_name for e in events],
+                [e.timestamp for e in events],
+            ],
+        )
+
+
+def _update_profiles(profiles: Sequence[Profile]) -> None:
+    """One statement for every changed profile (Django's bulk_update builds a
+    CASE per field and row, which costs more than resolving the events)."""
+    if not profiles:
+        return
+    table = Profile._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} AS p SET traits = u.traits::jsonb, "  # noqa: S608
+            "trait_times = u.trait_times::jsonb, merges = u.merges, mappings = u.mappings, "
+            "canonical_id = u.canonical, update_time = u.update_time, "
+            "last_message_id = u.last_message_id, last_source_id = u.last_source_id "
+            "FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::int[], %s::int[], "
+            "%s::bigint[], %s::timestamptz[], %s::text[], %s::bigint[]) "
+            "AS u(id, traits, trait_times, merges, mappings, canonical, update_time, "
+            "last_message_id, last_source_id) WHERE p.id = u.id",
+            [
+                [p.pk for p in profiles],
+                [json.dumps(p.traits) for p in profiles],
+                [json.dumps(p.trait_times) for p in profiles],
+                [p.merges for p in profiles],
+                [p.mappings for p in profiles],
+                [p.canonical_id for p in profiles],
+                [p.update_time for p in profiles],
+                [p.last_message_id for p in profiles],
+                [p.last_source_id for p in profiles],
+            ],
+        )
+
+
+def _touch_profiles(profiles: Sequence[Profile]) -> None:
+    """Profiles that only took events: their last message and update time."""
+    if not profiles:
+        return
+    table = Profile._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} AS p SET update_time = u.update_time, "  # noqa: S608
+            "last_message_id = u.last_message_id, last_source_id = u.last_source_id "
+            "FROM unnest(%s::bigint[], %s::timestamptz[], %s::text[], %s::bigint[]) "
+            "AS u(id, update_time, last_message_id, last_source_id) WHERE p.id = u.id",
+            [
+                [p.pk for p in profiles],
+                [p.update_time for p in profiles],
+                [p.last_message_id for p in profiles],
+                [p.last_source_id for p in profiles],
+            ],
+        )
 
 
 def _touch_seen(graph: Graph) -> None:
