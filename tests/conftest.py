@@ -58,6 +58,8 @@ SMOKE = (
     "tests/workspace/test_login_lockout.py",
     "tests/privacy/test_gate",
     "tests/privacy/test_regulation",
+    "tests/engage/test_spaces_worker.py",
+    "tests/engage/test_pipeline",
     "tests/browser/test_source_flow.py",
 )
 
