@@ -8,13 +8,15 @@ payloads) as a ``PendingBatch`` row in the observer's transaction, and after
 the commit a Celery task drains that (space, source) queue.
 
 Order per profile key: a drain resolves one (space, source) queue oldest batch
-first (by first event id: the ingest order), each batch in its own transaction
-under an advisory lock on the pair, so batches of one source never interleave
-or overtake each other, whatever worker runs them; events within a batch keep
-their order. Different sources of one space (and replays) run in parallel: the
-resolver's own advisory locks serialize them per identifier. Idempotency is the
-resolver's (one ProfileEvent per space, source and messageId), so a batch
-resolved twice (a worker that died after its commit) changes nothing.
+first (by first event id: the ingest order) under an advisory lock on the pair,
+so batches of one source never interleave or overtake each other, whatever
+worker runs them; events within a batch keep their order. A backlog goes
+through the resolver up to 1,000 events (consecutive batches) per call and
+transaction: its cost is mostly per call. Different sources of one space (and
+replays) run in parallel: the resolver's own advisory locks serialize them per
+identifier. Idempotency is the resolver's (one ProfileEvent per space, source
+and messageId), so a batch resolved twice (a worker that died after its
+commit) changes nothing.
 """
 
 from __future__ import annotations
@@ -39,8 +41,13 @@ logger = logging.getLogger("engage.feed")
 # pg_advisory_xact_lock(FEED_LOCK, hashtext(pair)): the two-key lock space, apart
 # from the resolver's one-key identifier locks (no collision can deadlock them).
 FEED_LOCK = 1_400_014
-# Batches one task run resolves before it queues itself again (other queues' turn).
-BATCHES_PER_RUN = 20
+# A drain resolves a backlog in calls of up to this many events (the resolver's
+# cost per call is mostly per statement, not per event: a backlog catches up
+# faster), and runs this many transactions before it queues itself again
+# (other queues' turn).
+EVENTS_PER_TRANSACTION = 1000
+BATCHES_PER_TRANSACTION = 100
+TRANSACTIONS_PER_RUN = 10
 RETRY_SECONDS = 5
 
 
@@ -112,60 +119,92 @@ def resolve(space: Space, source_id: int, stored: Sequence[StoredEvent]) -> Any:
     )
 
 
-def drain(space_id: int, source_id: int, *, max_batches: int = BATCHES_PER_RUN) -> dict[str, Any]:
-    """Resolve the (space, source) queue in order, a batch per transaction."""
+def drain(
+    space_id: int,
+    source_id: int,
+    *,
+    max_transactions: int = TRANSACTIONS_PER_RUN,
+    max_events: int = EVENTS_PER_TRANSACTION,
+) -> dict[str, Any]:
+    """Resolve the (space, source) queue in order: per transaction the oldest
+    batches, up to ``max_events`` events (at least one batch), in one call."""
     space = Space.objects.filter(pk=space_id).first()
     if space is None:
         return {"space": space_id, "skipped": "space deleted"}
     batches = events = 0
-    while batches < max_batches:
+    for _ in range(max_transactions):
         try:
             with transaction.atomic():
                 lock_pair(space_id, source_id)
-                pending = (
-                    PendingBatch.objects.filter(space_id=space_id, source_id=source_id)
-                    .order_by("first_event_id", "id")
-                    .first()
-                )
-                if pending is None:
+                taken = _oldest(space_id, source_id, max_events)
+                if not taken:
                     return {"space": space_id, "batches": batches, "events": events}
-                stored = load_events(pending.received_at, pending.event_ids)
-                _resolve_or_log(space, source_id, pending, stored)
-                pending.delete()
+                loaded = [(p, load_events(p.received_at, p.event_ids)) for p in taken]
+                _resolve_or_log(space, source_id, loaded)
+                PendingBatch.objects.filter(pk__in=[p.pk for p in taken]).delete()
         except OperationalError:
-            # A deadlock, a lost connection: the batch is still queued; run again later.
+            # A deadlock, a lost connection: the batches are still queued; run again later.
             logger.warning(
                 "feed of space %s source %s: retrying", space_id, source_id, exc_info=True
             )
             enqueue_drain(space_id, source_id, countdown=RETRY_SECONDS)
             return {"space": space_id, "batches": batches, "events": events, "retry": True}
-        batches += 1
-        events += len(stored)
+        batches += len(taken)
+        events += sum(len(stored) for _, stored in loaded)
     transaction.on_commit(lambda: enqueue_drain(space_id, source_id))
     return {"space": space_id, "batches": batches, "events": events, "more": True}
 
 
+def _oldest(space_id: int, source_id: int, max_events: int) -> list[PendingBatch]:
+    """The queue's oldest batches holding at most ``max_events`` events in all
+    (the first one whatever its size)."""
+    taken: list[PendingBatch] = []
+    count = 0
+    rows = PendingBatch.objects.filter(space_id=space_id, source_id=source_id).order_by(
+        "first_event_id", "id"
+    )
+    for row in rows[:BATCHES_PER_TRANSACTION]:
+        if taken and count + len(row.event_ids) > max_events:
+            break
+        taken.append(row)
+        count += len(row.event_ids)
+    return taken
+
+
 def _resolve_or_log(
-    space: Space, source_id: int, pending: PendingBatch, stored: Sequence[StoredEvent]
+    space: Space, source_id: int, loaded: Sequence[tuple[PendingBatch, list[StoredEvent]]]
 ) -> None:
-    """A batch the resolver fails on is logged in Profiles Insights and dropped:
-    one bad batch must not block the source's queue behind it."""
+    """The batches' events in one call; if the resolver fails on them, each batch
+    again alone, and one it still fails on is logged in Profiles Insights and
+    dropped: one bad batch must not block the source's queue behind it."""
+    stored = [event for _, events in loaded for event in events]
     if not stored:
         return
     try:
         with transaction.atomic():
             resolve(space, source_id, stored)
+        return
     except OperationalError:
         raise
     except Exception:
-        logger.exception("identity resolution failed on %d event(s)", len(stored))
-        IdentityLog.objects.create(
-            space=space,
-            kind=InsightKind.ERROR,
-            code="processing_failed",
-            message=f"Identity resolution failed on a batch of {len(stored)} event(s).",
-            message_id=stored[0].message_id,
-            source_id=source_id,
-            detail={"event_ids": list(pending.event_ids)[:100]},
-            time=timezone.now(),
-        )
+        if len(loaded) == 1:
+            _log_failure(space, source_id, *loaded[0])
+            return
+    for pending, events in loaded:
+        _resolve_or_log(space, source_id, [(pending, events)])
+
+
+def _log_failure(
+    space: Space, source_id: int, pending: PendingBatch, stored: Sequence[StoredEvent]
+) -> None:
+    logger.exception("identity resolution failed on %d event(s)", len(stored))
+    IdentityLog.objects.create(
+        space=space,
+        kind=InsightKind.ERROR,
+        code="processing_failed",
+        message=f"Identity resolution failed on a batch of {len(stored)} event(s).",
+        message_id=stored[0].message_id,
+        source_id=source_id,
+        detail={"event_ids": list(pending.event_ids)[:100]},
+        time=timezone.now(),
+    )

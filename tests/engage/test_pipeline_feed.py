@@ -137,18 +137,23 @@ def test_a_batch_resolved_again_changes_nothing(
     assert not PendingBatch.objects.exists()
 
 
-def test_a_run_stops_after_its_share_of_batches(
+def test_a_backlog_is_resolved_several_batches_per_call_up_to_a_bound(
     alice: User, make_workspace: Callable[..., Workspace]
 ) -> None:
     space, web = _space_with_web(alice, make_workspace(alice, "acme"))
     for n in range(3):
-        ingest(web, track("Viewed", f"u-{n}"))
+        ingest(web, track("Viewed", f"u-{n}"), track("Viewed", f"u-{n}"))
+    ingest(web, track("Viewed", "u-3"))
     deliver_all()
 
-    result = drain(space.pk, web.pk, max_batches=2)
-
-    assert (result["batches"], result["more"]) == (2, True)
-    assert PendingBatch.objects.count() == 1
+    first = drain(space.pk, web.pk, max_transactions=1, max_events=5)
+    assert (first["batches"], first["events"], first["more"]) == (2, 4, True)
+    second = drain(space.pk, web.pk, max_transactions=1, max_events=1)
+    assert (second["batches"], second["events"]) == (1, 2)  # one batch, whatever its size
+    rest = drain(space.pk, web.pk)
+    assert (rest["batches"], rest["events"]) == (1, 1)
+    assert not PendingBatch.objects.exists()
+    assert ProfileEvent.objects.filter(space=space).count() == 7
 
 
 def test_a_batch_the_resolver_fails_on_is_logged_and_does_not_block_the_queue(
