@@ -60,6 +60,8 @@ SMOKE = (
     "tests/privacy/test_regulation",
     "tests/engage/test_spaces_worker.py",
     "tests/engage/test_pipeline",
+    "tests/engage/test_csv_upload.py",
+    "tests/browser/test_engage_profiles.py",
     "tests/browser/test_source_flow.py",
 )
 
