@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
@@ -30,7 +31,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from engage import identity
-from engage.identity import Action, Code, Identifier, ProfileView, Rule, Settings
+from engage.identity import ACCOUNTS, USERS, Action, Code, Identifier, ProfileView, Rule, Settings
 from engage.models import (
     IdentifierSetting,
     IdentityLog,
@@ -258,18 +259,83 @@ def _lookup(space: Space, identifiers: Sequence[Identifier]) -> dict[Identifier,
         return {Identifier(t, v, c): (pk, pid, seen) for c, t, v, pk, pid, seen in cursor}
 
 
-def _needing_values(part: Sequence[_Prepared], owners: Mapping[Identifier, _Row]) -> set[int]:
-    """Profiles whose every value the decisions may count: those an event adds
-    values to or merges. An event whose identifiers are all known and on one
-    profile (most traffic) needs nothing more of it; and a profile can only
-    gain a value or a merge in this chunk through an event listed here."""
-    needed: set[int] = set()
+def _needs(
+    part: Sequence[_Prepared], owners: Mapping[Identifier, _Row]
+) -> tuple[set[int], set[int]]:
+    """The profiles whose every value the decisions may count (an event adds
+    values to them or merges them), and those whose traits may change (those,
+    or the profile of an identify or group call with traits). An event whose
+    identifiers are all known and on one profile, most traffic, needs neither;
+    and a profile can only gain a value or a merge through an event counted
+    here, so no other profile changes beyond its last message."""
+    values: set[int] = set()
+    traits: set[int] = set()
     for item in part:
-        for identifiers in (item.users, item.accounts):
+        with_traits = isinstance(item.event.payload.get("traits"), Mapping)
+        for collection, identifiers in ((USERS, item.users), (ACCOUNTS, item.accounts)):
             matched = {owners[i][1] for i in identifiers if i in owners}
-            if matched and (len(matched) > 1 or any(i not in owners for i in identifiers)):
-                needed |= matched
-    return needed
+            if not matched:
+                continue
+            if len(matched) > 1 or any(i not in owners for i in identifiers):
+                values |= matched
+            elif with_traits and _takes_traits(item.event.type, collection):
+                traits |= matched
+    return values, values | traits
+
+
+def _takes_traits(kind: str, collection: str) -> bool:
+    return (kind, collection) in (("identify", USERS), ("group", ACCOUNTS))
+
+
+_PROFILE_COLUMNS = (
+    "id, canonical_id, segment_id, collection, merges, mappings, create_time, update_time, "
+    "first_message_id, first_source_id, last_message_id, last_source_id"
+)
+
+
+def _lock_profiles(ids: list[int], full: set[int]) -> list[tuple[Profile, bool]]:
+    """The profiles, row-locked in id order; traits only for ``full``."""
+    if not ids:
+        return []
+    table = Profile._meta.db_table
+    wanted = sorted(full)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {_PROFILE_COLUMNS}, "  # noqa: S608
+            "CASE WHEN id = ANY(%s) THEN traits END, CASE WHEN id = ANY(%s) THEN trait_times END "
+            f"FROM {table} WHERE id = ANY(%s) ORDER BY id FOR UPDATE",
+            [wanted, wanted, ids],
+        )
+        rows = cursor.fetchall()
+    profiles = []
+    for row in rows:
+        traits, times = row[12], row[13]
+        loaded = row[0] in full
+        profile = Profile(
+            id=row[0],
+            canonical_id=row[1],
+            segment_id=row[2],
+            collection=row[3],
+            merges=row[4],
+            mappings=row[5],
+            create_time=row[6],
+            update_time=row[7],
+            first_message_id=row[8],
+            first_source_id=row[9],
+            last_message_id=row[10],
+            last_source_id=row[11],
+            traits=_json(traits) if loaded else {},
+            trait_times=_json(times) if loaded else {},
+        )
+        profiles.append((profile, loaded))
+    return profiles
+
+
+def _json(raw: Any) -> dict[str, Any]:
+    if isinstance(raw, str):
+        value = json.loads(raw)
+        return value if isinstance(value, dict) else {}
+    return dict(raw) if isinstance(raw, Mapping) else {}
 
 
 def _load(space: Space, part: Sequence[_Prepared], identifiers: Sequence[Identifier]) -> Graph:
@@ -279,17 +345,17 @@ def _load(space: Space, part: Sequence[_Prepared], identifiers: Sequence[Identif
     lookup is stale (the values this chunk locked cannot gain a new owner)."""
     owners = _lookup(space, identifiers)
     ids = sorted({row[1] for row in owners.values()})
-    profiles = list(Profile.objects.select_for_update().filter(pk__in=ids).order_by("pk"))
-    if any(p.canonical_id is not None for p in profiles) or len(profiles) != len(ids):
+    need_values, need_traits = _needs(part, owners)
+    profiles = _lock_profiles(ids, need_traits)
+    if any(p.canonical_id is not None for p, _ in profiles) or len(profiles) != len(ids):
         raise _Stale
     graph = Graph(space)
-    for profile in profiles:
-        graph.add_existing(profile)
+    for profile, loaded in profiles:
+        graph.add_existing(profile, loaded=loaded)
     for identifier, (pk, profile_id, last_seen) in owners.items():
         graph.add_identifier(pk, profile_id, identifier, last_seen)
-    needed = _needing_values(part, owners)
-    if needed:
-        rows = ProfileIdentifier.objects.filter(profile_id__in=sorted(needed)).values_list(
+    if need_values:
+        rows = ProfileIdentifier.objects.filter(profile_id__in=sorted(need_values)).values_list(
             "pk", "profile_id", "collection", "type", "value", "last_seen"
         )
         for pk, profile_id, collection, type_, value, last_seen in rows:

@@ -37,6 +37,8 @@ class Node:
     profile: Profile  # unsaved (pk None) when created in this chunk
     view: ProfileView
     new: bool = False
+    # Traits are read only for the profiles the chunk may change them on.
+    loaded: bool = True
     dirty: bool = False  # update time and last message moved
     changed: bool = False  # and traits, counters or canonical too
     canonical: Node | None = None
@@ -51,6 +53,7 @@ class Node:
 
     def set_traits(self, traits: Mapping[str, Any], when: dt.datetime) -> None:
         """Last updated wins per key, by the message's timestamp."""
+        assert self.loaded, "traits set on a profile read without them"
         stamp = trait_time(when)
         current, times = self.profile.traits, self.profile.trait_times
         for key, value in traits.items():
@@ -61,6 +64,7 @@ class Node:
 
     def absorb_traits(self, other: Node) -> None:
         """A merge keeps, per key, the newest value of the two profiles."""
+        assert self.loaded and other.loaded, "merge of a profile read without its traits"
         current, times = self.profile.traits, self.profile.trait_times
         for key, value in other.profile.traits.items():
             stamp = other.profile.trait_times.get(key, "")
@@ -99,8 +103,10 @@ class Graph:
         self.nodes[view.key] = node  # type: ignore[index]
         return node
 
-    def add_existing(self, profile: Profile) -> None:
-        self.by_pk[profile.pk] = self._node(profile, new=False)
+    def add_existing(self, profile: Profile, *, loaded: bool = True) -> None:
+        node = self._node(profile, new=False)
+        node.loaded = loaded
+        self.by_pk[profile.pk] = node
 
     def add_identifier(
         self, pk: int, profile_id: int, identifier: Identifier, last_seen: dt.datetime
