@@ -42,7 +42,7 @@ from engage.models import (
     Space,
 )
 from engage.services import resolution_writes as writes
-from engage.services.resolution_state import Graph, Node, trait_time
+from engage.services.resolution_state import Attached, Graph, Node, ProfileRow, trait_time
 
 CHUNK = 500  # events per lock set (advisory locks share the server's lock table)
 ATTEMPTS = 5
@@ -293,7 +293,7 @@ _PROFILE_COLUMNS = (
 )
 
 
-def _lock_profiles(ids: list[int], full: set[int]) -> list[tuple[Profile, bool]]:
+def _lock_profiles(ids: list[int], full: set[int]) -> list[tuple[ProfileRow, bool]]:
     """The profiles, row-locked in id order; traits only for ``full``."""
     if not ids:
         return []
@@ -307,28 +307,28 @@ def _lock_profiles(ids: list[int], full: set[int]) -> list[tuple[Profile, bool]]
             [wanted, wanted, ids],
         )
         rows = cursor.fetchall()
-    profiles = []
-    for row in rows:
-        traits, times = row[12], row[13]
-        loaded = row[0] in full
-        profile = Profile(
-            id=row[0],
-            canonical_id=row[1],
-            segment_id=row[2],
-            collection=row[3],
-            merges=row[4],
-            mappings=row[5],
-            create_time=row[6],
-            update_time=row[7],
-            first_message_id=row[8],
-            first_source_id=row[9],
-            last_message_id=row[10],
-            last_source_id=row[11],
-            traits=_json(traits) if loaded else {},
-            trait_times=_json(times) if loaded else {},
+    return [
+        (
+            ProfileRow(
+                pk=row[0],
+                canonical_id=row[1],
+                segment_id=row[2],
+                collection=row[3],
+                merges=row[4],
+                mappings=row[5],
+                create_time=row[6],
+                update_time=row[7],
+                first_message_id=row[8],
+                first_source_id=row[9],
+                last_message_id=row[10],
+                last_source_id=row[11],
+                traits=_json(row[12]) if row[0] in full else {},
+                trait_times=_json(row[13]) if row[0] in full else {},
+            ),
+            row[0] in full,
         )
-        profiles.append((profile, loaded))
-    return profiles
+        for row in rows
+    ]
 
 
 def _json(raw: Any) -> dict[str, Any]:
@@ -371,7 +371,7 @@ def _resolve_chunk(
     _lock(space, identifiers)
     attached = _attached(space, part)
     graph = _load(space, part, identifiers)
-    events: list[ProfileEvent] = []
+    events: list[Attached] = []
     for item in part:
         event = item.event
         if (event.source_id, event.message_id) in attached:
@@ -387,7 +387,7 @@ def _resolve_one(
     settings: Settings,
     graph: Graph,
     item: _Prepared,
-    events: list[ProfileEvent],
+    events: list[Attached],
     logs: list[IdentityLog],
     outcome: Outcome,
 ) -> None:
@@ -449,8 +449,7 @@ def _resolve_one(
     if account is not None and account is not owner:
         account.touch(event.message_id, event.source_id or None, when)
     events.append(
-        ProfileEvent(
-            space=space,
+        Attached(
             source_id=event.source_id,
             message_id=event.message_id,
             event_id=event.event_id,
@@ -527,7 +526,7 @@ def _values(identifiers: Sequence[Identifier]) -> dict[str, Any]:
 
 
 def _logs_once(
-    space: Space, logs: list[IdentityLog], events: Sequence[ProfileEvent]
+    space: Space, logs: list[IdentityLog], events: Sequence[Attached]
 ) -> list[IdentityLog]:
     """A message that attached nothing (an error) is not remembered by a
     ProfileEvent, so a replay would log it again: keep only its logs not

@@ -10,7 +10,7 @@ import secrets
 import string
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from engage.identity import Identifier, ProfileView
 from engage.models import Profile, Space
@@ -32,9 +32,59 @@ def trait_time(when: dt.datetime) -> str:
     return when.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+class Attached(NamedTuple):
+    """An event to attach (a ProfileEvent row once its profile is known)."""
+
+    source_id: int
+    message_id: str
+    event_id: int
+    received_at: dt.datetime
+    type: str
+    event_name: str
+    timestamp: dt.datetime
+
+
+@dataclass(slots=True, eq=False)
+class ProfileRow:
+    """A profile's columns as the resolver works on them (a model instance per
+    profile costs more than the decision about it)."""
+
+    pk: int | None  # None until a profile created in the chunk is inserted
+    segment_id: str
+    collection: str
+    merges: int
+    mappings: int
+    create_time: dt.datetime
+    update_time: dt.datetime
+    first_message_id: str = ""
+    first_source_id: int | None = None
+    last_message_id: str = ""
+    last_source_id: int | None = None
+    canonical_id: int | None = None
+    traits: dict[str, Any] = field(default_factory=dict)
+    trait_times: dict[str, str] = field(default_factory=dict)
+
+    def model(self, space: Space) -> Profile:
+        return Profile(
+            space=space,
+            segment_id=self.segment_id,
+            collection=self.collection,
+            traits=self.traits,
+            trait_times=self.trait_times,
+            merges=self.merges,
+            mappings=self.mappings,
+            create_time=self.create_time,
+            update_time=self.update_time,
+            first_message_id=self.first_message_id,
+            first_source_id=self.first_source_id,
+            last_message_id=self.last_message_id,
+            last_source_id=self.last_source_id,
+        )
+
+
 @dataclass(eq=False)
 class Node:
-    profile: Profile  # unsaved (pk None) when created in this chunk
+    profile: ProfileRow
     view: ProfileView
     new: bool = False
     # Traits are read only for the profiles the chunk may change them on.
@@ -97,13 +147,14 @@ class Graph:
     event_owner: list[Node] = field(default_factory=list)
     _keys: itertools.count[int] = field(default_factory=itertools.count)
 
-    def _node(self, profile: Profile, new: bool) -> Node:
+    def _node(self, profile: ProfileRow, new: bool) -> Node:
         view = ProfileView(next(self._keys), merges=profile.merges, mappings=profile.mappings)
         node = Node(profile, view, new=new)
         self.nodes[view.key] = node  # type: ignore[index]
         return node
 
-    def add_existing(self, profile: Profile, *, loaded: bool = True) -> None:
+    def add_existing(self, profile: ProfileRow, *, loaded: bool = True) -> None:
+        assert profile.pk is not None
         node = self._node(profile, new=False)
         node.loaded = loaded
         self.by_pk[profile.pk] = node
@@ -125,12 +176,12 @@ class Graph:
     def create(
         self, collection: str, when: dt.datetime, message_id: str, source_id: int | None
     ) -> Node:
-        profile = Profile(
-            space=self.space,
+        profile = ProfileRow(
+            pk=None,
             segment_id=segment_id(collection),
             collection=collection,
-            traits={},
-            trait_times={},
+            merges=0,
+            mappings=0,
             create_time=when,
             update_time=when,
             first_message_id=message_id[:128],

@@ -19,19 +19,21 @@ from engage.models import (
     ProfileMerge,
     Space,
 )
-from engage.services.resolution_state import Graph, Node
+from engage.services.resolution_state import Attached, Graph, Node, ProfileRow
 
 
 def flush(
-    space: Space, graph: Graph, events: Sequence[ProfileEvent], logs: Sequence[IdentityLog]
+    space: Space, graph: Graph, events: Sequence[Attached], logs: Sequence[IdentityLog]
 ) -> None:
     final = graph.final
     nodes = list(graph.nodes.values())
     created = [n for n in nodes if n.new]
-    Profile.objects.bulk_create([n.profile for n in created])
+    models = Profile.objects.bulk_create([n.profile.model(space) for n in created])
+    for node, model in zip(created, models, strict=True):
+        node.profile.pk = model.pk
     for node in nodes:
         if node.canonical is not None:
-            node.profile.canonical = final(node).profile
+            node.profile.canonical_id = final(node).profile.pk
     saved = [n for n in nodes if n.dirty and (not n.new or n.canonical is not None)]
     _update_profiles([n.profile for n in saved if n.changed])
     _touch_profiles([n.profile for n in saved if not n.changed])
@@ -44,7 +46,7 @@ def flush(
                     collection=identifier.collection,
                     type=identifier.type,
                     value=identifier.value,
-                    profile=final(node).profile,
+                    profile_id=_pk(final(node)),
                     source_id=source_id,
                     first_message_id=message_id[:128],
                     first_seen=when,
@@ -59,8 +61,8 @@ def flush(
             [
                 ProfileMerge(
                     space=space,
-                    merged=merged.profile,
-                    into=into.profile,
+                    merged_id=_pk(merged),
+                    into_id=_pk(into),
                     message_id=message_id[:128],
                     source_id=source_id,
                     time=when,
@@ -72,20 +74,26 @@ def flush(
     for user, account, source_id, when in graph.links.values():
         u, a = final(user), final(account)
         links.setdefault(
-            (u.profile.pk, a.profile.pk),
+            (_pk(u), _pk(a)),
             ProfileLink(
                 space=space,
-                user=u.profile,
-                account=a.profile,
+                user_id=_pk(u),
+                account_id=_pk(a),
                 source_id=source_id,
                 create_time=when,
             ),
         )
     if links:
         ProfileLink.objects.bulk_create(list(links.values()), ignore_conflicts=True)
-    _insert_events(space, events, [final(owner).profile.pk for owner in graph.event_owner])
+    _insert_events(space, events, [_pk(final(owner)) for owner in graph.event_owner])
     if logs:
         IdentityLog.objects.bulk_create(list(logs))
+
+
+def _pk(node: Node) -> int:
+    pk = node.profile.pk
+    assert pk is not None, "a profile written before it was inserted"
+    return pk
 
 
 def _move_merged(graph: Graph) -> None:
@@ -95,7 +103,7 @@ def _move_merged(graph: Graph) -> None:
     by_survivor: dict[int, list[int]] = defaultdict(list)
     for node in graph.nodes.values():
         if node.canonical is not None and not node.new:
-            by_survivor[graph.final(node).profile.pk].append(node.profile.pk)
+            by_survivor[_pk(graph.final(node))].append(_pk(node))
     if not by_survivor:
         return
     profiles = Profile._meta.db_table
@@ -128,7 +136,7 @@ def _move_merged(graph: Graph) -> None:
                 cursor.execute(f"DELETE FROM {links} WHERE {side} = ANY(%s)", [merged])  # noqa: S608
 
 
-def _insert_events(space: Space, events: Sequence[ProfileEvent], owners: list[int]) -> None:
+def _insert_events(space: Space, events: Sequence[Attached], owners: list[int]) -> None:
     """The chunk's events in one statement (the ORM's bulk_create compiles every
     field of every row); a message attached meanwhile is left as it is."""
     if not events:
@@ -155,7 +163,7 @@ def _insert_events(space: Space, events: Sequence[ProfileEvent], owners: list[in
         )
 
 
-def _update_profiles(profiles: Sequence[Profile]) -> None:
+def _update_profiles(profiles: Sequence[ProfileRow]) -> None:
     """One statement for every changed profile (Django's bulk_update builds a
     CASE per field and row, which costs more than resolving the events)."""
     if not profiles:
@@ -185,7 +193,7 @@ def _update_profiles(profiles: Sequence[Profile]) -> None:
         )
 
 
-def _touch_profiles(profiles: Sequence[Profile]) -> None:
+def _touch_profiles(profiles: Sequence[ProfileRow]) -> None:
     """Profiles that only took events: their last message and update time."""
     if not profiles:
         return
