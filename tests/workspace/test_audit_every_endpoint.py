@@ -17,6 +17,11 @@ from connections.services.filters import do_create_filter
 from connections.services.sources import do_create_source
 from connections.services.subscriptions import do_create_subscription
 from connections.services.write_keys import do_create_write_key
+from engage.services.identity_settings import do_add_custom_identifier
+from engage.services.space_sources import do_connect_source
+from engage.services.spaces import do_create_space, do_request_space_deletion
+from engage.services.tokens import do_create_space_token
+from privacy.services.fields import do_add_inventory_field
 from privacy.services.matchers import do_create_pii_matcher
 from tests.resource_contract import EQUALS, World, build_world, make_account, openapi_document
 from workspace.models import AccessToken, AuditEntry
@@ -31,6 +36,7 @@ __all__ = ["openapi_document"]
 W = "/workspaces/acme"
 SOURCE = f"{W}/sources/web"
 DESTINATION = f"{SOURCE}/destinations/{{destination}}"
+SPACE = f"{W}/spaces/crm"
 
 
 @pytest.fixture
@@ -93,6 +99,20 @@ def world(contract_world: World) -> dict[str, Any]:
         classification="YELLOW",
         match_on="KEY",
     )
+    field = do_add_inventory_field(
+        principal=owner, workspace=acme.workspace, path="traits.email", classification="RED"
+    )
+    space = do_create_space(
+        principal=owner, workspace=acme.workspace, slug="crm", display_name="CRM"
+    )
+    do_connect_source(principal=owner, space=space, source=acme.source)
+    space_token, _ = do_create_space_token(principal=owner, space=space, description="app")
+    do_add_custom_identifier(principal=owner, space=space, type="loyalty_id")
+    # A second space, its deletion requested: for :cancelDeletion and :import's origin.
+    doomed = do_create_space(
+        principal=owner, workspace=acme.workspace, slug="old", display_name="Old"
+    )
+    do_request_space_deletion(principal=owner, space=doomed)
     return {
         "api": contract_world.owner,
         "token_id": contract_world.owner_token.pk,
@@ -108,6 +128,8 @@ def world(contract_world: World) -> dict[str, Any]:
         "subscription": subscription.key_id,
         "filter": row.key_id,
         "pii_matcher": matcher.key_id,
+        "inventory_field": field.key_id,
+        "space_token": space_token.pk,
     }
 
 
@@ -295,6 +317,103 @@ ENDPOINTS: list[tuple[str, str, Any, str, dict | None]] = [
         {"classification": "RED"},
     ),
     ("delete", f"{W}/pii-matchers/{{pii_matcher}}", None, "pii_matcher.deleted", None),
+    (
+        "post",
+        f"{W}/privacy/inventory",
+        {"inventory_field": {"path": "traits.phone", "classification": "YELLOW"}},
+        "inventory_field.added",
+        None,
+    ),
+    (
+        "patch",
+        f"{W}/privacy/inventory/{{inventory_field}}",
+        mask("inventory_field", "classification", "YELLOW"),
+        "inventory_field.updated",
+        {"classification": "YELLOW"},
+    ),
+    (
+        "delete",
+        f"{W}/privacy/inventory/{{inventory_field}}",
+        None,
+        "inventory_field.removed",
+        None,
+    ),
+    (
+        "patch",
+        f"{SOURCE}/privacy-controls",
+        mask("privacy_controls", "block_red", True),
+        "privacy_controls.updated",
+        {"block_red": True},
+    ),
+    # Suppresses now and queues the deletion after commit (which never comes here:
+    # the task writes no entry of its own either way).
+    (
+        "post",
+        f"{W}/regulations",
+        {
+            "regulation": {
+                "regulation_type": "SUPPRESS_WITH_DELETE",
+                "subject_type": "USER_ID",
+                "subject_ids": ["u1"],
+            }
+        },
+        "regulation.created",
+        None,
+    ),
+    (
+        "post",
+        f"{W}/spaces",
+        {"space": {"name": "workspaces/acme/spaces/growth", "display_name": "Growth"}},
+        "space.created",
+        None,
+    ),
+    (
+        "patch",
+        SPACE,
+        mask("space", "display_name", "Customers"),
+        "space.updated",
+        {"display_name": "Customers"},
+    ),
+    ("delete", SPACE, None, "space.deletion_requested", None),
+    ("post", f"{W}/spaces/old:cancelDeletion", None, "space.deletion_cancelled", None),
+    (
+        "post",
+        f"{SPACE}/sources",
+        {"source": {"source": "workspaces/acme/sources/js"}},
+        "space_source.connected",
+        None,
+    ),
+    ("delete", f"{SPACE}/sources/web", None, "space_source.disconnected", None),
+    (
+        "post",
+        f"{SPACE}/access-tokens",
+        {"access_token": {"description": "backend"}},
+        "space_token.created",
+        None,
+    ),
+    ("delete", f"{SPACE}/access-tokens/{{space_token}}", None, "space_token.revoked", None),
+    (
+        "post",
+        f"{SPACE}/identifiers",
+        {"identifier": {"type": "member_id"}},
+        "identifier.created",
+        None,
+    ),
+    (
+        "patch",
+        f"{SPACE}/identifiers/loyalty_id",
+        mask("identifier", "limit", 3),
+        "identifier.updated",
+        {"limit": 3},
+    ),
+    ("delete", f"{SPACE}/identifiers/loyalty_id", None, "identifier.deleted", None),
+    (
+        "post",
+        f"{SPACE}/identifiers:import",
+        {"from_space": "old"},
+        "identifiers.imported",
+        None,
+    ),
 ]
 
 # Mutating methods the API documents that change nothing stored, so audit nothing.

@@ -281,6 +281,21 @@ NOT_RESOURCES = {
     "/v1beta/workspaces/{workspace}/pii-matchers:test": (
         "what the matchers flag in a sample event (tests/privacy/test_matchers_api.py)"
     ),
+    "/v1beta/workspaces/{workspace}/privacy/inbox": (
+        "a report of the fields sources sent lately (tests/privacy/test_inbox.py)"
+    ),
+    "/v1beta/workspaces/{workspace}/privacy/inventory:export": (
+        "the Inventory as CSV (tests/privacy/test_inventory.py)"
+    ),
+    "/v1beta/workspaces/{workspace}/sources/{source}/privacy-controls": (
+        "one per source, Get and Update only, no collection (tests/privacy/test_controls.py)"
+    ),
+    "/v1beta/workspaces/{workspace}/spaces/{space}:cancelDeletion": (
+        "cancels a requested deletion (tests/engage/test_spaces_api.py)"
+    ),
+    "/v1beta/workspaces/{workspace}/spaces/{space}/identifiers:import": (
+        "copies another space's settings (tests/engage/test_identity_settings_api.py)"
+    ),
 }
 
 
@@ -288,8 +303,14 @@ def test_every_api_path_belongs_to_a_resource_under_contract(
     openapi_document: dict[str, Any],
 ) -> None:
     from tests.connections.test_resource_contracts import CONNECTION_RESOURCES
+    from tests.engage.test_resource_contracts import ENGAGE_RESOURCES
     from tests.privacy.test_resource_contracts import PRIVACY_RESOURCES
 
-    resources = (*WORKSPACE_RESOURCES, *CONNECTION_RESOURCES, *PRIVACY_RESOURCES)
+    resources = (
+        *WORKSPACE_RESOURCES,
+        *CONNECTION_RESOURCES,
+        *PRIVACY_RESOURCES,
+        *ENGAGE_RESOURCES,
+    )
     covered = {p for r in resources for p in r.openapi_paths()}
     assert set(openapi_document["paths"]) - covered == set(NOT_RESOURCES)
