@@ -61,6 +61,7 @@ SMOKE = (
     "tests/engage/test_spaces_worker.py",
     "tests/engage/test_pipeline",
     "tests/engage/test_csv_upload.py",
+    "tests/engage/test_profile_api_errors.py",
     "tests/browser/test_engage_profiles.py",
     "tests/browser/test_source_flow.py",
 )
