@@ -367,6 +367,13 @@ def _resolve_chunk(
     space: Space, settings: Settings, part: Sequence[_Prepared], logs: list[IdentityLog]
 ) -> Outcome:
     outcome = Outcome()
+    with connection.cursor() as cursor:
+        # Asynchronous commit: a crash can lose the last moments of resolution,
+        # but only together with the caller's record of having done it (the
+        # feed's queue row, the upload's progress are in the same transaction),
+        # and resolving again is idempotent. Waiting for the WAL flush of every
+        # batch would cost more than resolving it.
+        cursor.execute("SET LOCAL synchronous_commit TO OFF")
     identifiers = list(dict.fromkeys(i for p in part for i in (*p.users, *p.accounts)))
     _lock(space, identifiers)
     attached = _attached(space, part)

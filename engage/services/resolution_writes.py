@@ -142,24 +142,28 @@ def _insert_events(space: Space, events: Sequence[Attached], owners: list[int]) 
     if not events:
         return
     table = ProfileEvent._meta.db_table
+    records = [
+        {
+            "p": owner,
+            "s": e.source_id,
+            "m": e.message_id,
+            "e": e.event_id,
+            "r": e.received_at.isoformat(),
+            "t": e.type,
+            "n": e.event_name,
+            "ts": e.timestamp.isoformat(),
+        }
+        for e, owner in zip(events, owners, strict=True)
+    ]
     with connection.cursor() as cursor:
+        # One JSON document: psycopg quotes array elements one by one in Python.
         cursor.execute(
             f"INSERT INTO {table} (space_id, profile_id, source_id, message_id, event_id, "  # noqa: S608
             "received_at, type, event_name, timestamp) "
-            "SELECT %s, * FROM unnest(%s::bigint[], %s::bigint[], %s::text[], %s::bigint[], "
-            "%s::timestamptz[], %s::text[], %s::text[], %s::timestamptz[]) "
-            "ON CONFLICT DO NOTHING",
-            [
-                space.pk,
-                owners,
-                [e.source_id for e in events],
-                [e.message_id for e in events],
-                [e.event_id for e in events],
-                [e.received_at for e in events],
-                [e.type for e in events],
-                [e.event_name for e in events],
-                [e.timestamp for e in events],
-            ],
+            "SELECT %s, p, s, m, e, r, t, n, ts FROM jsonb_to_recordset(%s::jsonb) "
+            "AS x(p bigint, s bigint, m text, e bigint, r timestamptz, t text, n text, "
+            "ts timestamptz) ON CONFLICT DO NOTHING",
+            [space.pk, json.dumps(records)],
         )
 
 
@@ -198,18 +202,21 @@ def _touch_profiles(profiles: Sequence[ProfileRow]) -> None:
     if not profiles:
         return
     table = Profile._meta.db_table
+    records = [
+        {
+            "i": p.pk,
+            "u": p.update_time.isoformat(),
+            "m": p.last_message_id,
+            "s": p.last_source_id,
+        }
+        for p in profiles
+    ]
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {table} AS p SET update_time = u.update_time, "  # noqa: S608
-            "last_message_id = u.last_message_id, last_source_id = u.last_source_id "
-            "FROM unnest(%s::bigint[], %s::timestamptz[], %s::text[], %s::bigint[]) "
-            "AS u(id, update_time, last_message_id, last_source_id) WHERE p.id = u.id",
-            [
-                [p.pk for p in profiles],
-                [p.update_time for p in profiles],
-                [p.last_message_id for p in profiles],
-                [p.last_source_id for p in profiles],
-            ],
+            f"UPDATE {table} AS p SET update_time = x.u, last_message_id = x.m, "  # noqa: S608
+            "last_source_id = x.s FROM jsonb_to_recordset(%s::jsonb) "
+            "AS x(i bigint, u timestamptz, m text, s bigint) WHERE p.id = x.i",
+            [json.dumps(records)],
         )
 
 
