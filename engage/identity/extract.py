@@ -36,6 +36,9 @@ class Examined(NamedTuple):
 
 
 def _value(raw: Any) -> str | None:
+    if type(raw) is str:
+        value = raw.strip()
+        return value if value and len(value) <= VALUE_MAX else None
     if isinstance(raw, bool) or raw is None:
         return None
     if isinstance(raw, int):
@@ -51,7 +54,8 @@ def _value(raw: Any) -> str | None:
 def _get(message: Mapping[str, Any], path: tuple[str, ...]) -> Any:
     node: Any = message
     for key in path:
-        if not isinstance(node, Mapping):
+        # dict first: messages are parsed JSON, and the ABC check is slow.
+        if not isinstance(node, dict) and not isinstance(node, Mapping):
             return None
         node = node.get(key)
     return node
@@ -102,7 +106,7 @@ def examine(message: Mapping[str, Any], settings: Settings) -> Examined:
             found[identifier] = None
 
     for source in settings.located:
-        if any(_get(message, path) != want for path, want in source.condition):
+        if source.condition and any(_get(message, path) != want for path, want in source.condition):
             continue
         for path in source.paths:
             raw = _get(message, path)
