@@ -23,7 +23,7 @@ import datetime as dt
 import hashlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from django.db import connection, transaction
@@ -73,7 +73,6 @@ class Outcome:
     skipped: int = 0  # already attached (a replay), or a duplicate in the batch
     dropped: int = 0  # silent drops
     failed: int = 0  # errors logged (no identifiers, identify over 300 traits)
-    counts: dict[str, int] = field(default_factory=dict)
 
     def add(self, other: Outcome) -> None:
         for name in ("created", "attached", "merged", "skipped", "dropped", "failed"):

@@ -452,3 +452,22 @@ def test_csv_upload_messages_resolve_as_internal_identify_calls(space: Space) ->
     profile = owner(space, "email", "jane@example.com")
     assert profile.traits == {"email": "jane@example.com", "plan": "pro"}
     assert ProfileEvent.objects.filter(profile=profile).count() == 1
+
+
+def test_traits_reach_a_known_profile_through_a_value_added_in_the_same_batch(space: Space) -> None:
+    resolve_events(space, [event("identify", userId="u1", traits={"plan": "free"})])
+
+    resolve_events(
+        space,
+        [
+            event(userId="u1", event="Viewed"),
+            event(userId="u1", anonymousId="a1"),
+            event("identify", anonymousId="a1", traits={"plan": "pro"}),
+            event("identify", userId="u1", traits={"city": "Oslo"}),
+        ],
+    )
+
+    profile = owner(space, "user_id", "u1")
+    assert profile.traits == {"plan": "pro", "city": "Oslo"}
+    assert owner(space, "anonymous_id", "a1").pk == profile.pk
+    assert profile.last_message_id == ProfileEvent.objects.order_by("-received_at")[0].message_id
