@@ -190,6 +190,7 @@ def _resolve_or_log(
         if len(loaded) == 1:
             _log_failure(space, source_id, *loaded[0])
             return
+        logger.warning("resolving %d batches failed: one at a time", len(loaded), exc_info=True)
     for pending, events in loaded:
         _resolve_or_log(space, source_id, [(pending, events)])
 

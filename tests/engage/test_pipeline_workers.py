@@ -12,6 +12,7 @@ from django.contrib.auth.models import User
 from django.db import transaction
 
 from engage.models import (
+    IdentityLog,
     PendingBatch,
     Profile,
     ProfileEvent,
@@ -43,19 +44,18 @@ def two_workers() -> Iterator[tuple[subprocess.Popen[bytes], subprocess.Popen[by
 
 
 def test_two_workers_never_split_a_person_or_lose_a_merge(
-    alice: User,
-    make_workspace: Callable[..., Workspace],
-    two_workers: tuple[subprocess.Popen[bytes], subprocess.Popen[bytes]],
+    alice: User, make_workspace: Callable[..., Workspace]
 ) -> None:
     """Each person reaches the space through two sources at once: the web source
     knows them anonymously first, the server source by userId first, so whichever
-    worker runs first creates a profile the other's identify must merge."""
+    worker runs first creates a profile the other's identify must merge. Everything
+    is ingested before the workers start, so both find a backlog and resolve the
+    two sources' queues side by side."""
     workspace = make_workspace(alice, "acme")
     space = add_space(alice, workspace)
     web, server = add_source(alice, workspace, "web"), add_source(alice, workspace, "server")
     connect(alice, space, web)
     connect(alice, space, server)
-
     for n in range(PEOPLE):
         ingest(web, track("Viewed", None, f"a-{n}"))
         ingest(server, track("Bought", f"u-{n}"))
@@ -67,7 +67,8 @@ def test_two_workers_never_split_a_person_or_lose_a_merge(
         attached = ProfileEvent.objects.filter(space=space).count()
         return attached == 4 * PEOPLE and not PendingBatch.objects.filter(space=space).exists()
 
-    eventually(settled, timeout=180)
+    with celery_worker("engage-1"), celery_worker("engage-2"):
+        eventually(settled, timeout=180)
 
     owners = dict(ProfileIdentifier.objects.filter(space=space).values_list("value", "profile_id"))
     live = set(Profile.objects.filter(space=space, canonical=None).values_list("id", flat=True))
@@ -76,6 +77,7 @@ def test_two_workers_never_split_a_person_or_lose_a_merge(
         assert len(person) == 1, n
         assert person <= live, n
     assert len(live) == PEOPLE
+    assert not IdentityLog.objects.filter(space=space, code="processing_failed").exists()
     # Every profile merged away says into which, and that one is live (no chain lost).
     merged = Profile.objects.filter(space=space).exclude(canonical=None)
     recorded = dict(ProfileMerge.objects.filter(space=space).values_list("merged_id", "into_id"))
