@@ -105,9 +105,18 @@ def examine(message: Mapping[str, Any], settings: Settings) -> Examined:
         else:
             found[identifier] = None
 
+    conditions: dict[tuple[str, ...], Any] = {}  # the device type is asked six times
     for source in settings.located:
-        if source.condition and any(_get(message, path) != want for path, want in source.condition):
-            continue
+        if source.condition:
+            met = True
+            for path, want in source.condition:
+                if path not in conditions:
+                    conditions[path] = _get(message, path)
+                if conditions[path] != want:
+                    met = False
+                    break
+            if not met:
+                continue
         for path in source.paths:
             raw = _get(message, path)
             if _value(raw) is not None:
