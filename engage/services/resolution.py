@@ -228,9 +228,9 @@ def _attached(space: Space, part: Sequence[_Prepared]) -> set[tuple[int, str]]:
         # planner's statistics say about a fast-growing table.
         cursor.execute(
             f"SELECT e.source_id, e.message_id FROM {table} e "  # noqa: S608
-            "JOIN unnest(%s::bigint[], %s::text[]) AS k(s, m) "
+            "JOIN jsonb_to_recordset(%s::jsonb) AS k(s bigint, m text) "
             "ON e.source_id = k.s AND e.message_id = k.m WHERE e.space_id = %s",
-            [[s for s, _ in pairs], [m for _, m in pairs], space.pk],
+            [json.dumps([{"s": s, "m": m} for s, m in pairs]), space.pk],
         )
         return {(s, m) for s, m in cursor.fetchall()}
 
@@ -247,15 +247,10 @@ def _lookup(space: Space, identifiers: Sequence[Identifier]) -> dict[Identifier,
             # Times as epoch seconds: parsing 1,000s of timestamps costs more than the query.
             f"SELECT i.collection, i.type, i.value, i.id, i.profile_id, "  # noqa: S608
             "extract(epoch FROM i.last_seen)::float8 "
-            f"FROM {table} i JOIN unnest(%s::text[], %s::text[], %s::text[]) AS k(c, t, v) "
+            f"FROM {table} i JOIN jsonb_to_recordset(%s::jsonb) AS k(c text, t text, v text) "
             "ON i.collection = k.c AND i.type = k.t AND i.value = k.v "
             "WHERE i.space_id = %s",
-            [
-                [i.collection for i in identifiers],
-                [i.type for i in identifiers],
-                [i.value for i in identifiers],
-                space.pk,
-            ],
+            [json.dumps([{"c": c, "t": t, "v": v} for t, v, c in identifiers]), space.pk],
         )
         return {Identifier(t, v, c): (pk, pid, _time(seen)) for c, t, v, pk, pid, seen in cursor}
 

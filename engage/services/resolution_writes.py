@@ -148,21 +148,23 @@ def _insert_events(space: Space, events: Sequence[Attached], owners: list[int]) 
             "s": e.source_id,
             "m": e.message_id,
             "e": e.event_id,
-            "r": e.received_at.isoformat(),
+            "r": e.received_at.timestamp(),
             "t": e.type,
             "n": e.event_name,
-            "ts": e.timestamp.isoformat(),
+            "ts": e.timestamp.timestamp(),
         }
         for e, owner in zip(events, owners, strict=True)
     ]
     with connection.cursor() as cursor:
-        # One JSON document: psycopg quotes array elements one by one in Python.
+        # One JSON document (times as epoch seconds): psycopg would quote array
+        # elements one by one in Python.
         cursor.execute(
             f"INSERT INTO {table} (space_id, profile_id, source_id, message_id, event_id, "  # noqa: S608
             "received_at, type, event_name, timestamp) "
-            "SELECT %s, p, s, m, e, r, t, n, ts FROM jsonb_to_recordset(%s::jsonb) "
-            "AS x(p bigint, s bigint, m text, e bigint, r timestamptz, t text, n text, "
-            "ts timestamptz) ON CONFLICT DO NOTHING",
+            "SELECT %s, p, s, m, e, to_timestamp(r), t, n, to_timestamp(ts) "
+            "FROM jsonb_to_recordset(%s::jsonb) "
+            "AS x(p bigint, s bigint, m text, e bigint, r float8, t text, n text, ts float8) "
+            "ON CONFLICT DO NOTHING",
             [space.pk, json.dumps(records)],
         )
 
@@ -205,7 +207,7 @@ def _touch_profiles(profiles: Sequence[ProfileRow]) -> None:
     records = [
         {
             "i": p.pk,
-            "u": p.update_time.isoformat(),
+            "u": p.update_time.timestamp(),
             "m": p.last_message_id,
             "s": p.last_source_id,
         }
@@ -213,9 +215,9 @@ def _touch_profiles(profiles: Sequence[ProfileRow]) -> None:
     ]
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {table} AS p SET update_time = x.u, last_message_id = x.m, "  # noqa: S608
+            f"UPDATE {table} AS p SET update_time = to_timestamp(x.u), last_message_id = x.m, "  # noqa: S608
             "last_source_id = x.s FROM jsonb_to_recordset(%s::jsonb) "
-            "AS x(i bigint, u timestamptz, m text, s bigint) WHERE p.id = x.i",
+            "AS x(i bigint, u float8, m text, s bigint) WHERE p.id = x.i",
             [json.dumps(records)],
         )
 
