@@ -295,7 +295,9 @@ _PROFILE_COLUMNS = (
 
 
 def _lock_profiles(ids: list[int], full: set[int]) -> list[tuple[ProfileRow, bool]]:
-    """The profiles, row-locked in id order; traits only for ``full``."""
+    """The profiles, row-locked in id order; traits only for ``full``. NO KEY
+    UPDATE: resolvers still exclude each other, while the foreign-key checks of
+    rows inserted for these profiles (their KEY SHARE locks) don't wait."""
     if not ids:
         return []
     table = Profile._meta.db_table
@@ -304,7 +306,7 @@ def _lock_profiles(ids: list[int], full: set[int]) -> list[tuple[ProfileRow, boo
         cursor.execute(
             f"SELECT {_PROFILE_COLUMNS}, "  # noqa: S608
             "CASE WHEN id = ANY(%s) THEN traits END, CASE WHEN id = ANY(%s) THEN trait_times END "
-            f"FROM {table} WHERE id = ANY(%s) ORDER BY id FOR UPDATE",
+            f"FROM {table} WHERE id = ANY(%s) ORDER BY id FOR NO KEY UPDATE",
             [wanted, wanted, ids],
         )
         rows = cursor.fetchall()
