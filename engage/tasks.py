@@ -32,6 +32,13 @@ def drain_feed(space_id: int, source_id: int) -> dict[str, Any]:
     return feed.drain(space_id, source_id)
 
 
+@task(task_names.SWEEP_FEED)
+def sweep_feed() -> int:
+    """Beat runs this every 5 minutes (a PeriodicTask row from an engage migration):
+    drains queues whose task message was lost or whose worker died."""
+    return feed.requeue_stalled()
+
+
 @task(task_names.REPLAY_SOURCE)
 def replay_source(
     space_source_id: int,

@@ -49,6 +49,9 @@ EVENTS_PER_TRANSACTION = 1000
 BATCHES_PER_TRANSACTION = 100
 TRANSACTIONS_PER_RUN = 10
 RETRY_SECONDS = 5
+# A queued batch older than this is swept (engage.sweep_feed, every 5 minutes):
+# far longer than a drain's retry, so the sweep rarely queues a drain beside one.
+STALLED_AFTER = dt.timedelta(minutes=2)
 
 
 def observe_batch(workspace_id: str, source_id: int, events: Sequence[BatchEvent]) -> int:
@@ -90,6 +93,23 @@ def enqueue_drain(space_id: int, source_id: int, countdown: float | None = None)
     except Exception:
         # The rows stay queued: the source's next batch drains them.
         logger.exception("could not queue the feed of space %s source %s", space_id, source_id)
+
+
+def requeue_stalled(older_than: dt.timedelta = STALLED_AFTER) -> int:
+    """Queue a drain for every (space, source) whose oldest queued batch waited
+    longer than ``older_than``: its task message was lost, or its worker died,
+    and no batch of the source came since. Returns how many were queued."""
+    cutoff = timezone.now() - older_than
+    pairs = (
+        PendingBatch.objects.filter(create_time__lt=cutoff)
+        .values_list("space_id", "source_id")
+        .distinct()
+    )
+    queued = 0
+    for space_id, source_id in pairs:
+        enqueue_drain(space_id, source_id)
+        queued += 1
+    return queued
 
 
 def lock_pair(space_id: int, source_id: int) -> None:

@@ -3,15 +3,21 @@ references, never payloads) when the delivery worker observes it."""
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 from collections.abc import Callable
 from typing import Any
 
 import pytest
+import redis
+from django.conf import settings
 from django.contrib.auth.models import User
+from django.utils import timezone
 
 from connections.dataplane.delivery.deliver import deliver_batch
 from connections.dataplane.observers import BatchEvent
 from connections.models import DeliveryBatch, Event, Source
+from engage import task_names
 from engage.models import (
     IdentityLog,
     InsightKind,
@@ -22,7 +28,7 @@ from engage.models import (
     Space,
 )
 from engage.services import resolution
-from engage.services.feed import drain, observe_batch
+from engage.services.feed import STALLED_AFTER, drain, observe_batch, requeue_stalled
 from tests.engage.pipeline_support import (
     add_source,
     add_space,
@@ -188,3 +194,29 @@ def _graph(space: Space) -> tuple[object, ...]:
         ProfileEvent.objects.filter(space=space).count(),
         IdentityLog.objects.filter(space=space).count(),
     )
+
+
+def test_the_sweep_queues_a_drain_for_a_queue_left_behind(
+    alice: User, make_workspace: Callable[..., Workspace]
+) -> None:
+    workspace = make_workspace(alice, "acme")
+    space, web = _space_with_web(alice, workspace)
+    other = add_source(alice, workspace, "other")
+    connect(alice, space, other)
+    ingest(web, track("Viewed", "u-1"))
+    ingest(other, track("Viewed", "u-2"))
+    deliver_all()
+    PendingBatch.objects.filter(source_id=web.pk).update(
+        create_time=timezone.now() - STALLED_AFTER - dt.timedelta(seconds=1)
+    )
+    broker = redis.Redis.from_url(settings.REDIS_URL)
+    queue = settings.CELERY_BROKER_TRANSPORT_OPTIONS["global_keyprefix"] + "default"
+    broker.delete(queue)  # this run's own queue: nobody consumes it in this test
+
+    assert requeue_stalled() == 1
+
+    queued = [json.loads(raw)["headers"] for raw in broker.lrange(queue, 0, -1)]
+    broker.delete(queue)
+    assert [(h["task"], h["argsrepr"]) for h in queued] == [
+        (task_names.DRAIN_FEED, f"[{space.pk}, {web.pk}]")
+    ]
