@@ -5,7 +5,6 @@ survivor; it keeps its row with ``canonical`` set), events, links and logs."""
 from __future__ import annotations
 
 import json
-from collections import defaultdict
 from collections.abc import Sequence
 
 from django.db import connection
@@ -99,41 +98,42 @@ def _pk(node: Node) -> int:
 def _move_merged(graph: Graph) -> None:
     """Rows of profiles that existed before the chunk and were merged in it move
     to the survivor (rows of profiles created in the chunk are written with
-    their survivor already)."""
-    by_survivor: dict[int, list[int]] = defaultdict(list)
-    for node in graph.nodes.values():
-        if node.canonical is not None and not node.new:
-            by_survivor[_pk(graph.final(node))].append(_pk(node))
-    if not by_survivor:
+    their survivor already): one statement per table for all the chunk's merges."""
+    moves = [
+        {"o": _pk(node), "s": _pk(graph.final(node))}
+        for node in graph.nodes.values()
+        if node.canonical is not None and not node.new
+    ]
+    if not moves:
         return
+    mapping = json.dumps(moves)
+    moved = "jsonb_to_recordset(%s::jsonb) AS m(o bigint, s bigint)"
     profiles = Profile._meta.db_table
     identifiers = ProfileIdentifier._meta.db_table
     events = ProfileEvent._meta.db_table
     links = ProfileLink._meta.db_table
     with connection.cursor() as cursor:
-        for survivor, merged in by_survivor.items():
-            args: list[int | list[int]] = [survivor, merged]
+        for table, column in (
+            (identifiers, "profile_id"),
+            (events, "profile_id"),
+            (profiles, "canonical_id"),
+        ):
+            # canonical_id: earlier merges into a profile merged now follow it.
             cursor.execute(
-                f"UPDATE {identifiers} SET profile_id = %s WHERE profile_id = ANY(%s)",  # noqa: S608
-                args,
+                f"UPDATE {table} AS t SET {column} = m.s FROM {moved} WHERE t.{column} = m.o",  # noqa: S608
+                [mapping],
+            )
+        for side, other in (("user_id", "account_id"), ("account_id", "user_id")):
+            cursor.execute(
+                f"INSERT INTO {links} (space_id, {side}, {other}, source_id, create_time) "  # noqa: S608
+                f"SELECT l.space_id, m.s, l.{other}, l.source_id, l.create_time "
+                f"FROM {links} l JOIN {moved} ON l.{side} = m.o ON CONFLICT DO NOTHING",
+                [mapping],
             )
             cursor.execute(
-                f"UPDATE {events} SET profile_id = %s WHERE profile_id = ANY(%s)",  # noqa: S608
-                args,
+                f"DELETE FROM {links} AS l USING {moved} WHERE l.{side} = m.o",  # noqa: S608
+                [mapping],
             )
-            # Earlier merges into a profile merged now point at the survivor too.
-            cursor.execute(
-                f"UPDATE {profiles} SET canonical_id = %s WHERE canonical_id = ANY(%s)",  # noqa: S608
-                args,
-            )
-            for side, other in (("user_id", "account_id"), ("account_id", "user_id")):
-                cursor.execute(
-                    f"INSERT INTO {links} (space_id, {side}, {other}, source_id, create_time) "  # noqa: S608
-                    f"SELECT space_id, %s, {other}, source_id, create_time FROM {links} "
-                    f"WHERE {side} = ANY(%s) ON CONFLICT DO NOTHING",
-                    args,
-                )
-                cursor.execute(f"DELETE FROM {links} WHERE {side} = ANY(%s)", [merged])  # noqa: S608
 
 
 def _insert_events(space: Space, events: Sequence[Attached], owners: list[int]) -> None:
