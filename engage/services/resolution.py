@@ -487,21 +487,24 @@ def _apply(
         if node is not None:
             matches[identifier] = node.view
     decision = identity.decide(identifiers, matches, settings, when)
-    for violation in decision.violations:
-        kind = InsightKind.ERROR if violation.code is Code.NO_IDENTIFIERS else InsightKind.VIOLATION
-        target = graph.node(decision.profile) if decision.profile is not None else None
-        log(kind, violation.code, violation.message, target, violation.detail)
     if decision.action is Action.NONE:
         outcome.failed += 1
+        for violation in decision.violations:
+            log(InsightKind.ERROR, violation.code, violation.message, None, violation.detail)
         return None
     collection = identifiers[0].collection
     if decision.action is Action.CREATE:
         node = graph.create(collection, when, event.message_id, event.source_id or None)
-        outcome.created += 1
-        log(InsightKind.SUCCESS, "profile_created", "Profile created", node, _values(decision.add))
     else:
         assert decision.profile is not None
         node = graph.node(decision.profile)
+    # Violations name the profile the event went to (a new one after a demotion).
+    for violation in decision.violations:
+        log(InsightKind.VIOLATION, violation.code, violation.message, node, violation.detail)
+    if decision.action is Action.CREATE:
+        outcome.created += 1
+        log(InsightKind.SUCCESS, "profile_created", "Profile created", node, _values(decision.add))
+    else:
         if decision.action is Action.MERGE:
             for other in decision.merged:
                 merged = graph.node(other)

@@ -130,6 +130,13 @@ def test_docs_worked_example_demotes_email_and_creates_a_new_profile(space: Spac
     assert ("identifier_value_limit_exceeded", "Identifier value limit exceeded") in logs(
         space, "VIOLATION"
     )
+    violation = IdentityLog.objects.get(space=space, kind="VIOLATION")
+    assert violation.segment_id == other.segment_id
+    assert violation.detail == {
+        "type": "user_id",
+        "demoted_type": "email",
+        "demoted_value": "jane@example1.com",
+    }
 
 
 def test_merge_protection_shared_anonymous_id_never_merges_two_users(space: Space) -> None:
