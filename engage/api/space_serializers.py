@@ -107,6 +107,11 @@ class SpaceSourceCreateSerializer(serializers.Serializer):
         pattern=names.name_pattern("workspaces", "sources"),
         help_text="the source to connect: workspaces/{workspace}/sources/{source}",
     )
+    replay = serializers.BooleanField(
+        required=False,
+        default=True,
+        help_text="backfill the space with the source's last 30 days of stored events",
+    )
 
     def validate_source(self, value: str) -> str:
         workspace_slug, slug = names.parse(value, "workspaces", "sources", field="source")

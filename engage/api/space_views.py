@@ -195,7 +195,7 @@ class SpaceSourceViewSet(SpaceChildViewSet):
         if source is None:
             raise NotFound(f"source {data['source']!r} not found", field="source")
         return source_service.do_connect_source(
-            principal=principal, space=self.space, source=source
+            principal=principal, space=self.space, source=source, replay=data.get("replay", True)
         )
 
     def delete_resource(self, principal: Principal, obj: SpaceSource) -> None:

@@ -8,6 +8,7 @@ from django.db import IntegrityError, transaction
 from connections.models import Source
 from engage.choices import AuditAction
 from engage.models import Space, SpaceSource
+from engage.services.replay import start_replay
 from engage.services.spaces import require_settings_access
 from switchyard import access
 from switchyard.access import Principal
@@ -25,9 +26,13 @@ def policy_gaps(space: Space, source: Source) -> list[str]:
     return [label for label in space.required_labels if label not in carried]
 
 
-def do_connect_source(*, principal: Principal, space: Space, source: Source) -> SpaceSource:
+def do_connect_source(
+    *, principal: Principal, space: Space, source: Source, replay: bool = True
+) -> SpaceSource:
     """Needs change on the space and sight of the source; the source must carry
-    every label of the space's connection policy."""
+    every label of the space's connection policy. ``replay`` (Segment's "Replay
+    data", on by default) backfills the space with the source's last 30 days of
+    stored events, oldest first, once the connection is committed."""
     require_settings_access(principal, space)
     if source.workspace_id != space.workspace_id:
         raise InvalidArgument("the source must be in the space's workspace", field="source")
@@ -57,8 +62,10 @@ def do_connect_source(*, principal: Principal, space: Space, source: Source) -> 
             AuditAction.SPACE_SOURCE_CONNECTED,
             workspace=space.workspace,
             resource_name=resource_name(row),
-            after={"source": source.resource_name},
+            after={"source": source.resource_name, "replay": replay},
         )
+        if replay:
+            start_replay(row)
     return row
 
 

@@ -38,9 +38,7 @@ from switchyard.ui import Lookup, UIRequest, add_service_error, refuse, workspac
 from workspace.models import Workspace
 
 NAV = "engage-spaces"
-EDITORS = (
-    "Editing a space's settings needs Workspace Owner or Unify and Engage Admin on the space."
-)
+EDITORS = "Editing a space's settings needs Workspace Owner or Unify and Engage Admin on the space."
 # Segment recommends a Dev space first, then an identical Prod space.
 STARTERS = {
     "dev": ("Dev", "environment:dev"),
@@ -232,7 +230,10 @@ def connect_source(request: UIRequest, workspace: Workspace, space: Space) -> Ht
     _attempt(
         request,
         lambda: source_service.do_connect_source(
-            principal=request.principal, space=space, source=source
+            principal=request.principal,
+            space=space,
+            source=source,
+            replay=request.POST.get("replay") == "on",
         ),
         f"Connected the source {source.display_name}.",
     )
