@@ -18,7 +18,7 @@ from drf_spectacular.utils import (
     extend_schema_view,
     inline_serializer,
 )
-from rest_framework.renderers import BaseRenderer
+from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -187,6 +187,14 @@ class InventoryViewSet(WorkspaceResourceViewSet):
         parameters=[],
         responses={(200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, description="CSV")},
     )
+    def handle_exception(self, exc: Exception) -> Response:
+        # An error is JSON even to a client that asked for the CSV: rendered as
+        # text/csv it would be replaced by the API's generic envelope, losing its
+        # message and a 405's Allow header.
+        request = self.request
+        request.accepted_renderer, request.accepted_media_type = JSONRenderer(), "application/json"
+        return super().handle_exception(exc)
+
     def export(self, request: Request, *args: Any, **kwargs: Any) -> HttpResponse:
         body = selectors.inventory_csv(self.workspace, self.principal)
         response = HttpResponse(body, content_type="text/csv; charset=utf-8")

@@ -292,3 +292,23 @@ def test_only_owners(
     stranger = token_client(make_user("stranger"))
     assert stranger.get(API).status_code == 404
     assert stranger.get("/v1beta/workspaces/acme/privacy/inventory:export").status_code == 404
+
+
+def test_export_errors_are_json_to_a_client_asking_for_csv(
+    api: APIClient,
+    alice: User,
+    acme: Workspace,
+    make_user: Callable[..., User],
+    token_client: Callable[..., APIClient],
+) -> None:
+    url = "/v1beta/workspaces/acme/privacy/inventory:export"
+    wrong_method = api.generic("TRACE", url, HTTP_ACCEPT="text/csv")
+    assert wrong_method.status_code == 405
+    assert wrong_method["Content-Type"] == "application/json"
+    assert wrong_method["Allow"] == "GET, HEAD, OPTIONS"
+    member = make_user("member")
+    Membership.objects.create(workspace=acme, user=member)
+    as_csv = token_client(member).get(url, HTTP_ACCEPT="text/csv")
+    as_json = token_client(member).get(url)
+    assert as_csv.status_code == 403
+    assert as_csv.json() == as_json.json()  # the view's own message, not a generic one
