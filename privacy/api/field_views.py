@@ -180,13 +180,6 @@ class InventoryViewSet(WorkspaceResourceViewSet):
     def delete_resource(self, principal: Principal, obj: InventoryField) -> None:
         service.do_remove_inventory_field(principal=principal, field=obj)
 
-    @extend_schema(
-        summary="Export Privacy Inventory",
-        description="GET .../privacy/inventory:export: the whole Inventory as CSV "
-        "(filters are ignored, as the docs say). " + _OWNERS,
-        parameters=[],
-        responses={(200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, description="CSV")},
-    )
     def handle_exception(self, exc: Exception) -> Response:
         # An error is JSON even to a client that asked for the CSV: rendered as
         # text/csv it would be replaced by the API's generic envelope, losing its
@@ -195,6 +188,13 @@ class InventoryViewSet(WorkspaceResourceViewSet):
         request.accepted_renderer, request.accepted_media_type = JSONRenderer(), "application/json"
         return super().handle_exception(exc)
 
+    @extend_schema(
+        summary="Export Privacy Inventory",
+        description="GET .../privacy/inventory:export: the whole Inventory as CSV "
+        "(filters are ignored, as the docs say). " + _OWNERS,
+        parameters=[],
+        responses={(200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, description="CSV")},
+    )
     def export(self, request: Request, *args: Any, **kwargs: Any) -> HttpResponse:
         body = selectors.inventory_csv(self.workspace, self.principal)
         response = HttpResponse(body, content_type="text/csv; charset=utf-8")
