@@ -10,12 +10,15 @@ once (on the embedded services), not in both phases.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import ast
+import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, ClassVar
 
 import pytest
 import schemathesis
+from _pytest.assertion import rewrite
 from click.testing import CliRunner
 from django.contrib.auth.models import User
 from django.test import override_settings
@@ -116,6 +119,26 @@ def _no_forged_page_tokens(context: Any, query: dict[str, Any] | None) -> dict[s
 
 
 @pytest.fixture
+def one_ast_at_a_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    """CPython 3.11 keeps one AST conversion depth per interpreter, so two threads
+    converting ASTs at once fail with "AST constructor recursion depth mismatch":
+    the run's two workers do, when Hypothesis parses a lambda's source to describe it
+    and when pytest rewrites a schemathesis module imported lazily (a pytest plugin's
+    modules are rewritten). An error of the run, not of the API; they take turns."""
+    lock = threading.RLock()
+
+    def serialized(function: Callable[..., Any]) -> Callable[..., Any]:
+        def call(*args: Any, **kwargs: Any) -> Any:
+            with lock:
+                return function(*args, **kwargs)
+
+        return call
+
+    monkeypatch.setattr(ast, "parse", serialized(ast.parse))
+    monkeypatch.setattr(rewrite, "_rewrite_test", serialized(rewrite._rewrite_test))
+
+
+@pytest.fixture
 def owners_token(make_user: Any) -> Iterator[None]:
     owner = make_user("contract-owner")
     _seed(owner)
@@ -131,7 +154,7 @@ def owners_token(make_user: Any) -> Iterator[None]:
 
 
 def test_the_api_does_what_its_openapi_document_says(
-    live_server: LiveServer, owners_token: None
+    live_server: LiveServer, owners_token: None, one_ast_at_a_time: None
 ) -> None:
     started = timezone.now()
     # Explore rather than wait: the 429 is documented, and tested in test_rate_limit.
