@@ -1,4 +1,5 @@
 from engage.models.identity import IdentifierSetting, Period
+from engage.models.pipeline import PendingBatch
 from engage.models.profiles import (
     IdentityLog,
     InsightKind,
@@ -8,7 +9,6 @@ from engage.models.profiles import (
     ProfileLink,
     ProfileMerge,
 )
-from engage.models.pipeline import PendingBatch
 from engage.models.spaces import Space, SpaceGrant, SpaceLabel, SpaceSource, SpaceToken
 from engage.models.uploads import CsvUpload, UploadStatus
 
