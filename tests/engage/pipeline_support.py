@@ -36,7 +36,8 @@ def add_source(owner: User, workspace: Workspace, slug: str = "web") -> Source:
 
 
 def connect(owner: User, space: Space, source: Source) -> SpaceSource:
-    return do_connect_source(principal=Principal(owner), space=space, source=source)
+    """Connected without the default replay: these tests start replays themselves."""
+    return do_connect_source(principal=Principal(owner), space=space, source=source, replay=False)
 
 
 def ingest(source: Source, *messages: dict[str, Any]) -> None:
