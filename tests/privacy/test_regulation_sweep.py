@@ -238,13 +238,16 @@ def test_a_worker_killed_while_erasing_is_followed_by_a_run_that_finishes(
     for n in range(3):
         send(client, key, "u-1", f"a-{n}")
     send(client, key, "u-2", "b-0")
-
-    with celery_worker("sweep", loglevel="ERROR") as first, events_locked():
-        created = regulate(alice, "DELETE_INTERNAL", ["u-1"])
-        regulation = Regulation.objects.get(key_id=created["id"])
-        eventually(lambda: Regulation.objects.get(pk=regulation.pk).status == "RUNNING")
-        first.kill()  # mid-erasure, as an out-of-memory kill would
-        first.wait(timeout=30)
+    with celery_worker("sweep", loglevel="ERROR") as first:
+        # A solo worker runs one task at a time, in order: the sends' deliveries
+        # (which read the event table) go first, or the erasure would queue behind them.
+        eventually(lambda: not DeliveryBatch.objects.exists())
+        with events_locked():
+            created = regulate(alice, "DELETE_INTERNAL", ["u-1"])
+            regulation = Regulation.objects.get(key_id=created["id"])
+            eventually(lambda: Regulation.objects.get(pk=regulation.pk).status == "RUNNING")
+            first.kill()  # mid-erasure, as an out-of-memory kill would
+            first.wait(timeout=30)
     regulation.refresh_from_db()
     assert regulation.status == RegulationStatus.RUNNING
     assert regulation.start_time is not None
