@@ -27,6 +27,7 @@ from engage.models import (
     Space,
 )
 from switchyard import masking
+from workspace import selectors as workspace_selectors
 
 RECENT = 50
 SEARCH_LIMIT = 50
@@ -289,6 +290,92 @@ def insights(
             )
         )
     return out
+
+
+@dataclass
+class AuditRow:
+    time: dt.datetime
+    action: str
+    resource: str  # under the space: "" (the space itself), "identifiers/email", ...
+    actor: str
+    changes: list[tuple[str, str, str]]  # (key, before, after) as the reader may see them
+
+
+def _json_text(value: Any) -> str:
+    return "—" if value is None else json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+def audit_trail(
+    space: Space,
+    *,
+    search: str,
+    mask: masking.Mask,
+    window: str = "30d",
+    now: dt.datetime | None = None,
+) -> list[AuditRow]:
+    """Profiles Insights' Audit trail: the workspace audit trail's entries about this
+    space and what is under it (identity resolution settings, sources, tokens, CSV
+    uploads) of the last ``window``, newest first, at most 500. Entries from before
+    the space was created (a deleted space of the same slug) are not its own.
+    ``search`` matches an action, a username or token prefix exactly, or text in the
+    resource name or in a change as the reader is shown it (values are masked as
+    audit diffs are on the workspace's trail)."""
+    since = max(
+        (now or timezone.now()) - INSIGHTS_WINDOWS.get(window, INSIGHTS_WINDOW), space.create_time
+    )
+    entries = workspace_selectors.audit_entries_under(
+        space.workspace, space.resource_name, since=since
+    )
+    search = search.strip()
+    if search:
+        entries = entries.annotate(
+            before_text=Cast("before", TextField()), after_text=Cast("after", TextField())
+        ).filter(
+            Q(action=search)
+            | Q(actor_user__username=search)
+            | Q(actor_token__prefix=search)
+            | Q(resource_name__icontains=search)
+            | Q(before_text__icontains=search)
+            | Q(after_text__icontains=search)
+        )
+    prefix = f"{space.resource_name}/"
+    out = []
+    for entry in entries.order_by("-time", "-id")[:INSIGHTS_LIMIT]:
+        before = mask.json(entry.before) if mask.active else entry.before
+        after = mask.json(entry.after) if mask.active else entry.after
+        changes = _changes(before, after)
+        who = workspace_selectors.actor_of(entry)
+        actor = _actor_label(who)
+        resource = entry.resource_name.removeprefix(prefix)
+        resource = "" if resource == space.resource_name else resource
+        if search and mask.active:
+            shown = " ".join(f"{k} {b} {a}" for k, b, a in changes).casefold()
+            exact = search in (entry.action, who["user"], who["token"])
+            if not exact and search.casefold() not in f"{entry.resource_name} {shown}".casefold():
+                continue  # it matched a value the reader is not shown
+        out.append(
+            AuditRow(
+                time=entry.time,
+                action=entry.action,
+                resource=resource,
+                actor=actor,
+                changes=changes,
+            )
+        )
+    return out
+
+
+def _changes(before: Any, after: Any) -> list[tuple[str, str, str]]:
+    old = before if isinstance(before, dict) else {}
+    new = after if isinstance(after, dict) else {}
+    keys = list(new) + [k for k in old if k not in new]
+    return [(str(k), _json_text(old.get(k)), _json_text(new.get(k))) for k in keys]
+
+
+def _actor_label(actor: dict[str, Any]) -> str:
+    if actor["type"] == "token":
+        return f"{actor['user'] or 'workspace token'} (token {actor['token']}…)"
+    return str(actor["user"] or "system")
 
 
 def _shown_match(search: str, log: IdentityLog, message: str, detail: str) -> bool:

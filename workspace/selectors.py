@@ -44,6 +44,19 @@ def audit_entries_for(workspace: Workspace) -> models.QuerySet[AuditEntry]:
     ).select_related("actor_user", "actor_token")
 
 
+def audit_entries_under(
+    workspace: Workspace, resource_name: str, *, since: Any
+) -> models.QuerySet[AuditEntry]:
+    """The workspace's entries since ``since`` about ``resource_name`` and the
+    resources under it (``workspaces/w/spaces/s`` and ``.../spaces/s/identifiers/email``):
+    one resource's own trail, as an app shows it beside the resource."""
+    return (
+        AuditEntry.objects.filter(workspace=workspace, time__gte=since)
+        .filter(Q(resource_name=resource_name) | Q(resource_name__startswith=f"{resource_name}/"))
+        .select_related("actor_user", "actor_token")
+    )
+
+
 PICK_LIST_MAX = 200
 
 

@@ -1,7 +1,10 @@
-"""A space's Profiles Insights: identity resolution's errors and violations, and its
-success logs, for the last 30 days (at most 500 shown), searchable."""
+"""A space's Profiles Insights: identity resolution's errors and violations, its
+success logs, and the audit trail of the space's settings, for the last 30 days
+(at most 500 shown), searchable."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from django.http import HttpResponse
 from django.shortcuts import render
@@ -14,7 +17,7 @@ from switchyard import masking
 from switchyard.ui import UIRequest, workspace_view
 from workspace.models import Workspace
 
-TABS = ("errors", "success")
+TABS = ("errors", "success", "audit")
 KINDS = ("ERROR", "VIOLATION")
 
 
@@ -29,7 +32,12 @@ def insights(request: UIRequest, workspace: Workspace, space: Space) -> HttpResp
     window = window if window in selectors.INSIGHTS_WINDOWS else "30d"
     kind = request.GET.get("kind", "") if tab == "errors" else ""
     kind = kind if kind in KINDS else ""
-    rows = selectors.insights(space, tab=tab, search=search, mask=mask, window=window, kind=kind)
+    if tab == "audit":
+        rows: list[Any] = selectors.audit_trail(space, search=search, mask=mask, window=window)
+    else:
+        rows = selectors.insights(
+            space, tab=tab, search=search, mask=mask, window=window, kind=kind
+        )
     context = {
         "workspace": workspace,
         "space": space,
