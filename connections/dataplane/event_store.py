@@ -17,6 +17,14 @@ TABLE = "connections_event"
 PREFIX = f"{TABLE}_p"
 
 
+def events_table() -> str:
+    """The event table's name, for higher layers that keep (id, received_at)
+    references to stored events and join them in their own SQL (engage's
+    audience and computed-trait compiler reads payloads this way). Join on both
+    columns: received_at lets PostgreSQL read only those days' partitions."""
+    return TABLE
+
+
 def _name(day: dt.date) -> str:
     return f"{PREFIX}{day:%Y%m%d}"
 
