@@ -13,7 +13,7 @@ from django.contrib.auth.models import User
 from django.db import connection
 
 from engage.compute.sql import audience_members
-from engage.models import Space
+from engage.models import Profile, Space
 from tests.engage.compute_support import NOW, World, ago, did, prop, trait, within
 from tests.engage.identity_support import make_space
 from workspace.models import Workspace
@@ -508,3 +508,12 @@ def test_explain_on_a_few_thousand_profiles(world: World) -> None:
     assert "SubPlan" not in plan
     assert plan.count("on engage_profileevent") == 1
     assert 0 < found < 4000
+    # Re-evaluating touched profiles reads only their events, by the timeline index.
+    first = list(Profile.objects.filter(space=space).values_list("pk", flat=True)[:2])
+    sql, params = audience_members(space.pk, definition, NOW, profile_ids=first)
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN " + sql, params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    print(plan)
+    assert "profile_event_timeline" in plan
+    assert "Seq Scan on engage_profileevent" not in plan
