@@ -109,7 +109,7 @@ def validate_audience(
 
 def _node_errors(node: dict, path: Path, at: _At, type_: object) -> Iterator[DefinitionError]:
     op, kind = node.get("op"), node.get("kind")
-    if op in schema.QUANTIFIERS:
+    if op in schema.QUANTIFIERS and not at.where:  # the shape refuses them in a where
         if type_ != schema.ACCOUNTS:
             yield DefinitionError(
                 pointer((*path, "op")),

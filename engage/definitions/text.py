@@ -331,23 +331,17 @@ class _Parser:
             if name == "where":
                 filters["where"] = self.expr(where=True)
             elif name == "within":
-                window_start = token.start
                 relative = "now"
                 if self.keyword("PARENT") and self.peek(1).text == ":":
                     self.take()
                     self.take()
                     relative = "parent"
                 length = self.duration()
-                filters["window"] = self.mark(
-                    {"type": "within", **length, "relative_to": relative}, window_start
-                )
+                filters["window"] = {"type": "within", **length, "relative_to": relative}
             elif name == "between":
-                window_start = token.start
                 first = self.duration()
                 self.expect(",")
-                filters["window"] = self.mark(
-                    {"type": "between", "start": first, "end": self.duration()}, window_start
-                )
+                filters["window"] = {"type": "between", "start": first, "end": self.duration()}
             elif name == "sources":
                 if not (self.keyword("EXCLUDE") and self.peek(1).text == ":"):
                     self.fail("expected exclude: [...]")
@@ -363,6 +357,8 @@ class _Parser:
             else:
                 self.fail("expected where, within, between, sources or count", token)
             self.expect(")", "')'")
+            if slot == "window":
+                self.mark(filters["window"], token.start)
         node["where"] = filters.get("where")
         node["window"] = filters.get("window")
         if "sources" in filters:
