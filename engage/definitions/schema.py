@@ -16,7 +16,7 @@ import functools
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from jsonschema import Draft202012Validator
+from jsonschema import Draft202012Validator, validators
 from jsonschema.exceptions import ValidationError
 
 from engage.definitions.errors import DefinitionError, pointer
@@ -357,11 +357,21 @@ _TYPE_NAMES = {
 }
 
 
+# JSON Schema counts 1.0 as an integer; counts and windows are whole numbers
+# in the text form and the SQL, so a float is refused.
+_Validator = validators.extend(
+    Draft202012Validator,
+    type_checker=Draft202012Validator.TYPE_CHECKER.redefine(
+        "integer", lambda _checker, value: isinstance(value, int) and not isinstance(value, bool)
+    ),
+)
+
+
 @functools.cache
-def _validator(title: str) -> Draft202012Validator:
+def _validator(title: str) -> Any:
     schema = AUDIENCE_SCHEMA if title == "audience" else TRAIT_SCHEMA
     Draft202012Validator.check_schema(schema)
-    return Draft202012Validator(schema)
+    return _Validator(schema)
 
 
 def depth(document: object) -> int:
@@ -387,11 +397,27 @@ def shape_errors(document: object, which: str) -> list[DefinitionError]:
     ("audience" or "trait")."""
     if depth(document) > MAX_DEPTH:
         return [DefinitionError("", f"nests deeper than {MAX_DEPTH} levels", "too_deep")]
-    errors: list[DefinitionError] = []
+    errors = list(_nul_errors(document, ()))
     for error in _validator(which).iter_errors(document):
         errors.extend(_convert(error))
     errors.sort(key=lambda e: e.path)
     return errors
+
+
+def _nul_errors(node: object, path: tuple[str | int, ...]) -> Iterable[DefinitionError]:
+    """PostgreSQL's jsonb cannot store U+0000, in keys or in strings."""
+    if isinstance(node, str) and "\x00" in node:
+        yield DefinitionError(pointer(path), "must not contain the NUL character", "nul")
+    elif isinstance(node, dict):
+        for key, value in node.items():
+            if isinstance(key, str) and "\x00" in key:
+                yield DefinitionError(
+                    pointer((*path, key)), "must not contain the NUL character", "nul"
+                )
+            yield from _nul_errors(value, (*path, key))
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from _nul_errors(value, (*path, index))
 
 
 def _convert(error: ValidationError) -> list[DefinitionError]:

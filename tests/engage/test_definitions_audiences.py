@@ -366,6 +366,24 @@ def test_numbers_are_finite_and_keys_are_keys() -> None:
     assert "'big_spenders'" in errors["/root/args/2/audience_key"]
 
 
+def test_whole_numbers_are_integers_and_strings_hold_no_nul() -> None:
+    doc = definition(
+        {
+            "op": "and",
+            "args": [
+                event(window=within(1.0), count={"cmp": "gte", "value": 1.0}),
+                trait("na\x00me", "eq", "x\x00"),
+            ],
+        }
+    )
+    assert errors_of(doc) == {
+        "/root/args/0/window/value": "must be an integer",
+        "/root/args/0/count/value": "must be an integer",
+        "/root/args/1/trait": "must not contain the NUL character",
+        "/root/args/1/value": "must not contain the NUL character",
+    }
+
+
 def test_a_hostile_depth_is_refused_before_it_is_walked() -> None:
     node: dict[str, Any] = trait("plan", "exists", None)
     for _ in range(5000):

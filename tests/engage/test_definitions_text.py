@@ -348,11 +348,13 @@ def test_one_argument_groups_print_as_their_argument() -> None:
 
 # -- generated valid definitions ----------------------------------------------------------
 
-NAMES = st.text(min_size=1, max_size=8)
+# jsonb cannot hold U+0000, so definitions refuse it.
+CHARACTERS = st.characters(exclude_characters="\x00")
+NAMES = st.text(CHARACTERS, min_size=1, max_size=8)
 TRAITS = NAMES.filter(lambda n: not is_audience(n))
 KEYS = st.from_regex(r"aud_[a-z0-9]{1,5}", fullmatch=True)
 SCALARS = st.one_of(
-    st.text(max_size=8),
+    st.text(CHARACTERS, max_size=8),
     st.integers(-(10**12), 10**12),
     st.floats(allow_nan=False, allow_infinity=False),
     st.booleans(),
@@ -373,7 +375,7 @@ def values(draw: st.DrawFn, cmp: str, refs: st.SearchStrategy[Any] | None) -> An
         return draw(DATES)
     if cmp in DURATION_CMPS:
         return draw(DURATIONS)
-    plain = st.text(max_size=8) if cmp in TEXT_CMPS else SCALARS
+    plain = st.text(CHARACTERS, max_size=8) if cmp in TEXT_CMPS else SCALARS
     return draw(plain if refs is None else st.one_of(plain, refs))
 
 
