@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from connections.dataplane.event_store import events_table
+from connections.models import Source
 from engage.compute.values import (
     TIME_UNITS,
     CompileError,
@@ -45,7 +46,7 @@ from engage.compute.values import (
     present,
     text,
 )
-from engage.models import Profile, ProfileEvent, ProfileIdentifier, ProfileLink
+from engage.models import Profile, ProfileEvent, ProfileIdentifier, ProfileLink, Space
 
 __all__ = ["ELIGIBLE", "HORIZON", "CompileError", "audience_members", "trait_values"]
 
@@ -64,6 +65,8 @@ PROFILES = Profile._meta.db_table
 EVENTS = ProfileEvent._meta.db_table
 IDENTIFIERS = ProfileIdentifier._meta.db_table
 LINKS = ProfileLink._meta.db_table
+SPACES = Space._meta.db_table
+SOURCES = Source._meta.db_table
 
 Query = tuple[str, dict[str, Any]]
 
@@ -421,12 +424,23 @@ class _Compiler:
         conditions.extend(self.window(node.get("window"), events))
         excluded = node.get("exclude_sources") or []
         if excluded:
-            ids = [int(s) for s in excluded]
-            conditions.append(f"{pe}.source_id <> ALL({self.bind(ids, 'bigint[]')})")
+            conditions.append(f"{pe}.source_id <> ALL({self.sources(excluded)})")
         where = node.get("where")
         if where:
             conditions.append(self.pnode(where, events))
         return conditions
+
+    def sources(self, names: Sequence[Any]) -> str:
+        """Source ids as an array: integers are source ids, strings source slugs
+        (the API's names) in the space's workspace."""
+        ids = [int(n) for n in names if isinstance(n, int) and not isinstance(n, bool)]
+        slugs = [str(n) for n in names if isinstance(n, str)]
+        by_slug = (
+            f"ARRAY(SELECT s.id FROM {SOURCES} s JOIN {SPACES} sp "
+            f"ON sp.workspace_id = s.workspace_id "
+            f"WHERE sp.id = {self.space} AND s.slug = ANY({self.bind(slugs, 'text[]')}))"
+        )
+        return f"({self.bind(ids, 'bigint[]')} || {by_slug})"
 
     def window(self, window: Mapping[str, Any] | None, events: _Events) -> list[str]:
         ts = f"{events.pe}.timestamp"

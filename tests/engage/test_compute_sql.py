@@ -12,6 +12,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.db import connection
 
+from connections.models import Source
 from engage.compute.sql import audience_members
 from engage.models import Profile, Space
 from tests.engage.compute_support import NOW, World, ago, did, prop, trait, within
@@ -96,13 +97,19 @@ def test_no_window_reaches_back_three_years(world: World) -> None:
 
 
 def test_excluded_sources_do_not_count(world: World) -> None:
-    world.track("web", "Login", source_id=1)
-    world.track("server", "Login", source_id=2)
-    world.track("both", "Login", source_id=1)
-    world.track("both", "Login", source_id=2)
+    web, server = (
+        Source.objects.create(workspace_id=world.space.workspace_id, slug=slug, display_name=slug)
+        for slug in ("web", "server")
+    )
+    world.track("web", "Login", source_id=web.pk)
+    world.track("server", "Login", source_id=server.pk)
+    world.track("both", "Login", source_id=web.pk)
+    world.track("both", "Login", source_id=server.pk)
 
-    assert world.members(did("Login", exclude_sources=[2])) == {"web", "both"}
-    assert world.members(did("Login", exclude_sources=["1", "2"])) == set()
+    assert world.members(did("Login", exclude_sources=["server"])) == {"web", "both"}
+    assert world.members(did("Login", exclude_sources=[server.pk])) == {"web", "both"}
+    assert world.members(did("Login", exclude_sources=["web", server.pk])) == set()
+    assert world.members(did("Login", exclude_sources=["elsewhere"])) == {"web", "server", "both"}
 
 
 def test_page_and_screen_calls_are_page_viewed_and_screen_viewed(world: World) -> None:
