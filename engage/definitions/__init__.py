@@ -25,8 +25,11 @@ from engage.definitions.text import (
     TextError,
     canonical,
     check_text,
+    check_trait_text,
     parse,
+    parse_trait,
     to_text,
+    trait_to_text,
 )
 from engage.definitions.traits import MIN_FREQUENCY, classify_trait, min_frequency, validate_trait
 
@@ -47,6 +50,7 @@ __all__ = [
     "TextError",
     "canonical",
     "check_text",
+    "check_trait_text",
     "classify",
     "classify_trait",
     "cycle_errors",
@@ -55,9 +59,11 @@ __all__ = [
     "min_frequency",
     "openapi_components",
     "parse",
+    "parse_trait",
     "predicates",
     "references",
     "to_text",
+    "trait_to_text",
     "validate_audience",
     "validate_trait",
     "walk",

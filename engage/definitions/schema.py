@@ -315,7 +315,24 @@ TRAIT_SCHEMA: dict[str, Any] = {
         "window": {
             "anyOf": [
                 {"type": "null"},
-                _within("now", "a computed trait's window is relative to now"),
+                {
+                    "type": "object",
+                    "required": ["type"],
+                    "properties": {
+                        "type": {
+                            "const": "within",
+                            "errorMessage": "a computed trait's window is 'within' (the last "
+                            "N hours or days)",
+                        }
+                    },
+                    "allOf": [
+                        _when(
+                            "type",
+                            ["within"],
+                            _within("now", "a computed trait's window is relative to now"),
+                        )
+                    ],
+                },
             ]
         },
         "exclude_sources": _SOURCES,

@@ -34,7 +34,8 @@ from typing import Any, NamedTuple
 
 from engage.definitions import schema
 from engage.definitions.audiences import validate_audience
-from engage.definitions.errors import pointer
+from engage.definitions.errors import DefinitionError, pointer
+from engage.definitions.traits import validate_trait
 
 _OPS = {"=": "eq", "!=": "neq", ">": "gt", ">=": "gte", "<": "lt", "<=": "lte"}
 _OP_TEXT = {v: k for k, v in _OPS.items()}
@@ -63,7 +64,7 @@ _FUNCTIONS = {
 }
 _FUNCTION_TEXT = {v: k for k, v in _FUNCTIONS.items()}
 _UNITS = {"hour": "hours", "hours": "hours", "day": "days", "days": "days"}
-_KEYWORDS = {"AND", "OR", "NOT", "ANY", "ALL", "USERS", "ACCOUNTS"}
+_REDUCERS = ("count", "sum", "avg", "min", "max", "mode", "first", "last", "unique")
 _NUMBER = re.compile(r"-?\d+(\.\d+)?([eE][+-]?\d+)?")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "\\": "\\", "'": "'", '"': '"', "/": "/"}
@@ -216,15 +217,7 @@ class _Parser:
 
     # -- grammar
     def definition(self, type_: str | None) -> tuple[str | None, dict]:
-        declared = None
-        if self.keyword("USERS") or self.keyword("ACCOUNTS"):
-            declared = self.take().text.lower()
-            if self.punct(":"):
-                self.take()
-        if declared and type_ and declared != type_:
-            raise QuerySyntaxError(
-                f"the text defines {declared}, but this is a definition of {type_}", 0
-            )
+        declared = self.header(type_)
         root = self.expr(where=False)
         if self.peek().kind != "end":
             self.fail("expected AND, OR or the end")
@@ -308,28 +301,41 @@ class _Parser:
         self.expect("(")
         node: dict[str, Any] = {"kind": "event", "event": self.string("an event name")}
         self.expect(")")
-        filters: dict[str, Any] = {}
+        filters, _count = self.filters(("count",), "'.count()' (an event condition counts events)")
+        self.expect(")")
+        op = self.peek()
+        if op.kind != "op" or op.text not in _COUNT_OPS:
+            self.fail("a count is compared with >= (at least), = (exactly) or <= (at most)")
+        self.take()
+        count = {"cmp": _COUNT_OPS[op.text], "value": self.integer("a count")}
+        self.mark(count, op.start)
+        node.update(filters)
+        node["count"] = count
+        del where
+        return self.mark(node, start)
+
+    def filters(self, reducers: tuple[str, ...], hint: str) -> tuple[dict[str, Any], str]:
+        """An event's filters up to its reducer (the reducer's name and its "(" read):
+        ``where``, ``window`` (None when absent) and ``exclude_sources`` if given."""
+        found: dict[str, Any] = {}
         while True:
-            self.expect(".", "'.count()' (an event condition counts events)")
+            self.expect(".", hint)
             token = self.peek()
             name = token.text if token.kind == "name" else ""
-            self.take()
-            self.expect("(")
-            if name == "count":
-                self.expect(")")
-                op = self.peek()
-                if op.kind != "op" or op.text not in _COUNT_OPS:
-                    self.fail("a count is compared with >= (at least), = (exactly) or <= (at most)")
+            if name in reducers:
                 self.take()
-                count_start = op.start
-                count = {"cmp": _COUNT_OPS[op.text], "value": self.integer("a count")}
-                self.mark(count, count_start)
+                self.expect("(")
                 break
             slot = "window" if name in ("within", "between") else name
-            if slot in filters:
+            if name not in ("where", "within", "between", "sources"):
+                expected = ", ".join(reducers)
+                self.fail(f"expected where, within, between, sources or {expected}", token)
+            if slot in found:
                 self.fail(f"this event already has a {slot}", token)
+            self.take()
+            self.expect("(")
             if name == "where":
-                filters["where"] = self.expr(where=True)
+                found["where"] = self.expr(where=True)
             elif name == "within":
                 relative = "now"
                 if self.keyword("PARENT") and self.peek(1).text == ":":
@@ -337,12 +343,12 @@ class _Parser:
                     self.take()
                     relative = "parent"
                 length = self.duration()
-                filters["window"] = {"type": "within", **length, "relative_to": relative}
+                found["window"] = {"type": "within", **length, "relative_to": relative}
             elif name == "between":
                 first = self.duration()
                 self.expect(",")
-                filters["window"] = {"type": "between", "start": first, "end": self.duration()}
-            elif name == "sources":
+                found["window"] = {"type": "between", "start": first, "end": self.duration()}
+            else:
                 if not (self.keyword("EXCLUDE") and self.peek(1).text == ":"):
                     self.fail("expected exclude: [...]")
                 self.take()
@@ -353,19 +359,78 @@ class _Parser:
                     self.take()
                     sources.append(self.string("a source"))
                 self.expect("]")
-                filters["sources"] = sources
-            else:
-                self.fail("expected where, within, between, sources or count", token)
+                found["sources"] = sources
             self.expect(")", "')'")
             if slot == "window":
-                self.mark(filters["window"], token.start)
-        node["where"] = filters.get("where")
-        node["window"] = filters.get("window")
-        if "sources" in filters:
-            node["exclude_sources"] = filters["sources"]
-        node["count"] = count
-        del where
-        return self.mark(node, start)
+                self.mark(found["window"], token.start)
+        result = {"where": found.get("where"), "window": found.get("window")}
+        if "sources" in found:
+            result["exclude_sources"] = found["sources"]
+        return result, name
+
+    def header(self, type_: str | None) -> str | None:
+        declared = None
+        if self.keyword("USERS") or self.keyword("ACCOUNTS"):
+            declared = self.take().text.lower()
+            if self.punct(":"):
+                self.take()
+        if declared and type_ and declared != type_:
+            raise QuerySyntaxError(
+                f"the text defines {declared}, but this is a definition of {type_}", 0
+            )
+        return declared
+
+    def trait(self, type_: str | None) -> dict[str, Any]:
+        declared = self.header(type_)
+        if self.peek().text != "event":
+            self.fail("a computed trait starts with event(...)")
+        self.take()
+        self.expect("(")
+        event = self.string("an event name")
+        self.expect(")")
+        filters, reducer = self.filters(
+            _REDUCERS, "'.' and a reducer (" + ", ".join(_REDUCERS) + ")"
+        )
+        definition: dict[str, Any] = {
+            "version": 1,
+            "type": declared or type_ or schema.USERS,
+            "event": event,
+            **filters,
+        }
+        if reducer == "count":
+            definition["kind"] = "event_counter"
+        else:
+            definition["property"] = self.property_argument()
+            if reducer in schema.AGGREGATIONS:
+                definition["kind"], definition["aggregation"] = "aggregation", reducer
+            elif reducer == "mode":
+                definition["kind"] = "most_frequent"
+                if self.punct(","):
+                    self.take()
+                    definition["min_frequency"] = self.integer("a minimum frequency")
+            else:
+                definition["kind"] = reducer if reducer != "unique" else "unique_list"
+        self.expect(")", "')'")
+        if reducer == "unique" and self.punct("."):
+            self.take()
+            if self.peek().text != "count":
+                self.fail("expected count() (the number of unique values)")
+            self.take()
+            self.expect("(")
+            self.expect(")")
+            definition["kind"] = "unique_list_count"
+        if self.peek().kind != "end":
+            self.fail("expected the end")
+        return definition
+
+    def property_argument(self) -> str:
+        if self.peek().text != "property":
+            self.fail("expected property('...'), the event property to compute over")
+        self.take()
+        self.expect("(")
+        path = self.string("a property path")
+        self.expect(")")
+        return path
 
     def comparison(self, node: dict[str, Any]) -> dict[str, Any]:
         token = self.peek()
@@ -489,9 +554,19 @@ def check_text(
     except QuerySyntaxError as failure:
         end = min(failure.offset + 1, len(text))
         return None, [TextError(failure.offset, end, failure.message)]
+    return definition, _locate(text, definition, spans, validate_audience(definition))
+
+
+def _locate(
+    text: str,
+    definition: dict[str, Any],
+    spans: dict[int, tuple[int, int]],
+    errors: list[DefinitionError],
+) -> list[TextError]:
+    """Each error at the characters of the nearest node around its path."""
     located = dict(_spans(definition, (), spans))
     found = []
-    for error in validate_audience(definition):
+    for error in errors:
         parts = error.path.split("/")
         start, end = 0, len(text)
         while parts:
@@ -500,7 +575,50 @@ def check_text(
                 break
             parts.pop()
         found.append(TextError(start, end, error.message, error.path, error.code))
-    return (definition, found)
+    return found
+
+
+def parse_trait(text: str, *, type: str | None = None) -> dict[str, Any]:
+    """The JSON definition of a computed trait's text, the query language's
+    reducers: ``event('Order Completed').where(...).within(90 days)`` then
+    ``.count()``, ``.sum|avg|min|max(property('revenue'))``,
+    ``.mode(property('category')[, 2])``, ``.first(...)``, ``.last(...)``,
+    ``.unique(property('p'))`` or ``.unique(property('p')).count()``. Raises
+    :class:`QuerySyntaxError`; see :func:`check_trait_text` for the rules."""
+    return _Parser(text, None).trait(type)
+
+
+def check_trait_text(
+    text: str, *, type: str | None = None
+) -> tuple[dict[str, Any] | None, list[TextError]]:
+    """:func:`parse_trait` and :func:`validate_trait`, errors located in the text."""
+    parser = _Parser(text, None)
+    try:
+        definition = parser.trait(type)
+    except QuerySyntaxError as failure:
+        end = min(failure.offset + 1, len(text))
+        return None, [TextError(failure.offset, end, failure.message)]
+    return definition, _locate(text, definition, parser.spans, validate_trait(definition))
+
+
+def trait_to_text(definition: dict[str, Any]) -> str:
+    """The canonical text of a (well-formed) computed trait definition."""
+    text = _event_head(definition)
+    kind = definition["kind"]
+    if kind == "event_counter":
+        text += ".count()"
+    else:
+        argument = f"property({_quote(definition['property'])})"
+        if kind == "aggregation":
+            text += f".{definition['aggregation']}({argument})"
+        elif kind == "most_frequent":
+            threshold = definition.get("min_frequency")
+            text += f".mode({argument}" + (f", {threshold})" if threshold is not None else ")")
+        elif kind in ("unique_list", "unique_list_count"):
+            text += f".unique({argument})" + (".count()" if kind == "unique_list_count" else "")
+        else:
+            text += f".{kind}({argument})"
+    return f"ACCOUNTS: {text}" if definition.get("type") == schema.ACCOUNTS else text
 
 
 def _spans(
@@ -580,6 +698,12 @@ def _unary(arg: dict[str, Any]) -> str:
 
 
 def _event(node: dict[str, Any]) -> str:
+    count = node["count"]
+    return _event_head(node) + f".count() {_OP_TEXT[count['cmp']]} {count['value']}"
+
+
+def _event_head(node: dict[str, Any]) -> str:
+    """``event(...)`` and its filters, for an event condition or a computed trait."""
     text = f"event({_quote(node['event'])})"
     if node.get("where") is not None:
         text += f".where({_node(node['where'])})"
@@ -591,8 +715,7 @@ def _event(node: dict[str, Any]) -> str:
         text += f".between({_duration(window['start'])}, {_duration(window['end'])})"
     if node.get("exclude_sources"):
         text += ".sources(exclude:[" + ", ".join(map(_quote, node["exclude_sources"])) + "])"
-    count = node["count"]
-    return text + f".count() {_OP_TEXT[count['cmp']]} {count['value']}"
+    return text
 
 
 def _duration(value: dict[str, Any]) -> str:

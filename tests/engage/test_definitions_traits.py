@@ -102,7 +102,7 @@ def test_shape_errors_are_precise() -> None:
         "kind": "counter",
         "event": 5,
         "where": {"kind": "trait", "trait": "plan", "cmp": "eq", "value": "pro"},
-        "window": {"type": "between", "value": 3, "unit": "days", "relative_to": "parent"},
+        "window": {"type": "within", "value": 3, "unit": "days", "relative_to": "parent"},
         "unknown": True,
     }
     assert errors_of(doc) == {
@@ -110,10 +110,20 @@ def test_shape_errors_are_precise() -> None:
         "'last', 'unique_list', 'unique_list_count', not 'counter'",
         "/event": "must be a string",
         "/where/kind": "a computed trait's where holds property or context conditions",
-        "/window/type": "must be 'within'",
         "/window/relative_to": "a computed trait's window is relative to now",
         "/unknown": "unknown key; allowed: aggregation, event, exclude_sources, kind, "
         "min_frequency, property, type, version, where, window",
+    }
+
+
+def test_a_trait_window_is_within_the_last_hours_or_days() -> None:
+    window = {
+        "type": "between",
+        "start": {"value": 1, "unit": "days"},
+        "end": {"value": 2, "unit": "days"},
+    }
+    assert errors_of(trait_definition("event_counter", window=window)) == {
+        "/window/type": "a computed trait's window is 'within' (the last N hours or days)"
     }
 
 
