@@ -1,5 +1,7 @@
-"""The text form of audience definitions: Segment's query language as reference
-engage.md §12.2 restricts it, parsed to the JSON AST and printed back.
+"""The text form of audience and computed trait definitions: Segment's query
+language as reference engage.md §12.2 restricts it, parsed to the JSON AST and
+printed back (computed traits: :func:`parse_trait` / :func:`trait_to_text`, the
+same event filters ending in one of the query language's reducers).
 
     definition := [ "USERS" | "ACCOUNTS" [":"] ] expr
     e.g. event('Product Viewed').where(property('price') > 100).within(30 days)
@@ -24,6 +26,8 @@ Choices where the grammar leaves room (printing is canonical, so
 - Filters may come in any order, each once; printed where, window, sources.
 - Strings in single or double quotes with backslash escapes (``\\'``, ``\\\\``,
   ``\\n``, ``\\t``, ``\\r``, ``\\uXXXX``); printed in single quotes.
+- Numbers: integers, decimals and exponents (``-2.5``, ``1e3``); true, false.
+  No null: ``.exists()`` / ``.absent()`` test presence.
 """
 
 from __future__ import annotations
