@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from engage import task_names
-from engage.services import csv_upload, feed, replay, spaces
+from engage.services import csv_upload, feed, insights, replay, spaces
 from switchyard.celery import task
 
 
@@ -35,8 +35,16 @@ def drain_feed(space_id: int, source_id: int) -> dict[str, Any]:
 @task(task_names.SWEEP_FEED)
 def sweep_feed() -> int:
     """Beat runs this every 5 minutes (a PeriodicTask row from an engage migration):
-    drains queues whose task message was lost or whose worker died."""
-    return feed.requeue_stalled()
+    drains queues, and queues again CSV uploads and replays, whose task message was
+    lost or whose worker died."""
+    return feed.requeue_stalled() + csv_upload.requeue_stalled() + replay.requeue_stalled()
+
+
+@task(task_names.PRUNE_INSIGHTS, soft_time_limit=3600)
+def prune_insights() -> int:
+    """Beat runs this daily (a PeriodicTask row from an engage migration): Profiles
+    Insights keep 30 days."""
+    return insights.prune_insights()
 
 
 @task(task_names.REPLAY_SOURCE)

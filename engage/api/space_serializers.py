@@ -81,6 +81,9 @@ class SpaceSourceSerializer(serializers.ModelSerializer):
     )
     replay_status = serializers.CharField(read_only=True)
     replayed = serializers.IntegerField(read_only=True)
+    replay_failure = serializers.CharField(
+        read_only=True, help_text="why the replay stopped, when its status is FAILED"
+    )
 
     class Meta:
         model = SpaceSource
@@ -91,6 +94,7 @@ class SpaceSourceSerializer(serializers.ModelSerializer):
             "labels",
             "replay_status",
             "replayed",
+            "replay_failure",
             "create_time",
         )
         read_only_fields = fields

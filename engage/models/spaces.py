@@ -83,6 +83,17 @@ class SpaceSource(models.Model):
     # The replay of the source's stored events into the space (backfill), if asked.
     replay_status = models.CharField(max_length=16, blank=True, default="")
     replayed = models.BigIntegerField(default=0)
+    # Where the replay got to, so the sweep can queue it again from there when its
+    # task message was lost or its worker died: its window, the last event applied
+    # (keyset on (received_at, id)), when a chunk last committed, how many times
+    # the sweep restarted it without progress, and why it failed (status FAILED).
+    replay_since = models.DateTimeField(null=True, blank=True)
+    replay_until = models.DateTimeField(null=True, blank=True)
+    replay_after_time = models.DateTimeField(null=True, blank=True)
+    replay_after_id = models.BigIntegerField(null=True, blank=True)
+    replay_progress_time = models.DateTimeField(null=True, blank=True)
+    replay_restarts = models.PositiveSmallIntegerField(default=0)
+    replay_failure = models.CharField(max_length=500, blank=True, default="")
 
     class Meta:
         constraints = (

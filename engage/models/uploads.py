@@ -12,7 +12,7 @@ class UploadStatus(models.TextChoices):
     INVALID = "INVALID"  # nothing applied: the whole file is checked first
     PROCESSING = "PROCESSING"
     SUCCEEDED = "SUCCEEDED"
-    FAILED = "FAILED"
+    FAILED = "FAILED"  # stopped: rows up to ``processed`` applied, the rest not (``failure``)
 
 
 class CsvUpload(models.Model):
@@ -38,6 +38,12 @@ class CsvUpload(models.Model):
     )
     create_time = models.DateTimeField(auto_now_add=True)
     finish_time = models.DateTimeField(null=True, blank=True)
+    # Why a FAILED upload stopped (shown in the Update History).
+    failure = models.CharField(max_length=500, blank=True, default="")
+    # When a run last started or committed a chunk, and how many times the sweep
+    # queued it again since it last made progress (a lost message, a dead worker).
+    progress_time = models.DateTimeField(null=True, blank=True)
+    restarts = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
         indexes = (models.Index(fields=("space", "create_time", "id"), name="csv_upload_recent"),)

@@ -5,6 +5,13 @@ custom traits) applied through identity resolution.
 The file is checked at upload (file-level rules: type, size, header) and then, in
 the worker, row by row; a file with any bad row applies nothing (its errors are
 listed), a good one is applied in chunks whose progress the page polls.
+
+A run that fails on something other than a deadlock or a lost connection marks
+the upload FAILED with the reason: the chunk it was applying rolled back, the
+chunks before it stay applied (``processed``). A run that vanished (a lost task
+message, a dead worker) is queued again by beat's ``engage.sweep_feed`` once the
+upload made no progress for ``STALLED_AFTER``, ``MAX_RESTARTS`` times in a row at
+most before it is marked FAILED.
 """
 
 from __future__ import annotations
@@ -18,8 +25,8 @@ import unicodedata
 from collections.abc import Iterator
 from typing import Any
 
-from django.db import transaction
-from django.db.models import F
+from django.db import OperationalError, transaction
+from django.db.models import F, Q
 from django.utils import timezone
 
 from engage import task_names
@@ -42,6 +49,11 @@ CHUNK = 1000  # rows applied (and progress saved) per transaction
 # Seconds of applying per task run, well inside the task's time limit (engage.tasks).
 RUN_BUDGET = 1800.0
 HISTORY = dt.timedelta(days=30)
+# A chunk commits in seconds and checking a whole file takes well under a minute:
+# an upload without progress for this long lost its task message or its worker.
+STALLED_AFTER = dt.timedelta(minutes=15)
+MAX_RESTARTS = 3  # in a row without progress, then FAILED
+RUNNING = (UploadStatus.VALIDATING, UploadStatus.PROCESSING)
 DEFAULT_IDENTIFIERS = ("user_id", "email", "anonymous_id")
 # Besides letters (any script, with their combining marks) and digits.
 HEADER_PUNCTUATION = frozenset(" _-.")
@@ -138,6 +150,8 @@ def do_upload_profiles_csv(
         content = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise InvalidArgument("The file is not UTF-8 text.", field="file") from exc
+    if "\x00" in content:  # PostgreSQL's text cannot hold it: storing the file would fail
+        raise InvalidArgument("The file has NUL characters: it is not CSV text.", field="file")
     header = check_header(space, content)
     with transaction.atomic():
         upload = CsvUpload.objects.create(
@@ -168,11 +182,14 @@ def _enqueue(upload_id: int) -> None:
         app.send_task(task_names.PROCESS_CSV_UPLOAD, args=[upload_id], queue="default")
     except Exception:
         logger.exception("could not queue CSV upload %s", upload_id)
-        CsvUpload.objects.filter(pk=upload_id).update(
-            status=UploadStatus.FAILED,
-            errors=[{"row": 0, "message": "The upload could not be queued; upload it again."}],
-            finish_time=timezone.now(),
-        )
+        _fail(upload_id, "The upload could not be queued; nothing was applied. Upload it again.")
+
+
+def _fail(upload_id: int, reason: str) -> None:
+    """FAILED with ``reason``, unless the upload already ended; the file is dropped."""
+    CsvUpload.objects.filter(pk=upload_id, status__in=RUNNING).update(
+        status=UploadStatus.FAILED, failure=reason[:500], content="", finish_time=timezone.now()
+    )
 
 
 def _row_errors(header: list[str], identifiers: set[str], content: str) -> tuple[int, int, list]:
@@ -248,15 +265,53 @@ def identify_of(
     return message
 
 
+class _Superseded(Exception):
+    """Another run of the upload applied the chunk first (a restart beside a run
+    that was only slow): this run stops."""
+
+
 def process_upload(upload_id: int, *, budget: float = RUN_BUDGET) -> dict[str, Any]:
     """The worker's part: validate every row, then (only if none is bad) apply the
     rows through identity resolution, CHUNK rows per transaction. After ``budget``
     seconds it queues itself again to go on from the rows applied, so a large file
-    never meets the task's time limit (a rerun after a dead worker resumes the same way)."""
+    never meets the task's time limit (a rerun after a dead worker resumes the same way).
+    An error other than a deadlock or a lost connection marks it FAILED with the reason."""
     started = time.monotonic()
     upload = CsvUpload.objects.select_related("space").filter(pk=upload_id).first()
-    if upload is None or upload.status not in (UploadStatus.VALIDATING, UploadStatus.PROCESSING):
+    if upload is None or upload.status not in RUNNING:
         return {"skipped": True}
+    CsvUpload.objects.filter(pk=upload.pk).update(progress_time=timezone.now())
+    try:
+        return _process(upload, started=started, budget=budget)
+    except _Superseded:
+        return {"superseded": True}
+    except OperationalError:
+        # A deadlock or a lost connection: the chunk rolled back; the sweep queues
+        # the upload again to go on from the rows applied.
+        raise
+    except Exception as exc:
+        logger.exception("CSV upload %s failed", upload.key_id)
+        reason = _failure_reason(upload.pk, exc)
+        _fail(upload.pk, reason)
+        return {"failed": reason}
+
+
+def _failure_reason(upload_id: int, exc: Exception) -> str:
+    # The exception's class only: its text can quote a row's values.
+    what = type(exc).__name__
+    row = CsvUpload.objects.filter(pk=upload_id).values("status", "rows", "processed").first()
+    if row is None or row["status"] == UploadStatus.VALIDATING:
+        return f"Checking the file's rows failed ({what}); nothing was applied."
+    done = row["processed"]
+    last = min(done + CHUNK, row["rows"])
+    before = f"rows 1 to {done:,} were applied" if done else "no row was applied"
+    return (
+        f"Applying rows {done + 1:,} to {last:,} failed ({what}): {before}; "
+        f"those rows and the rest of the file were not."
+    )
+
+
+def _process(upload: CsvUpload, *, started: float, budget: float) -> dict[str, Any]:
     space = upload.space
     header = list(upload.columns)
     identifiers = set(identifier_types(space)).intersection(header)
@@ -272,7 +327,9 @@ def process_upload(upload_id: int, *, budget: float = RUN_BUDGET) -> dict[str, A
                 finish_time=timezone.now(),
             )
             return {"invalid": count}
-        CsvUpload.objects.filter(pk=upload.pk).update(status=UploadStatus.PROCESSING, rows=rows)
+        CsvUpload.objects.filter(pk=upload.pk, status=UploadStatus.VALIDATING).update(
+            status=UploadStatus.PROCESSING, rows=rows, progress_time=timezone.now(), restarts=0
+        )
     start = upload.processed
     now = timezone.now().isoformat().replace("+00:00", "Z")
     reader = _reader(upload.content)
@@ -289,23 +346,77 @@ def process_upload(upload_id: int, *, budget: float = RUN_BUDGET) -> dict[str, A
             identify_of(header, identifiers, row, message_id=f"{upload.key_id}-{index}", now=now)
         )
         if len(batch) == CHUNK:
-            _apply(upload, space, batch)
+            _apply(upload, space, batch, after=index - len(batch))
             batch = []
             if time.monotonic() - started >= budget:
                 _enqueue(upload.pk)
                 return {"continued": index}
     if batch:
-        _apply(upload, space, batch)
-    CsvUpload.objects.filter(pk=upload.pk).update(
+        _apply(upload, space, batch, after=index - len(batch))
+    CsvUpload.objects.filter(pk=upload.pk, status=UploadStatus.PROCESSING).update(
         status=UploadStatus.SUCCEEDED, content="", finish_time=timezone.now()
     )
     return {"applied": index}
 
 
-def _apply(upload: CsvUpload, space: Space, batch: list[dict[str, Any]]) -> None:
+def _apply(upload: CsvUpload, space: Space, batch: list[dict[str, Any]], *, after: int) -> None:
+    """Rows ``after`` + 1 ... and the progress that says so, in one transaction."""
     with transaction.atomic():
+        # The row lock makes two runs of one upload (a restart beside a slow run)
+        # take turns; the one that finds the rows already applied stops.
+        locked = CsvUpload.objects.select_for_update().filter(pk=upload.pk).first()
+        if locked is None or locked.status != UploadStatus.PROCESSING or locked.processed != after:
+            raise _Superseded
         resolution.resolve_events(space, batch)
-        CsvUpload.objects.filter(pk=upload.pk).update(processed=F("processed") + len(batch))
+        CsvUpload.objects.filter(pk=upload.pk).update(
+            processed=F("processed") + len(batch), progress_time=timezone.now(), restarts=0
+        )
+
+
+def requeue_stalled(
+    *, now: dt.datetime | None = None, older_than: dt.timedelta = STALLED_AFTER
+) -> int:
+    """Queue again every upload still VALIDATING or PROCESSING that made no progress
+    for ``older_than`` (its task message was lost or its worker died): it goes on
+    from the rows applied. One restarted ``MAX_RESTARTS`` times in a row without
+    progress is marked FAILED instead. Returns how many were queued."""
+    now = now or timezone.now()
+    cutoff = now - older_than
+    stalled = Q(status__in=RUNNING) & (
+        Q(progress_time__lt=cutoff) | Q(progress_time__isnull=True, create_time__lt=cutoff)
+    )
+    queued = 0
+    for upload_id in CsvUpload.objects.filter(stalled).values_list("pk", flat=True):
+        with transaction.atomic():
+            # Skip one whose chunk is being applied right now.
+            row = (
+                CsvUpload.objects.select_for_update(skip_locked=True)
+                .filter(stalled, pk=upload_id)
+                .only("pk", "status", "rows", "processed", "restarts")
+                .first()
+            )
+            if row is None:
+                continue
+            if row.restarts >= MAX_RESTARTS:
+                applied = (
+                    "nothing was applied"
+                    if row.status == UploadStatus.VALIDATING
+                    else f"{row.processed:,} of {row.rows:,} rows were applied, the rest were not"
+                )
+                _fail(
+                    row.pk,
+                    f"Processing stopped making progress (its task was lost or its worker "
+                    f"stopped) and was restarted {MAX_RESTARTS} times without progress; gave "
+                    f"up: {applied}.",
+                )
+                continue
+            CsvUpload.objects.filter(pk=row.pk).update(
+                restarts=F("restarts") + 1, progress_time=now
+            )
+        logger.warning("CSV upload %s stalled: queued again", upload_id)
+        _enqueue(upload_id)
+        queued += 1
+    return queued
 
 
 def recent_uploads(space: Space, *, now: dt.datetime | None = None) -> list[CsvUpload]:
