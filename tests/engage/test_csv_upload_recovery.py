@@ -14,7 +14,7 @@ from django.db import OperationalError
 from django.test import Client
 from django.utils import timezone
 
-from engage import task_names
+from engage import task_names, tasks
 from engage.models import CsvUpload, ProfileIdentifier, UploadStatus
 from engage.services import csv_upload, resolution
 from engage.services.csv_upload import MAX_RESTARTS, STALLED_AFTER
@@ -198,3 +198,11 @@ def test_a_file_with_nul_characters_is_refused_at_upload(s: Setup) -> None:
     assert response.status_code == 400
     assert "NUL characters" in response.content.decode()
     assert not CsvUpload.objects.exists()
+
+
+def test_the_feed_sweep_task_restarts_stalled_uploads_too(s: Setup) -> None:
+    upload = stored(s)
+    stall(upload)
+    with queued_tasks() as queued:
+        assert tasks.sweep_feed() == 1
+    assert queued == [(task_names.PROCESS_CSV_UPLOAD, [upload.pk])]
