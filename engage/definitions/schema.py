@@ -108,9 +108,17 @@ def _predicate(
     cmp: dict[str, Any] = {"enum": list(cmps)}
     if cmp_message:
         cmp["errorMessage"] = cmp_message
+    refs = " or a reference ({'ref': ...})" if operand == "operand" else ""
+    value = {
+        "description": "By cmp: null for exists/not_exists; a non-empty list of strings, "
+        "numbers or booleans for in/contains_any; an ISO 8601 string for "
+        "before_date/after_date; {value, unit} for within_last/within_next/before_last/"
+        f"after_next; a string{refs} for contains/not_contains/starts_with/ends_with; "
+        f"otherwise a string, number or boolean{refs}."
+    }
     schema = _closed(
         ["kind", path_key, "cmp", "value"],
-        {"kind": {"enum": list(kinds)}, path_key: _NAME, "cmp": cmp, "value": {}},
+        {"kind": {"enum": list(kinds)}, path_key: _NAME, "cmp": cmp, "value": value},
     )
     schema["allOf"] = _value_rules(operand, text)
     return schema
@@ -496,20 +504,46 @@ def _convert(error: ValidationError) -> list[DefinitionError]:
 
 def openapi_components(prefix: str, schema: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """``schema`` as OpenAPI 3.0 components: ``{prefix: root, prefix + Def: ...}``
-    with references rewritten, ``const`` as a one-value ``enum``, type lists and
-    ``null`` as ``nullable``/``oneOf``, and the tag conditions (``if``/``then``)
-    left out (the API validates them; the components document the shapes)."""
+    (``AudienceNode``, ``AudienceEvent``...) with references rewritten, ``const`` as a
+    one-value ``enum``, ``null`` as ``nullable``, and each tagged union (the
+    ``if``/``then`` dispatch) as a ``oneOf`` of its branches, each branch's tag
+    narrowed to its values. The conditions on ``value`` by ``cmp`` are left to the
+    description of the API (OpenAPI 3.0 cannot say them); the API validates them."""
 
     def name(ref: str) -> str:
         part = ref.rsplit("/", 1)[-1]
         return prefix + "".join(w.capitalize() for w in part.split("_"))
+
+    def branches(rules: list[dict[str, Any]]) -> tuple[list[Any], list[Any]]:
+        """The union's branches, and the other (untagged) parts of an allOf."""
+        found: list[Any] = []
+        rest: list[Any] = []
+        for rule in rules:
+            then = rule.get("then")
+            if "if" not in rule:
+                rest.append(convert(rule))
+            elif isinstance(then, dict) and ("$ref" in then or "type" in then):
+                branch = convert(then)
+                tag, test = next(iter(rule["if"]["properties"].items()))
+                if tag in branch.get("properties", {}):
+                    branch["properties"][tag] = {"enum": list(test["enum"])}
+                if branch not in found:
+                    found.append(branch)
+        return found, rest
 
     def convert(node: Any) -> Any:
         if isinstance(node, list):
             return [convert(n) for n in node]
         if not isinstance(node, dict):
             return node
+        if node.get("if") == {"type": "object"}:  # a scalar or a reference object
+            return {
+                "oneOf": [
+                    convert(node["then"]) if t == "object" else {"type": t} for t in node["type"]
+                ]
+            }
         out: dict[str, Any] = {}
+        union: list[Any] = []
         for key, value in node.items():
             if key in ("$schema", "$defs", "if", "then", "errorMessage"):
                 continue
@@ -520,34 +554,25 @@ def openapi_components(prefix: str, schema: dict[str, Any]) -> dict[str, dict[st
             elif key == "exclusiveMinimum":
                 out["minimum"], out["exclusiveMinimum"] = value, True
             elif key == "allOf":
-                kept = [convert(v) for v in value if "if" not in v]
+                union, kept = branches(value)
                 if kept:
                     out["allOf"] = kept
             elif key == "type" and isinstance(value, list):
-                kinds = [t for t in value if t != "null"]
-                if len(value) != len(kinds):
-                    out["nullable"] = True
-                if len(kinds) == 1:
-                    out["type"] = kinds[0]
-                elif kinds:
-                    out["oneOf"] = [{"type": t} for t in kinds]
+                out["oneOf"] = [{"type": t} for t in value]
             elif key == "anyOf" and {"type": "null"} in value:
                 rest = [convert(v) for v in value if v != {"type": "null"}]
                 # A $ref's siblings are ignored in OpenAPI 3.0: wrap it to make it nullable.
-                out.update(
-                    {"allOf": rest}
-                    if len(rest) == 1 and "$ref" in rest[0]
-                    else rest[0]
-                    if len(rest) == 1
-                    else {"oneOf": rest}
-                )
+                out.update({"allOf": rest} if "$ref" in rest[0] else rest[0])
                 out["nullable"] = True
             elif key == "type" and value == "null":
                 out["nullable"], out["enum"] = True, [None]
-            elif key in ("properties",):
+            elif key == "properties":
                 out[key] = {k: convert(v) for k, v in value.items()}
             else:
                 out[key] = convert(value)
+        if union:
+            # The branches carry the shape; the dispatcher's own keys are tests.
+            return {"oneOf": union, **{k: out[k] for k in ("title", "description") if k in out}}
         return out
 
     components = {prefix: convert(copy.deepcopy(schema))}

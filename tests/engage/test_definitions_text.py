@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from engage.definitions import (
+    AUDIENCE_SCHEMA,
     QuerySyntaxError,
     canonical,
     check_text,
@@ -33,6 +34,7 @@ from engage.definitions.schema import (
     TEXT_CMPS,
     UNITS,
 )
+from tests.engage.definitions_support import openapi_validator
 
 
 def is_audience(key: str) -> bool:
@@ -536,3 +538,19 @@ def test_generated_funnels_round_trip(event: dict[str, Any]) -> None:
     text = to_text(definition)
     assert parse(text) == definition
     assert to_text(parse(text)) == text
+
+
+AUDIENCE_OPENAPI = openapi_validator("Audience", AUDIENCE_SCHEMA)
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(definitions())
+def test_the_openapi_components_accept_valid_definitions(definition: dict[str, Any]) -> None:
+    assert list(AUDIENCE_OPENAPI.iter_errors(definition)) == []
+
+
+def test_the_openapi_components_refuse_a_misshapen_definition() -> None:
+    bad = parse(REFERENCE_EXAMPLES[1])
+    bad["root"]["where"]["window"]["relative_to"] = "now"
+    assert not AUDIENCE_OPENAPI.is_valid(bad)
+    assert AUDIENCE_OPENAPI.is_valid(parse(REFERENCE_EXAMPLES[1]))

@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engage.definitions import (
+    TRAIT_SCHEMA,
     QuerySyntaxError,
     check_trait_text,
     parse_trait,
@@ -17,6 +18,7 @@ from engage.definitions import (
     validate_trait,
 )
 from engage.definitions.schema import AGGREGATIONS, PROPERTY_CMPS, TRAIT_KINDS, UNITS
+from tests.engage.definitions_support import openapi_validator
 
 # api__public-api__query-language, "Computed Traits" (whitespace as scraped), and
 # reference engage.md §4.3's query-language column.
@@ -125,6 +127,7 @@ def test_rule_errors_are_located_in_the_text() -> None:
     assert check_trait_text("event('X'")[1][0].code == "syntax"
 
 
+TRAIT_OPENAPI = openapi_validator("ComputedTrait", TRAIT_SCHEMA)
 NAMES = st.text(st.characters(exclude_characters="\x00"), min_size=1, max_size=8)
 LITERALS = st.one_of(NAMES, st.integers(), st.floats(allow_nan=False, allow_infinity=False))
 
@@ -196,3 +199,4 @@ def test_generated_trait_definitions_round_trip(definition: dict[str, Any]) -> N
     text = trait_to_text(definition)
     assert parse_trait(text) == definition
     assert trait_to_text(parse_trait(text)) == text
+    assert list(TRAIT_OPENAPI.iter_errors(definition)) == []
