@@ -250,7 +250,7 @@ def cycle_errors(
             if current == key:
                 found = True
                 break
-            for nxt in depends_on(current):
+            for nxt in depends_on(current) or ():  # None: unknown
                 if nxt not in seen:
                     seen.add(nxt)
                     stack.append(nxt)
@@ -349,3 +349,23 @@ def walk(definition: Any) -> Iterator[tuple[dict, str]]:
     its JSON Pointer, in document order."""
     for node, path, _at in _nodes(definition):
         yield node, pointer(path)
+
+
+def check_audience(
+    definition: object,
+    *,
+    key: str | None = None,
+    depends_on: Callable[[str], Iterable[str]] | None = None,
+    is_batch_trait: Callable[[str], bool] | None = None,
+    is_batch_audience: Callable[[str], bool] | None = None,
+) -> tuple[Classification, list[DefinitionError]]:
+    """What a save needs in one call: the classification and every error
+    (:func:`validate_audience` with that mode, and with ``key`` and ``depends_on``
+    the cycles through the stored audiences)."""
+    result = classify(
+        definition, is_batch_trait=is_batch_trait, is_batch_audience=is_batch_audience
+    )
+    errors = validate_audience(definition, mode=result.mode)
+    if key is not None and depends_on is not None:
+        errors += cycle_errors(key, definition, depends_on)
+    return result, errors

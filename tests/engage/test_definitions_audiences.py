@@ -15,6 +15,7 @@ from engage.definitions import (
     CYCLE_MESSAGE,
     REALTIME,
     TRAIT_SCHEMA,
+    check_audience,
     classify,
     cycle_errors,
     openapi_components,
@@ -524,3 +525,20 @@ def test_schemas_are_valid_and_convert_to_openapi_components() -> None:
     }
     window = components["AudienceEvent"]["properties"]["where"]
     assert window == {"allOf": [{"$ref": "#/components/schemas/AudiencePnode"}], "nullable": True}
+
+
+def test_check_audience_classifies_validates_and_finds_cycles_at_once() -> None:
+    doc = definition({"op": "and", "args": [audience("parent"), trait("ltv", "gt", 10)]})
+    doc["include_historical"] = False
+    result, errors = check_audience(
+        doc,
+        key="child",
+        depends_on=lambda k: {"parent": {"child"}}.get(k, set()),
+        is_batch_trait={"ltv"}.__contains__,
+    )
+    assert result.mode == BATCH
+    assert [(e.path, e.code) for e in errors] == [
+        ("/include_historical", "historical_batch"),
+        ("/root/args/0/audience_key", "cycle"),
+    ]
+    assert check_audience(VIEWED_NOT_BOUGHT) == ((REALTIME, ()), [])
