@@ -6,10 +6,13 @@ to one PostgreSQL query each: ``audience_members`` and ``trait_values``.
 Shape of the SQL, so that it stays plain PostgreSQL over tables keyed by profile
 id (and runs unchanged on Citus with profiles and events distributed by it):
 
-- every event condition is a CTE of (profile_id, n) grouped by the profile id
-  (or, at account level, by the account id through the user links), LEFT JOINed
-  to the profiles: ``coalesce(n, 0)`` compared with the count, so "zero times"
-  is true for a profile without such events;
+- an event condition ANDed into the root ("at least once" / "zero times") is an
+  EXISTS / NOT EXISTS correlated on the profile id: a semi or anti join, so the
+  planner picks index probes or a hash of the events as for a hand-written
+  query; any other (under or / not, other counts) is a CTE of (profile_id, n)
+  grouped by the profile id (at account level by the account id through the
+  user links), LEFT JOINed to the profiles: ``coalesce(n, 0)`` compared with
+  the count, so "zero times" is true for a profile without such events;
 - trait and audience conditions read ``Profile.traits`` (computed traits and
   audience memberships are written there as traits, Segment-style: an audience
   condition is ``traits -> key = true``);
@@ -88,7 +91,7 @@ def audience_members(
     c = _Compiler(space_id, now)
     level = _level(definition)
     top = _Scope(alias="p", level=level, restrict=c.restriction(level, profile_ids))
-    condition = c.node(definition["root"], top)
+    condition = c.node(definition["root"], top, conjunct=True)
     if level == "accounts":
         types = [ACCOUNT_ID]
     else:
@@ -309,30 +312,48 @@ class _Compiler:
 
     # -- audience nodes (profile level) --
 
-    def node(self, node: Mapping[str, Any], scope: _Scope) -> str:
+    def node(self, node: Mapping[str, Any], scope: _Scope, conjunct: bool = False) -> str:
+        """``conjunct``: the condition is ANDed into its query's WHERE (the root and
+        its and-chains). There an "at least once" event condition is an EXISTS and
+        "zero times" a NOT EXISTS, which PostgreSQL turns into a semi or anti join
+        and so may probe the profile timeline index for the few profiles the other
+        conditions leave, or hash the events, whichever is cheaper, as a
+        hand-written query would. Elsewhere (under or / not) it is the grouped
+        CTE: one pass over the events whatever the tree."""
         op = node.get("op")
         if op in ("and", "or"):
             args = node.get("args") or []
             if not args:
                 raise CompileError(f"{op} needs at least one argument")
-            joined = f" {op.upper()} ".join(self.node(a, scope) for a in args)
+            inner = conjunct and op == "and"
+            joined = f" {op.upper()} ".join(self.node(a, scope, inner) for a in args)
             return f"({joined})"
         if op == "not":
-            return f"(NOT {self.node(node['arg'], scope)})"
+            arg = node["arg"]
+            if conjunct and arg.get("kind") == "event" and _at_least_once(arg):
+                return f"(NOT {self.event_exists(arg, scope)})"
+            return f"(NOT {self.node(arg, scope)})"
         if op in ("any", "all", "none"):
             return self.quantified(op, node["arg"], scope)
         kind = node.get("kind")
         if kind == "event":
+            if conjunct and _at_least_once(node):
+                return self.event_exists(node, scope)
+            if conjunct and _never(node):
+                return f"(NOT {self.event_exists(node, scope)})"
             return self.event_condition(node, scope)
         if kind == "trait":
             v = f"{scope.alias}.traits #> {self.bind(_path(node['trait']), 'text[]')}"
-            return self.comparison(v, node["cmp"], node.get("value"), scope_alias=scope.alias)
+            return self.comparison(
+                v, node["cmp"], node.get("value"), scope_alias=scope.alias, total=not conjunct
+            )
         if kind == "audience":
             member = (
-                f"coalesce({scope.alias}.traits -> {self.bind(str(node['audience_key']))} "
-                "= 'true'::jsonb, false)"
+                f"{scope.alias}.traits -> {self.bind(str(node['audience_key']))} = 'true'::jsonb"
             )
-            return member if node.get("member", True) else f"(NOT {member})"
+            if node.get("member", True):
+                return member if conjunct else f"coalesce({member}, false)"
+            return f"(NOT coalesce({member}, false))"
         raise CompileError(f"unknown condition {node!r}")
 
     def quantified(self, op: str, arg: Mapping[str, Any], scope: _Scope) -> str:
@@ -350,7 +371,8 @@ class _Compiler:
                 return f"{column} IN (SELECT {lr}.user_id FROM {LINKS} {lr} WHERE {accounts})"
 
         inner = _Scope(alias=u, level="users", restrict=restrict)
-        condition = self.node(arg, inner)
+        # any / none AND the condition into the users' query; all negates it.
+        condition = self.node(arg, inner, conjunct=op != "all")
         base = (
             f"SELECT 1 FROM {LINKS} {link} JOIN {PROFILES} {u} ON {u}.id = {link}.user_id "
             f"{' '.join(inner.joins)} "
@@ -371,6 +393,12 @@ class _Compiler:
         )
         scope.joins.append(f"LEFT JOIN {cte} ON {cte}.profile_id = {scope.alias}.id")
         return self.count_check(f"coalesce({cte}.n, 0)", node)
+
+    def event_exists(self, node: Mapping[str, Any], scope: _Scope) -> str:
+        """The profile has at least one of the condition's events (correlated on
+        the profile id, so restricting the profiles restricts the events read)."""
+        rows = self.event_rows(node, scope.level, None)
+        return f"EXISTS (SELECT 1 {rows.sql(f'{rows.owner} = {scope.alias}.id')})"
 
     def count_check(self, n: str, node: Mapping[str, Any]) -> str:
         count = node.get("count") or {"cmp": "gte", "value": 1}
@@ -427,7 +455,7 @@ class _Compiler:
             conditions.append(f"{pe}.source_id <> ALL({self.sources(excluded)})")
         where = node.get("where")
         if where:
-            conditions.append(self.pnode(where, events))
+            conditions.append(self.pnode(where, events, conjunct=True))
         return conditions
 
     def sources(self, names: Sequence[Any]) -> str:
@@ -470,13 +498,14 @@ class _Compiler:
 
     # -- property conditions (PNODE) --
 
-    def pnode(self, node: Mapping[str, Any], events: _Events) -> str:
+    def pnode(self, node: Mapping[str, Any], events: _Events, conjunct: bool = False) -> str:
         op = node.get("op")
         if op in ("and", "or"):
             args = node.get("args") or []
             if not args:
                 raise CompileError(f"{op} needs at least one argument")
-            joined = f" {op.upper()} ".join(self.pnode(a, events) for a in args)
+            inner = conjunct and op == "and"
+            joined = f" {op.upper()} ".join(self.pnode(a, events, inner) for a in args)
             return f"({joined})"
         if op == "not":
             return f"(NOT {self.pnode(node['arg'], events)})"
@@ -490,7 +519,7 @@ class _Compiler:
             return self.child_event(node, events)
         else:
             raise CompileError(f"unknown property condition {node!r}")
-        return self.comparison(v, node["cmp"], node.get("value"), events=events)
+        return self.comparison(v, node["cmp"], node.get("value"), events=events, total=not conjunct)
 
     def property_value(self, events: _Events, path: str) -> str:
         e = events.payload()
@@ -526,10 +555,11 @@ class _Compiler:
         *,
         events: _Events | None = None,
         scope_alias: str | None = None,
+        total: bool = True,
     ) -> str:
         if isinstance(value, dict) and "ref" in value:
             return compare_ref(v, cmp, self.reference(value, events, scope_alias))
-        return compare(v, cmp, value, self.bind, self.now)
+        return compare(v, cmp, value, self.bind, self.now, total=total)
 
     def reference(
         self, ref: Mapping[str, Any], events: _Events | None, scope_alias: str | None
@@ -543,6 +573,19 @@ class _Compiler:
                 raise CompileError("a parent property reference outside a funnel child")
             return self.property_value(events.parent, ref["path"])
         raise CompileError(f"unknown reference {ref!r}")
+
+
+def _count(node: Mapping[str, Any]) -> tuple[str, int]:
+    count = node.get("count") or {"cmp": "gte", "value": 1}
+    return str(count.get("cmp")), int(count.get("value", 1))
+
+
+def _at_least_once(node: Mapping[str, Any]) -> bool:
+    return _count(node) == ("gte", 1)
+
+
+def _never(node: Mapping[str, Any]) -> bool:
+    return _count(node) in (("eq", 0), ("lte", 0))
 
 
 def _path(path: str) -> list[str]:

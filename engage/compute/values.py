@@ -107,8 +107,13 @@ def _scalar_text(value: Any) -> str:
 _ORDER = {"gt": ">", "gte": ">=", "lt": "<", "lte": "<="}
 
 
-def compare(v: str, cmp: str, value: Any, bind: Bind, now: dt.datetime) -> str:
-    """``v`` (a jsonb expression) against a literal ``value``. Never NULL."""
+def compare(
+    v: str, cmp: str, value: Any, bind: Bind, now: dt.datetime, *, total: bool = True
+) -> str:
+    """``v`` (a jsonb expression) against a literal ``value``. Never NULL unless
+    ``total`` is false (a conjunct of a WHERE, where NULL already means false:
+    without the coalesce PostgreSQL estimates the condition's selectivity as it
+    would a hand-written one)."""
     if cmp == "exists":
         return present(v)
     if cmp == "not_exists":
@@ -116,7 +121,8 @@ def compare(v: str, cmp: str, value: Any, bind: Bind, now: dt.datetime) -> str:
     if cmp in ("neq", "not_contains"):
         positive = "eq" if cmp == "neq" else "contains"
         return f"({present(v)} AND NOT {compare(v, positive, value, bind, now)})"
-    return f"coalesce({_literal(v, cmp, value, bind, now)}, false)"
+    condition = _literal(v, cmp, value, bind, now)
+    return f"coalesce({condition}, false)" if total else condition
 
 
 def _literal(v: str, cmp: str, value: Any, bind: Bind, now: dt.datetime) -> str:

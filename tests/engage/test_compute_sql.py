@@ -112,6 +112,30 @@ def test_excluded_sources_do_not_count(world: World) -> None:
     assert world.members(did("Login", exclude_sources=["elsewhere"])) == {"web", "server", "both"}
 
 
+@pytest.mark.parametrize(
+    "condition",
+    [
+        did("Login", window=within(2)),
+        did("Login", window=within(2), cmp="eq", times=0),
+        did("Login", cmp="lte", times=0),
+        {"op": "not", "arg": did("Login", where=prop("plan", "eq", "pro"))},
+        {"op": "and", "args": [did("Login"), {"op": "not", "arg": did("Buy")}]},
+    ],
+)
+def test_joined_and_grouped_forms_agree(world: World, condition: dict[str, Any]) -> None:
+    """At the root an event condition compiles to (NOT) EXISTS; under ``or`` to the
+    grouped CTE. Both give the same members."""
+    world.identify("none")
+    world.track("recent", "Login", at=ago(days=1), plan="pro")
+    world.track("old", "Login", at=ago(days=3), plan="free")
+    world.track("buyer", "Login", at=ago(days=1))
+    world.track("buyer", "Buy", at=ago(days=1))
+
+    joined = world.members(condition)
+    assert joined == world.members({"op": "or", "args": [condition]})
+    assert joined  # each form selects someone
+
+
 def test_page_and_screen_calls_are_page_viewed_and_screen_viewed(world: World) -> None:
     world.send("page", userId="home", name="Home", properties={"url": "https://x.test/"})
     world.send("page", userId="pricing", name="Pricing", properties={})
@@ -292,6 +316,19 @@ def test_funnel_child_property_bound_to_the_parent_instance(world: World) -> Non
     assert world.members(_added_then("eq", 0, where=where)) == {"other"}
 
 
+def test_three_step_funnel_nests_children(world: World) -> None:
+    world.track("all", "Viewed", at=ago(days=3))
+    world.track("all", "Added", at=ago(days=3, hours=-1))
+    world.track("all", "Paid", at=ago(days=3, hours=-2))
+    world.track("paid_first", "Viewed", at=ago(days=3))
+    world.track("paid_first", "Paid", at=ago(days=3, hours=-1))
+    world.track("paid_first", "Added", at=ago(days=3, hours=-2))
+    paid = did("Paid", window=within(1, relative_to="parent"))
+    added = did("Added", window=within(1, relative_to="parent"), where=paid)
+
+    assert world.members(did("Viewed", window=within(7), where=added)) == {"all"}
+
+
 # -- traits and audiences ------------------------------------------------------------------
 
 
@@ -309,6 +346,16 @@ def test_trait_conditions_missing_values_satisfy_only_not_exists(world: World) -
     assert world.members(trait("plan", "contains_any", ["re", "ro"])) == {"pro", "free"}
     assert world.members(trait("renew", "within_next", 7)) == {"pro"}
     assert world.members(trait("renew", "before_last", 30)) == {"free"}
+
+
+def test_a_trait_compared_with_another_trait(world: World) -> None:
+    world.identify("over", spend=120, budget=100)
+    world.identify("under", spend="80", budget=100)
+    world.identify("unknown", spend=80)
+
+    over = trait("spend", "gt", {"ref": "trait", "name": "budget"})
+    assert world.members(over) == {"over"}
+    assert world.members({**over, "cmp": "lte"}) == {"under"}
 
 
 def test_audience_membership_reads_the_boolean_trait(world: World) -> None:
@@ -423,6 +470,19 @@ def test_account_traits_and_events_of_all_linked_users(accounts: World) -> None:
     assert accounts.members(twice, type_="accounts") == {"acme"}
     root = {"op": "and", "args": [software, {"op": "any", "arg": _login()}]}
     assert accounts.members(root, type_="accounts") == {"acme"}
+
+
+def test_account_funnels_follow_each_users_own_events(accounts: World) -> None:
+    # a1 added, a2 then completed: no user of acme completed after their own add.
+    accounts.track("a1", "Product Added", at=ago(days=2))
+    accounts.track("a2", "Order Completed", at=ago(days=2, hours=-1))
+    accounts.track("b1", "Product Added", at=ago(days=2))
+    accounts.track("b1", "Order Completed", at=ago(days=2, hours=-1))
+    child = did("Order Completed", window=within(1, relative_to="parent"))
+    funnel = did("Product Added", window=within(7), where=child)
+
+    assert accounts.members({"op": "any", "arg": funnel}, type_="accounts") == {"beta"}
+    assert accounts.members(funnel, type_="accounts") == {"beta"}
 
 
 def test_account_audience_restricted_to_some_accounts(accounts: World) -> None:
