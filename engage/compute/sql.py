@@ -536,14 +536,19 @@ class _Compiler:
 
     def child_event(self, node: Mapping[str, Any], parent: _Events) -> str:
         """A funnel step: for the parent event row, the same profile's events
-        matching the child (after the parent, within its window) counted."""
+        matching the child (after the parent, within its window) counted; "did"
+        once and "did not" are (NOT) EXISTS, which stop at the first match."""
         child = self.new_events(str(node["event"]), parent)
         conditions = self.event_filter(node, child)
-        count = (
-            f"(SELECT count(*) FROM {EVENTS} {child.pe}{child.joins()} "
-            f"WHERE {child.pe}.profile_id = {parent.pe}.profile_id AND {' AND '.join(conditions)})"
+        rows = (
+            f"FROM {EVENTS} {child.pe}{child.joins()} "
+            f"WHERE {child.pe}.profile_id = {parent.pe}.profile_id AND {' AND '.join(conditions)}"
         )
-        return f"({self.count_check(count, node)})"
+        if _at_least_once(node):
+            return f"EXISTS (SELECT 1 {rows})"
+        if _never(node):
+            return f"(NOT EXISTS (SELECT 1 {rows}))"
+        return f"({self.count_check(f'(SELECT count(*) {rows})', node)})"
 
     # -- comparisons --
 
