@@ -40,12 +40,20 @@ logger = logging.getLogger("switchyard.tracking")
 
 DELIVER_TASK = task_names.DELIVER_BATCH
 
-STORE = """
+# The source: behind an active write key (the Tracking API), or named by id (a
+# producer inside Switchyard, ``ingest_for_source``). The rest of the statement is shared.
+_SOURCE_BY_KEY = """
 WITH src AS (
     SELECT s.id, s.workspace_id, s.enabled
     FROM connections_writekey k JOIN connections_source s ON s.id = k.source_id
     WHERE k.secret = %(key)b AND k.revoke_time IS NULL
-),
+),"""
+_SOURCE_BY_ID = """
+WITH src AS (
+    SELECT s.id, s.workspace_id, s.enabled FROM connections_source s WHERE s.id = %(source)b
+),"""
+
+_STORE_REST = """
 fresh AS (
     INSERT INTO connections_eventmessage (source_id, message_id, received_at)
     SELECT src.id, m.message_id, %(at)b
@@ -102,6 +110,9 @@ SELECT src.id, src.workspace_id, src.enabled, (SELECT id FROM batch),
 FROM src
 """
 
+STORE = _SOURCE_BY_KEY + _STORE_REST
+STORE_FOR_SOURCE = _SOURCE_BY_ID + _STORE_REST
+
 
 @dataclass(frozen=True, slots=True)
 class Ingested:
@@ -128,12 +139,35 @@ def ingest(
     be empty (a gate dropped every message): the key is still authenticated."""
     if "\x00" in write_key:  # PostgreSQL text cannot hold NUL, so no key does
         return None
+    return _store(STORE, {"key": write_key}, rows, received_at, counts)
+
+
+def ingest_for_source(
+    source_id: int, rows: Sequence[Row], *, received_at: dt.datetime
+) -> Ingested | None:
+    """Store ``rows`` for the source ``source_id`` as ``ingest`` does for a write key
+    (same statement: 24-hour messageId dedupe, the delivery outbox, the counters),
+    for messages a producer inside Switchyard makes rather than receives: Engage's
+    audience and computed trait syncs (``engage.services.computation_sync``), which
+    send through the source their destinations are connected to. ``None`` when the
+    source does not exist; a disabled source stores nothing, as with a write key.
+    ``rows`` come from ``tracking.validation.normalize``."""
+    return _store(STORE_FOR_SOURCE, {"source": source_id}, rows, received_at, ())
+
+
+def _store(
+    statement: str,
+    source: dict[str, object],
+    rows: Sequence[Row],
+    received_at: dt.datetime,
+    counts: Sequence[tuple[str, str, int]],
+) -> Ingested | None:
     first: dict[str, Row] = {}
     for row in rows:  # a messageId repeated within the request: the first one counts
         first.setdefault(row.message_id, row)
     unique = list(first.values())
     params = {
-        "key": write_key,
+        **source,
         "at": received_at,
         "bucket": received_at.replace(second=0, microsecond=0),
         "total": len(rows),
@@ -157,7 +191,7 @@ def ingest(
         # parameters (text-format array quoting costs ~40x more), and the
         # statement is prepared once per connection.
         with psycopg.Cursor(raw) as cursor:
-            cursor.execute(STORE, params, prepare=True)
+            cursor.execute(statement, params, prepare=True)
             found = cursor.fetchone()
         if found is None:
             return None
