@@ -15,12 +15,19 @@ from django.contrib.auth.models import User
 from django.utils import timezone
 
 from connections.dataplane.delivery.deliver import deliver_batch
-from connections.models import DeliveryBatch, Event
+from connections.dataplane.delivery.retries import deliver_retries
+from connections.models import Delivery, DeliveryBatch, Event
 from engage.models import Profile, ProfileIdentifier, Space
 from engage.services import computation_sync as sync
 from engage.services.computation_sync import Change, ComputationRef, SyncSettings
 from switchyard import names
-from tests.connections.delivery_support import Server, Setup, delivery_counts, make_setup
+from tests.connections.delivery_support import (
+    Reply,
+    Server,
+    Setup,
+    delivery_counts,
+    make_setup,
+)
 from workspace.models import Workspace
 
 AT = dt.datetime(2026, 3, 1, 12, 30, 0, 250000, tzinfo=dt.UTC)
@@ -522,3 +529,39 @@ def test_other_destinations_of_the_source_get_nothing(
         assert other.requests == []
     finally:
         other.close()
+
+
+@pytest.mark.django_db
+def test_a_failed_sync_call_is_retried_by_delivery_with_its_message_id(
+    engage_out: tuple[Setup, Space], hook: Server
+) -> None:
+    setup, space = engage_out
+    destination, _ = setup.webhook(hook.url, trigger='type = "identify"')
+    hook.reply(Reply(503, b"busy"))
+    profile = add_profile(space, ("user_id", "u1"))
+    ref = ComputationRef("audience", "aud_1", "vip", space.key_id)
+    messages = sync.messages_for(
+        ref,
+        SyncSettings(destination.pk),
+        sync.audience_changes(entered=[], exited=[profile.pk]),
+        sync.load_identifiers(space.pk, [profile.pk]),
+        run_id="r2",
+        timestamp=AT,
+    )
+    sync.send(space, [destination.pk], messages)
+    deliver_all()
+
+    row = Delivery.objects.get(destination=destination)
+    assert (row.status, row.message_id) == ("retrying", messages[0]["messageId"])
+    Delivery.objects.filter(pk=row.pk).update(
+        next_attempt_at=timezone.now() - dt.timedelta(minutes=1)
+    )
+    assert deliver_retries([row.pk]) == {"retried": 1}
+
+    first, second = hook.wait_for(2)
+    assert first.body == second.body
+    assert second.json()["traits"] == {"vip": False}
+    assert delivery_counts(destination) == {
+        ("retrying", "errors.awaiting-retry.5xx"): 1,
+        ("delivered", ""): 1,
+    }
