@@ -55,9 +55,11 @@ def _get(message: Mapping[str, Any], path: tuple[str, ...]) -> Any:
     node: Any = message
     for key in path:
         # dict first: messages are parsed JSON, and the ABC check is slow.
-        if not isinstance(node, dict) and not isinstance(node, Mapping):
+        if type(node) is not dict and not isinstance(node, Mapping):
             return None
         node = node.get(key)
+        if node is None:
+            return None
     return node
 
 
@@ -95,15 +97,17 @@ def examine(message: Mapping[str, Any], settings: Settings) -> Examined:
     blocked: dict[Identifier, None] = {}
     new_types: dict[str, None] = {}
 
-    def offer(type_: str, raw: Any, collection: str) -> None:
-        value = _value(raw)
-        if value is None:
-            return
+    def add(type_: str, value: str, collection: str) -> None:
         identifier = Identifier(type_, value, collection)
         if settings.blocked(type_, value):
             blocked[identifier] = None
         else:
             found[identifier] = None
+
+    def offer(type_: str, raw: Any, collection: str) -> None:
+        value = _value(raw)
+        if value is not None:
+            add(type_, value, collection)
 
     conditions: dict[tuple[str, ...], Any] = {}  # the device type is asked six times
     for source in settings.located:
@@ -119,8 +123,11 @@ def examine(message: Mapping[str, Any], settings: Settings) -> Examined:
                 continue
         for path in source.paths:
             raw = _get(message, path)
-            if _value(raw) is not None:
-                offer(source.type, raw, ACCOUNTS if source.type == "group_id" else USERS)
+            if raw is None:
+                continue
+            value = _value(raw)
+            if value is not None:
+                add(source.type, value, ACCOUNTS if source.type == "group_id" else USERS)
                 break
 
     context = message.get("context")

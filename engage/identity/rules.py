@@ -69,6 +69,9 @@ class _Blocks:
         return any(p.search(value) is not None for p in self.patterns)
 
 
+ANSWERS_KEPT = 100_000  # blocked-value answers a Settings remembers (about 15 MB)
+
+
 class Settings:
     """The rules of one space. A type the space has no row for (a new type in
     ``context.externalIds``) gets :meth:`preset`: ranked after every configured
@@ -78,6 +81,7 @@ class Settings:
         self.rules: dict[str, Rule] = {r.type: r for r in rules}
         self._blocks = {t: _Blocks(r.blocked_values) for t, r in self.rules.items()}
         self._lowest = max((r.priority for r in self.rules.values()), default=0)
+        self._answers: dict[tuple[str, str], bool] = {}
         # Types read from trait and property keys: configured ones without a
         # documented message location (custom identifiers).
         self.keyed_types: tuple[str, ...] = tuple(
@@ -107,5 +111,15 @@ class Settings:
         return found.priority if found is not None else self._lowest + 1
 
     def blocked(self, type_: str, value: str) -> bool:
+        # Known people's values come back event after event, and a pattern
+        # search costs more than deciding the event: remember recent answers.
+        key = (type_, value)
+        known = self._answers.get(key)
+        if known is not None:
+            return known
         blocks = self._blocks.get(type_)
-        return blocks is not None and blocks.match(value)
+        answer = blocks is not None and blocks.match(value)
+        if len(self._answers) >= ANSWERS_KEPT:
+            self._answers.clear()
+        self._answers[key] = answer
+        return answer

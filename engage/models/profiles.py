@@ -46,11 +46,14 @@ class ProfileIdentifier(models.Model):
     """An identifier value of a profile: the graph's lookup key (one profile per
     value in a space and collection)."""
 
-    space = models.ForeignKey(Space, on_delete=models.CASCADE, related_name="+")
+    # Indexed by the unique key (space first) and identifier_of_profile (profile first).
+    space = models.ForeignKey(Space, on_delete=models.CASCADE, related_name="+", db_index=False)
     collection = models.CharField(max_length=8, default="users")
     type = models.CharField(max_length=64)
     value = models.CharField(max_length=1024)
-    profile = models.ForeignKey(Profile, on_delete=models.CASCADE, related_name="identifiers")
+    profile = models.ForeignKey(
+        Profile, on_delete=models.CASCADE, related_name="identifiers", db_index=False
+    )
     source_id = models.BigIntegerField(null=True, blank=True)
     first_message_id = models.CharField(max_length=128, blank=True, default="")
     first_seen = models.DateTimeField()
@@ -72,8 +75,22 @@ class ProfileEvent(models.Model):
     """An event attached to a profile: the event store row it refers to, once per
     (space, source, messageId): reprocessing the same message changes nothing."""
 
-    space = models.ForeignKey(Space, on_delete=models.CASCADE, related_name="+")
-    profile = models.ForeignKey(Profile, on_delete=models.CASCADE, related_name="events")
+    # The most written table (a row per event resolved), kept lean: no
+    # single-column indexes (the unique key leads with the space, the timeline
+    # with the profile) and no foreign-key constraints, whose checks cost each
+    # row a lookup at commit. The rows are still deleted with their profile and
+    # space (Django's cascade), and the resolver writes them only for profiles it
+    # holds locked.
+    space = models.ForeignKey(
+        Space, on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
+    )
+    profile = models.ForeignKey(
+        Profile,
+        on_delete=models.CASCADE,
+        related_name="events",
+        db_index=False,
+        db_constraint=False,
+    )
     source_id = models.BigIntegerField()
     message_id = models.CharField(max_length=128)
     event_id = models.BigIntegerField()  # connections_event.id

@@ -239,19 +239,30 @@ def events(space: Space, profile: Profile, params: Params, page: Page) -> dict[s
 
 
 def metadata(space: Space, profile: Profile, params: Params, page: Page) -> dict[str, Any]:
-    sources = source_keys((profile.first_source_id, profile.last_source_id))
+    # The resolver writes a profile's row only when the profile changes, not for
+    # every event it attaches: the latest message is its newest event.
+    latest = (
+        ProfileEvent.objects.filter(profile=profile)
+        .order_by("-timestamp", "-id")
+        .values_list("message_id", "source_id", "received_at")
+        .first()
+    )
+    last_message, last_source, updated = profile.last_message_id, profile.last_source_id, None
+    if latest is not None:
+        last_message, last_source, updated = latest
+    sources = source_keys((profile.first_source_id, last_source))
 
     def key(source_id: int | None) -> str | None:
         return sources.get(source_id) if source_id is not None else None
 
     body: dict[str, Any] = {
         "created_at": iso(profile.create_time),
-        "updated_at": iso(profile.update_time),
+        "updated_at": iso(max(profile.update_time, updated or profile.update_time)),
         "expires_at": None,
         "first_message_id": profile.first_message_id,
         "first_source_id": key(profile.first_source_id),
-        "last_message_id": profile.last_message_id,
-        "last_source_id": key(profile.last_source_id),
+        "last_message_id": last_message,
+        "last_source_id": key(last_source or None),
     }
     if params.verbose:
         body |= {

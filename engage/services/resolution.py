@@ -94,11 +94,30 @@ class _Prepared(NamedTuple):
 # -- settings ---------------------------------------------------------------------------------
 
 
+# A space's Settings, reused while its rows are unchanged: building one compiles
+# every blocked pattern, and it remembers its blocked-value answers.
+_SETTINGS: dict[int, tuple[tuple[Any, ...], Settings]] = {}
+_SETTINGS_KEPT = 64
+
+
 def load_settings(space: Space) -> Settings:
-    return Settings(
-        Rule(row.type, row.priority, row.limit, row.period, tuple(row.blocked_values))
-        for row in IdentifierSetting.objects.filter(space=space)
+    rows = tuple(
+        (type_, priority, limit, period, json.dumps(blocked, sort_keys=True))
+        for type_, priority, limit, period, blocked in IdentifierSetting.objects.filter(space=space)
+        .order_by("type")
+        .values_list("type", "priority", "limit", "period", "blocked_values")
     )
+    cached = _SETTINGS.get(space.pk)
+    if cached is not None and cached[0] == rows:
+        return cached[1]
+    settings = Settings(
+        Rule(type_, priority, limit, period, tuple(json.loads(blocked)))
+        for type_, priority, limit, period, blocked in rows
+    )
+    if len(_SETTINGS) >= _SETTINGS_KEPT:
+        _SETTINGS.clear()
+    _SETTINGS[space.pk] = (rows, settings)
+    return settings
 
 
 def _add_types(space: Space, settings: Settings, types: Iterable[str]) -> Settings:
@@ -214,7 +233,8 @@ def _lock(space: Space, identifiers: Iterable[Identifier]) -> None:
     with connection.cursor() as cursor:
         # The array is sorted: every worker takes its locks in one global order.
         cursor.execute(
-            "SELECT count(pg_advisory_xact_lock(k)) FROM unnest(%s::bigint[]) AS k", [keys]
+            "SELECT count(pg_advisory_xact_lock(k)) FROM unnest(%s::bigint[]) AS k",
+            [writes.bigints(keys)],
         )
 
 
@@ -224,12 +244,14 @@ def _attached(space: Space, part: Sequence[_Prepared]) -> set[tuple[int, str]]:
         return set()
     table = ProfileEvent._meta.db_table
     with connection.cursor() as cursor:
-        # A join on the unique key: one index probe per message, whatever the
-        # planner's statistics say about a fast-growing table.
+        # One index probe per message, whatever the planner's statistics say
+        # about a fast-growing table: a LIMIT in a LATERAL subquery cannot be
+        # flattened into a join, which stale statistics (a space that grew since
+        # the last ANALYZE) turned into hashing every event of the space.
         cursor.execute(
-            f"SELECT e.source_id, e.message_id FROM {table} e "  # noqa: S608
-            "JOIN jsonb_to_recordset(%s::jsonb) AS k(s bigint, m text) "
-            "ON e.source_id = k.s AND e.message_id = k.m WHERE e.space_id = %s",
+            "SELECT k.s, k.m FROM jsonb_to_recordset(%s::jsonb) AS k(s bigint, m text) "  # noqa: S608
+            f"CROSS JOIN LATERAL (SELECT 1 FROM {table} e WHERE e.space_id = %s "
+            "AND e.source_id = k.s AND e.message_id = k.m LIMIT 1) AS found",
             [json.dumps([{"s": s, "m": m} for s, m in pairs]), space.pk],
         )
         return {(s, m) for s, m in cursor.fetchall()}
@@ -244,12 +266,15 @@ def _lookup(space: Space, identifiers: Sequence[Identifier]) -> dict[Identifier,
     table = ProfileIdentifier._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
-            # Times as epoch seconds: parsing 1,000s of timestamps costs more than the query.
-            f"SELECT i.collection, i.type, i.value, i.id, i.profile_id, "  # noqa: S608
-            "extract(epoch FROM i.last_seen)::float8 "
-            f"FROM {table} i JOIN jsonb_to_recordset(%s::jsonb) AS k(c text, t text, v text) "
-            "ON i.collection = k.c AND i.type = k.t AND i.value = k.v "
-            "WHERE i.space_id = %s",
+            # Times as epoch seconds: parsing 1,000s of timestamps costs more than
+            # the query. LATERAL ... LIMIT 1: one unique-key probe per value, as in
+            # _attached, whatever the statistics.
+            "SELECT k.c, k.t, k.v, i.id, i.profile_id, i.seen "  # noqa: S608
+            "FROM jsonb_to_recordset(%s::jsonb) AS k(c text, t text, v text) "
+            "CROSS JOIN LATERAL (SELECT id, profile_id, "
+            f"extract(epoch FROM last_seen)::float8 AS seen FROM {table} "
+            "WHERE space_id = %s AND collection = k.c AND type = k.t AND value = k.v "
+            "LIMIT 1) AS i",
             [json.dumps([{"c": c, "t": t, "v": v} for t, v, c in identifiers]), space.pk],
         )
         return {Identifier(t, v, c): (pk, pid, _time(seen)) for c, t, v, pk, pid, seen in cursor}
@@ -307,7 +332,7 @@ def _lock_profiles(ids: list[int], full: set[int]) -> list[tuple[ProfileRow, boo
             f"SELECT {_PROFILE_COLUMNS}, "  # noqa: S608
             "CASE WHEN id = ANY(%s) THEN traits END, CASE WHEN id = ANY(%s) THEN trait_times END "
             f"FROM {table} WHERE id = ANY(%s) ORDER BY id FOR NO KEY UPDATE",
-            [wanted, wanted, ids],
+            [writes.bigints(wanted), writes.bigints(wanted), writes.bigints(ids)],
         )
         rows = cursor.fetchall()
     return [

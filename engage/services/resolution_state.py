@@ -89,8 +89,10 @@ class Node:
     new: bool = False
     # Traits are read only for the profiles the chunk may change them on.
     loaded: bool = True
-    dirty: bool = False  # update time and last message moved
-    changed: bool = False  # and traits, counters or canonical too
+    # Traits, identifiers, counters or canonical changed: the row is rewritten. An
+    # event that only attaches leaves the row alone (the profile's latest message
+    # is read from its events), so most traffic writes no profile row at all.
+    changed: bool = False
     canonical: Node | None = None
 
     @property
@@ -110,7 +112,7 @@ class Node:
             if times.get(key, "") <= stamp:
                 current[key] = value
                 times[key] = stamp
-                self.dirty = self.changed = True
+                self.changed = True
 
     def absorb_traits(self, other: Node) -> None:
         """A merge keeps, per key, the newest value of the two profiles."""
@@ -123,12 +125,12 @@ class Node:
                 times[key] = stamp
 
     def touch(self, message_id: str, source_id: int | None, when: dt.datetime) -> None:
+        """The latest message, written with the row if the chunk changes it."""
         profile = self.profile
         if when >= profile.update_time:
             profile.update_time = when
             profile.last_message_id = message_id[:128]
             profile.last_source_id = source_id
-        self.dirty = True
 
 
 @dataclass
@@ -202,7 +204,7 @@ class Graph:
         node.view.values.setdefault(identifier.type, {})[identifier.value] = when
         node.view.mappings += 1
         node.profile.mappings = node.view.mappings
-        node.dirty = node.changed = True
+        node.changed = True
         self.index[identifier] = node
         self.added.append((identifier, node, when, message_id, source_id))
 
@@ -236,7 +238,7 @@ class Graph:
         into.profile.merges, into.profile.mappings = into.view.merges, into.view.mappings
         into.absorb_traits(merged)
         merged.canonical = into
-        merged.dirty = into.dirty = merged.changed = into.changed = True
+        merged.changed = into.changed = True
         self.merges.append((merged, into, message_id, source_id, when))
 
     def link(self, user: Node, account: Node, source_id: int | None, when: dt.datetime) -> None:

@@ -5,7 +5,7 @@ survivor; it keeps its row with ``canonical`` set), events, links and logs."""
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from django.db import connection
 
@@ -21,39 +21,26 @@ from engage.models import (
 from engage.services.resolution_state import Attached, Graph, Node, ProfileRow
 
 
+def bigints(values: Iterable[int]) -> str:
+    """An array literal for ``%s::bigint[]``: psycopg quotes a list's elements one
+    by one in Python, which costs more than the statement that reads them."""
+    return "{" + ",".join(str(int(v)) for v in values) + "}"
+
+
 def flush(
     space: Space, graph: Graph, events: Sequence[Attached], logs: Sequence[IdentityLog]
 ) -> None:
     final = graph.final
     nodes = list(graph.nodes.values())
-    created = [n for n in nodes if n.new]
-    models = Profile.objects.bulk_create([n.profile.model(space) for n in created])
-    for node, model in zip(created, models, strict=True):
-        node.profile.pk = model.pk
+    _insert_profiles(space, [n.profile for n in nodes if n.new])
     for node in nodes:
         if node.canonical is not None:
             node.profile.canonical_id = final(node).profile.pk
-    saved = [n for n in nodes if n.dirty and (not n.new or n.canonical is not None)]
-    _update_profiles([n.profile for n in saved if n.changed])
-    _touch_profiles([n.profile for n in saved if not n.changed])
+    _update_profiles(
+        [n.profile for n in nodes if n.changed and (not n.new or n.canonical is not None)]
+    )
     _move_merged(graph)
-    if graph.added:
-        ProfileIdentifier.objects.bulk_create(
-            [
-                ProfileIdentifier(
-                    space=space,
-                    collection=identifier.collection,
-                    type=identifier.type,
-                    value=identifier.value,
-                    profile_id=_pk(final(node)),
-                    source_id=source_id,
-                    first_message_id=message_id[:128],
-                    first_seen=when,
-                    last_seen=when,
-                )
-                for identifier, node, when, message_id, source_id in graph.added
-            ]
-        )
+    _insert_identifiers(space, graph)
     _touch_seen(graph)
     if graph.merges:
         ProfileMerge.objects.bulk_create(
@@ -106,8 +93,11 @@ def _move_merged(graph: Graph) -> None:
     ]
     if not moves:
         return
-    mapping = json.dumps(moves)
-    moved = "jsonb_to_recordset(%s::jsonb) AS m(o bigint, s bigint)"
+    # Arrays, not a JSON recordset: the planner sees how many profiles move (a
+    # recordset is always "100 rows") and reads their rows by index, where it
+    # would otherwise hash the whole events table.
+    mapping = [bigints(m["o"] for m in moves), bigints(m["s"] for m in moves)]
+    moved = "unnest(%s::bigint[], %s::bigint[]) AS m(o, s)"
     profiles = Profile._meta.db_table
     identifiers = ProfileIdentifier._meta.db_table
     events = ProfileEvent._meta.db_table
@@ -121,19 +111,85 @@ def _move_merged(graph: Graph) -> None:
             # canonical_id: earlier merges into a profile merged now follow it.
             cursor.execute(
                 f"UPDATE {table} AS t SET {column} = m.s FROM {moved} WHERE t.{column} = m.o",  # noqa: S608
-                [mapping],
+                mapping,
             )
         for side, other in (("user_id", "account_id"), ("account_id", "user_id")):
             cursor.execute(
                 f"INSERT INTO {links} (space_id, {side}, {other}, source_id, create_time) "  # noqa: S608
                 f"SELECT l.space_id, m.s, l.{other}, l.source_id, l.create_time "
                 f"FROM {links} l JOIN {moved} ON l.{side} = m.o ON CONFLICT DO NOTHING",
-                [mapping],
+                mapping,
             )
             cursor.execute(
                 f"DELETE FROM {links} AS l USING {moved} WHERE l.{side} = m.o",  # noqa: S608
-                [mapping],
+                mapping,
             )
+
+
+def _insert_profiles(space: Space, profiles: Sequence[ProfileRow]) -> None:
+    """The chunk's new profiles in one statement, their ids matched back by
+    segment id (unique)."""
+    if not profiles:
+        return
+    table = Profile._meta.db_table
+    records = [
+        {
+            "g": p.segment_id,
+            "c": p.collection,
+            "t": json.dumps(p.traits),
+            "tt": json.dumps(p.trait_times),
+            "mg": p.merges,
+            "mp": p.mappings,
+            "ct": p.create_time.timestamp(),
+            "ut": p.update_time.timestamp(),
+            "fm": p.first_message_id,
+            "fs": p.first_source_id,
+            "lm": p.last_message_id,
+            "ls": p.last_source_id,
+        }
+        for p in profiles
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (space_id, segment_id, collection, traits, trait_times, "  # noqa: S608
+            "merges, mappings, create_time, update_time, first_message_id, first_source_id, "
+            "last_message_id, last_source_id) "
+            "SELECT %s, g, c, t::jsonb, tt::jsonb, mg, mp, to_timestamp(ct), to_timestamp(ut), "
+            "fm, fs, lm, ls FROM jsonb_to_recordset(%s::jsonb) AS x(g text, c text, t text, "
+            "tt text, mg int, mp int, ct float8, ut float8, fm text, fs bigint, lm text, "
+            "ls bigint) RETURNING segment_id, id",
+            [space.pk, json.dumps(records)],
+        )
+        ids = dict(cursor.fetchall())
+    for profile in profiles:
+        profile.pk = ids[profile.segment_id]
+
+
+def _insert_identifiers(space: Space, graph: Graph) -> None:
+    if not graph.added:
+        return
+    table = ProfileIdentifier._meta.db_table
+    records = [
+        {
+            "c": identifier.collection,
+            "t": identifier.type,
+            "v": identifier.value,
+            "p": _pk(graph.final(node)),
+            "s": source_id,
+            "m": message_id[:128],
+            "w": when.timestamp(),
+        }
+        for identifier, node, when, message_id, source_id in graph.added
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (space_id, collection, type, value, profile_id, source_id, "  # noqa: S608
+            "first_message_id, first_seen, last_seen) "
+            "SELECT %s, c, t, v, p, s, m, to_timestamp(w), to_timestamp(w) "
+            "FROM jsonb_to_recordset(%s::jsonb) "
+            "AS x(c text, t text, v text, p bigint, s bigint, m text, w float8)",
+            [space.pk, json.dumps(records)],
+        )
 
 
 def _insert_events(space: Space, events: Sequence[Attached], owners: list[int]) -> None:
@@ -175,49 +231,27 @@ def _update_profiles(profiles: Sequence[ProfileRow]) -> None:
     if not profiles:
         return
     table = Profile._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {table} AS p SET traits = u.traits::jsonb, "  # noqa: S608
-            "trait_times = u.trait_times::jsonb, merges = u.merges, mappings = u.mappings, "
-            "canonical_id = u.canonical, update_time = u.update_time, "
-            "last_message_id = u.last_message_id, last_source_id = u.last_source_id "
-            "FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::int[], %s::int[], "
-            "%s::bigint[], %s::timestamptz[], %s::text[], %s::bigint[]) "
-            "AS u(id, traits, trait_times, merges, mappings, canonical, update_time, "
-            "last_message_id, last_source_id) WHERE p.id = u.id",
-            [
-                [p.pk for p in profiles],
-                [json.dumps(p.traits) for p in profiles],
-                [json.dumps(p.trait_times) for p in profiles],
-                [p.merges for p in profiles],
-                [p.mappings for p in profiles],
-                [p.canonical_id for p in profiles],
-                [p.update_time for p in profiles],
-                [p.last_message_id for p in profiles],
-                [p.last_source_id for p in profiles],
-            ],
-        )
-
-
-def _touch_profiles(profiles: Sequence[ProfileRow]) -> None:
-    """Profiles that only took events: their last message and update time."""
-    if not profiles:
-        return
-    table = Profile._meta.db_table
     records = [
         {
             "i": p.pk,
+            "t": json.dumps(p.traits),
+            "tt": json.dumps(p.trait_times),
+            "mg": p.merges,
+            "mp": p.mappings,
+            "c": p.canonical_id,
             "u": p.update_time.timestamp(),
-            "m": p.last_message_id,
-            "s": p.last_source_id,
+            "lm": p.last_message_id,
+            "ls": p.last_source_id,
         }
         for p in profiles
     ]
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {table} AS p SET update_time = to_timestamp(x.u), last_message_id = x.m, "  # noqa: S608
-            "last_source_id = x.s FROM jsonb_to_recordset(%s::jsonb) "
-            "AS x(i bigint, u float8, m text, s bigint) WHERE p.id = x.i",
+            f"UPDATE {table} AS p SET traits = u.t::jsonb, trait_times = u.tt::jsonb, "  # noqa: S608
+            "merges = u.mg, mappings = u.mp, canonical_id = u.c, "
+            "update_time = to_timestamp(u.u), last_message_id = u.lm, last_source_id = u.ls "
+            "FROM jsonb_to_recordset(%s::jsonb) AS u(i bigint, t text, tt text, mg int, "
+            "mp int, c bigint, u float8, lm text, ls bigint) WHERE p.id = u.i",
             [json.dumps(records)],
         )
 
@@ -229,9 +263,12 @@ def _touch_seen(graph: Graph) -> None:
     pks = list(graph.seen_rows)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {table} AS i SET last_seen = s.t "  # noqa: S608
-            "FROM unnest(%s::bigint[], %s::timestamptz[]) AS s(id, t) WHERE i.id = s.id",
-            [pks, [graph.seen_rows[pk] for pk in pks]],
+            f"UPDATE {table} AS i SET last_seen = to_timestamp(s.t) "  # noqa: S608
+            "FROM unnest(%s::bigint[], %s::float8[]) AS s(id, t) WHERE i.id = s.id",
+            [
+                bigints(pks),
+                "{" + ",".join(repr(graph.seen_rows[pk].timestamp()) for pk in pks) + "}",
+            ],
         )
 
 

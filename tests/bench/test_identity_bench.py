@@ -24,15 +24,18 @@ printed.
 Run: python -m pytest tests/bench/test_identity_bench.py -s
 (``BENCH_EVENTS``, default 20,000 events per round; ``BENCH_KNOWN``, default 20,000;
 ``BENCH_STATEMENTS=1`` also prints the resolver's statements by total time, to see
-what is slow).
+what is slow; ``BENCH_PROFILE=path`` prints the resolver's functions by own time and writes
+``path.<size>`` for pstats).
 """
 
 from __future__ import annotations
 
+import cProfile
 import datetime as dt
 import gc
 import itertools
 import os
+import pstats
 import random
 import statistics
 import time
@@ -288,6 +291,12 @@ def measure(
     merges = sum(1 for m in messages if str(m.get("anonymousId", "")).startswith("x-"))
 
     def resolve_all() -> None:
+        if os.environ.get("BENCH_PROFILE"):
+            profiler = cProfile.Profile()
+            profiler.runcall(lambda: [resolve_events(space, part) for part in calls])
+            pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
+            profiler.dump_stats(f"{os.environ['BENCH_PROFILE']}.{size}")
+            return
         if not os.environ.get("BENCH_STATEMENTS"):
             for part in calls:
                 resolve_events(space, part)

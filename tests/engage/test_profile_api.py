@@ -4,6 +4,7 @@ their canonical; identifiers URL-decoded; the space as its id or slug."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import pytest
@@ -13,6 +14,8 @@ from django.utils import timezone
 
 from connections.models import Source
 from engage.models import Profile, ProfileLink
+from engage.services.identity_settings import seed_defaults
+from engage.services.resolution import ResolverEvent, resolve_events
 from tests.engage.profile_api_support import Opened, encoded, get, make_profile, open_space, path
 
 pytestmark = pytest.mark.django_db
@@ -186,6 +189,37 @@ def test_metadata(client: Client, opened: Opened) -> None:
     verbose = get(client, url, opened.token, verbose="true").json()["metadata"]
     assert verbose["segment_id"] == profile.segment_id
     assert verbose["collection"] == "users"
+
+
+def test_metadata_last_message_is_the_newest_event_resolved(client: Client, opened: Opened) -> None:
+    """A track from a known user attaches without rewriting the profile's row;
+    the metadata still names it as the last message, and its time as updated_at."""
+    source = Source.objects.create(workspace=opened.space.workspace, slug="web", display_name="w")
+    seed_defaults(opened.space)
+    stamp = timezone.now()
+
+    def event(kind: str, message_id: str, seconds: int, **fields: Any) -> ResolverEvent:
+        return ResolverEvent(
+            event_id=0,
+            received_at=stamp + dt.timedelta(seconds=seconds),
+            source_id=source.pk,
+            message_id=message_id,
+            type=kind,
+            event_name=str(fields.get("event", "")),
+            payload={"type": kind, "messageId": message_id, "userId": "meta2", **fields},
+        )
+
+    resolve_events(opened.space, [event("identify", "m-identify", 0, traits={"plan": "pro"})])
+    resolve_events(opened.space, [event("track", "m-track", 5, event="Viewed")])
+
+    row = Profile.objects.get(space=opened.space, canonical=None)
+    assert row.last_message_id == "m-identify"  # the row was not rewritten
+    body = get(client, path(opened.space, "user_id:meta2", "metadata"), opened.token).json()
+    assert body["metadata"]["last_message_id"] == "m-track"
+    assert body["metadata"]["last_source_id"] == "web"
+    assert body["metadata"]["first_message_id"] == "m-identify"
+    later = (stamp + dt.timedelta(seconds=5)).isoformat().replace("+00:00", "Z")
+    assert body["metadata"]["updated_at"] == later
 
 
 def test_links_of_a_user_and_of_an_account(
