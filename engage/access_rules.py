@@ -13,6 +13,10 @@ from typing import Any
 from django.db.models import Q, QuerySet
 
 from engage.models import (
+    Computation,
+    ComputationChange,
+    ComputationMember,
+    ComputationRun,
     IdentifierSetting,
     IdentityLog,
     Profile,
@@ -56,6 +60,10 @@ def register() -> None:
     ):
         registry.register(model, rules.belongs_to("space", Space))
     registry.register(IdentifierSetting, identity_settings("space"))
+    # Audiences and computed traits: Engage Users' "change" on the space covers them.
+    registry.register(Computation, rules.belongs_to("space", Space))
+    for child in (ComputationRun, ComputationMember, ComputationChange):
+        registry.register(child, rules.belongs_to("computation__space", Space))
 
 
 def identity_settings(space_path: str) -> Rule:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from engage import task_names
-from engage.services import csv_upload, feed, insights, replay, spaces
+from engage.services import computation_runs, csv_upload, feed, insights, replay, spaces
 from switchyard.celery import task
 
 
@@ -64,3 +64,25 @@ def process_csv_upload(upload_id: int) -> dict[str, Any]:
     """Queued after the commit that stored a profiles CSV: validate every row, then
     apply the file through identity resolution unless a row is bad."""
     return csv_upload.process_upload(upload_id)
+
+
+@task(task_names.COMPUTE_COMPUTATION, bind=True, soft_time_limit=3600)
+def compute_computation(self: Any, run_id: int) -> dict[str, Any]:
+    """One attempt at an audience or computed trait run, resuming at its first step
+    not done. A failed attempt is retried with backoff up to 5 times, then the run
+    is FAILED (the service records each error and the final state)."""
+    try:
+        return computation_runs.execute(run_id)
+    except computation_runs.Waiting:
+        # A referenced audience or trait is computed first: not an attempt.
+        computation_runs.enqueue(run_id, countdown=computation_runs.WAIT_SECONDS)
+        return {"run": run_id, "waiting": True}
+    except Exception as exc:
+        raise self.retry(exc=exc, countdown=min(600, 10 * 2**self.request.retries)) from exc
+
+
+@task(task_names.SCHEDULE_COMPUTATIONS)
+def schedule_computations() -> int:
+    """Beat runs this every 5 minutes (a PeriodicTask row from migration 0009): a run
+    for each batch audience and trait due by its space's cadence."""
+    return len(computation_runs.schedule_due())

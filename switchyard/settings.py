@@ -378,6 +378,12 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/v1beta",
+    # Engage's audience / trait definition grammar goes in after the enum hook, which
+    # would otherwise extract (and misname) every kind/op/cmp set of it.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "engage.api.computation_serializers.add_definition_components",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "TokenScopeEnum": "workspace.models.tokens.AccessToken.Scope",
         "GrantScopeEnum": ["all", "specific", "labels"],

@@ -1,3 +1,17 @@
+from engage.models.computations import (
+    Computation,
+    ComputationChange,
+    ComputationKey,
+    ComputationKind,
+    ComputationMember,
+    ComputationMode,
+    ComputationResult,
+    ComputationRun,
+    ComputationStatus,
+    RunStatus,
+    RunStep,
+    RunTrigger,
+)
 from engage.models.identity import IdentifierSetting, Period
 from engage.models.pipeline import PendingBatch
 from engage.models.profiles import (
@@ -13,6 +27,15 @@ from engage.models.spaces import Space, SpaceGrant, SpaceLabel, SpaceSource, Spa
 from engage.models.uploads import CsvUpload, UploadStatus
 
 __all__ = [
+    "Computation",
+    "ComputationChange",
+    "ComputationKey",
+    "ComputationKind",
+    "ComputationMember",
+    "ComputationMode",
+    "ComputationResult",
+    "ComputationRun",
+    "ComputationStatus",
     "CsvUpload",
     "IdentifierSetting",
     "IdentityLog",
@@ -24,6 +47,9 @@ __all__ = [
     "ProfileIdentifier",
     "ProfileLink",
     "ProfileMerge",
+    "RunStatus",
+    "RunStep",
+    "RunTrigger",
     "Space",
     "SpaceGrant",
     "SpaceLabel",

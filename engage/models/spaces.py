@@ -22,6 +22,8 @@ class Space(models.Model):
     # The connection policy: ["environment:dev", ...], labels a source must carry
     # to connect (Segment: "only sources labelled Dev connect to this space").
     required_labels = models.JSONField(default=list, blank=True)
+    # Batch audiences and traits are computed every this many hours (Segment: 8).
+    batch_cadence_hours = models.PositiveSmallIntegerField(default=8)
 
     class Meta:
         constraints = (

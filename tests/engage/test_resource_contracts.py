@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 
 from connections.services.sources import do_create_source
-from engage.models import IdentifierSetting, Space, SpaceSource, SpaceToken
+from engage.models import Computation, IdentifierSetting, Space, SpaceSource, SpaceToken
+from engage.services.computations import do_create_computation
 from engage.services.identity_settings import do_add_custom_identifier
 from engage.services.space_sources import do_connect_source
 from engage.services.spaces import do_create_space
@@ -112,7 +113,46 @@ def make_identifier(tenant: Tenant, n: int) -> IdentifierSetting:
     )
 
 
-ENGAGE_RESOURCES = (
+AUDIENCE = {
+    "version": 1,
+    "type": "users",
+    "include_anonymous": False,
+    "include_historical": True,
+    "root": {"kind": "trait", "trait": "plan", "cmp": "eq", "value": "pro"},
+}
+TRAIT = {
+    "version": 1,
+    "type": "users",
+    "kind": "event_counter",
+    "event": "Order Completed",
+    "where": None,
+    "window": None,
+}
+
+
+def make_computation(kind: str, definition: dict[str, Any]) -> Any:
+    def make(tenant: Tenant, n: int) -> Computation:
+        return do_create_computation(
+            principal=tenant.principal,
+            space=space_of(tenant),
+            kind=kind,
+            display_name=f"Computed {n}",
+            key=unique("c_").replace("-", "_").lower(),
+            definition=definition,
+        )
+
+    return make
+
+
+def computation_body(definition: dict[str, Any]) -> Any:
+    return lambda t, n: {
+        "display_name": f"New {n}",
+        "key": unique("new_").replace("-", "_").lower(),
+        "definition": definition,
+    }
+
+
+ENGAGE_RESOURCES: tuple[Resource, ...] = (
     Resource(
         id="spaces",
         member_get=GRANTED_ONLY,
@@ -189,6 +229,56 @@ ENGAGE_RESOURCES = (
             "create": "identifier.created",
             "update": "identifier.updated",
             "delete": "identifier.deleted",
+        },
+    ),
+)
+
+
+ENGAGE_RESOURCES += (
+    Resource(
+        id="audiences",
+        member_get=GRANTED_ONLY,
+        reader_role=SPACE_READER,
+        collection="workspaces/{workspace}/spaces/{space}/audiences",
+        resource_key="audience",
+        collection_key="audiences",
+        make=make_computation("audience", AUDIENCE),
+        key_of=lambda row: row.key,
+        create=computation_body(AUDIENCE),
+        update=(Change("display_name", "Pro users"),),
+        concurrent=(
+            Change("display_name", "Renamed"),
+            Change("folder", "Sales"),
+            Change("description", "who pays"),
+        ),
+        delete=True,
+        audit={
+            "create": "audience.created",
+            "update": "audience.updated",
+            "delete": "audience.deleted",
+        },
+    ),
+    Resource(
+        id="computed-traits",
+        member_get=GRANTED_ONLY,
+        reader_role=SPACE_READER,
+        collection="workspaces/{workspace}/spaces/{space}/computed-traits",
+        resource_key="computed_trait",
+        collection_key="computed_traits",
+        make=make_computation("trait", TRAIT),
+        key_of=lambda row: row.key,
+        create=computation_body(TRAIT),
+        update=(Change("display_name", "Orders"),),
+        concurrent=(
+            Change("display_name", "Renamed"),
+            Change("folder", "Sales"),
+            Change("description", "all orders"),
+        ),
+        delete=True,
+        audit={
+            "create": "computed_trait.created",
+            "update": "computed_trait.updated",
+            "delete": "computed_trait.deleted",
         },
     ),
 )

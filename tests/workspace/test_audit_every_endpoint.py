@@ -17,6 +17,7 @@ from connections.services.filters import do_create_filter
 from connections.services.sources import do_create_source
 from connections.services.subscriptions import do_create_subscription
 from connections.services.write_keys import do_create_write_key
+from engage.services.computations import do_create_computation
 from engage.services.identity_settings import do_add_custom_identifier
 from engage.services.space_sources import do_connect_source
 from engage.services.spaces import do_create_space, do_request_space_deletion
@@ -108,6 +109,10 @@ def world(contract_world: World) -> dict[str, Any]:
     do_connect_source(principal=owner, space=space, source=acme.source)
     space_token, _ = do_create_space_token(principal=owner, space=space, description="app")
     do_add_custom_identifier(principal=owner, space=space, type="loyalty_id")
+    for kind, name, definition in (("audience", "VIP", VIP), ("trait", "Orders", ORDERS)):
+        do_create_computation(
+            principal=owner, space=space, kind=kind, display_name=name, definition=definition
+        )
     # A second space, its deletion requested: for :cancelDeletion and :import's origin.
     doomed = do_create_space(
         principal=owner, workspace=acme.workspace, slug="old", display_name="Old"
@@ -131,6 +136,23 @@ def world(contract_world: World) -> dict[str, Any]:
         "inventory_field": field.key_id,
         "space_token": space_token.pk,
     }
+
+
+VIP = {
+    "version": 1,
+    "type": "users",
+    "include_anonymous": False,
+    "include_historical": True,
+    "root": {"kind": "trait", "trait": "plan", "cmp": "eq", "value": "vip"},
+}
+ORDERS = {
+    "version": 1,
+    "type": "users",
+    "kind": "event_counter",
+    "event": "Order Completed",
+    "where": None,
+    "window": None,
+}
 
 
 def mask(key: str, field: str, value: object) -> dict:
@@ -414,10 +436,41 @@ ENDPOINTS: list[tuple[str, str, Any, str, dict | None]] = [
         "identifiers.imported",
         None,
     ),
+    (
+        "post",
+        f"{SPACE}/audiences",
+        {"audience": {"display_name": "Pro", "definition": VIP}},
+        "audience.created",
+        None,
+    ),
+    (
+        "patch",
+        f"{SPACE}/audiences/vip",
+        mask("audience", "folder", "Sales"),
+        "audience.updated",
+        {"folder": "Sales"},
+    ),
+    ("delete", f"{SPACE}/audiences/vip", None, "audience.deleted", None),
+    (
+        "post",
+        f"{SPACE}/computed-traits",
+        {"computed_trait": {"display_name": "Order count", "definition": ORDERS}},
+        "computed_trait.created",
+        None,
+    ),
+    (
+        "patch",
+        f"{SPACE}/computed-traits/orders",
+        mask("computed_trait", "display_name", "All orders"),
+        "computed_trait.updated",
+        {"display_name": "All orders"},
+    ),
+    ("delete", f"{SPACE}/computed-traits/orders", None, "computed_trait.deleted", None),
 ]
 
 # Mutating methods the API documents that change nothing stored, so audit nothing.
 _DESTINATION_PATH = "/v1beta/workspaces/{workspace}/sources/{source}/destinations/{destination}"
+_SPACE_PATH = "/v1beta/workspaces/{workspace}/spaces/{space}"
 NOT_AUDITED = {
     ("post", f"{_DESTINATION_PATH}/preview"): "a dry run of a sample event, in memory",
     # Stores no deliveries, counters or retries (tests/connections/test_send_test_surfaces.py).
@@ -425,6 +478,12 @@ NOT_AUDITED = {
     ("post", "/v1beta/workspaces/{workspace}/pii-matchers:test"): (
         "what the matchers flag in a sample event, in memory"
     ),
+    # Counts the compiled query's rows; stores nothing.
+    ("post", f"{_SPACE_PATH}/audiences:preview"): "a size estimate, computed and answered",
+    ("post", f"{_SPACE_PATH}/computed-traits:preview"): "a size estimate, computed and answered",
+    # A run is history of its own (runs list); its failures are audited by the run.
+    ("post", f"{_SPACE_PATH}/audiences/{{audience}}:compute"): "queues a compute run",
+    ("post", f"{_SPACE_PATH}/computed-traits/{{computed_trait}}:compute"): ("queues a compute run"),
 }
 
 

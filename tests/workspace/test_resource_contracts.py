@@ -296,6 +296,23 @@ NOT_RESOURCES = {
     "/v1beta/workspaces/{workspace}/spaces/{space}/identifiers:import": (
         "copies another space's settings (tests/engage/test_identity_settings_api.py)"
     ),
+    **{
+        f"/v1beta/workspaces/{{workspace}}/spaces/{{space}}/{path}": why
+        for path, why in (
+            ("audiences:preview", "a size estimate"),
+            ("audiences/{audience}:compute", "queues a run"),
+            ("audiences/{audience}/runs", "run history, read-only"),
+            ("audiences/{audience}/runs/{run}", "run history, read-only"),
+            ("audiences/{audience}/members", "members, read-only"),
+            ("audiences/{audience}/members/{member}", "members, read-only"),
+            ("computed-traits:preview", "a size estimate"),
+            ("computed-traits/{computed_trait}:compute", "queues a run"),
+            ("computed-traits/{computed_trait}/runs", "run history, read-only"),
+            ("computed-traits/{computed_trait}/runs/{run}", "run history, read-only"),
+            ("computed-traits/{computed_trait}/members", "members, read-only"),
+            ("computed-traits/{computed_trait}/members/{member}", "members, read-only"),
+        )
+    },  # tests/engage/test_computations_api.py
 }
 
 

@@ -1,0 +1,509 @@
+# ruff: noqa: S608 - SQL text holds only our table names; values are parameters.
+"""Computing audiences and computed traits.
+
+A run (``ComputationRun``) is a Celery task made of resumable steps. Each step
+commits its effect together with ``run.step``, under the run's row lock, so a
+task retried after a crash (or redelivered beside a slow twin) skips the steps
+already done:
+
+1. evaluate: the compiled query (``engage.compute.sql``) at ``run.as_of``, one
+   ``INSERT ... SELECT`` into ``ComputationResult``;
+2. apply: one diff of those rows against ``ComputationMember`` (a full outer join
+   on the profile id), then set-based writes: the history (``ComputationChange``),
+   the members, and ``Profile.traits[key]`` (an audience true on entry, false on
+   exit, as Identify sends it; a trait its value, removed when it has none);
+3. notify: ``sync_changes`` gets what changed (the destination syncs' hook); the
+   run and the computation become SUCCEEDED / LIVE.
+
+A failing attempt records its error; after ``MAX_RETRIES`` retries the run and
+the computation are FAILED (and audited). A run waits (re-queued, not counted
+as an attempt) while a run of an audience or trait it refers to, queued
+earlier, has not finished: referenced computations are computed first.
+
+Real-time: ``reevaluate_profiles(space_id, profile_ids)`` applies the same diff
+for the real-time computations of the space restricted to those profiles.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.contrib.auth.models import AnonymousUser
+from django.db import connection, transaction
+from django.utils import timezone
+
+from engage import definitions, task_names
+from engage.choices import AuditAction
+from engage.compute.sql import audience_members, trait_values
+from engage.models import (
+    Computation,
+    ComputationChange,
+    ComputationKind,
+    ComputationMember,
+    ComputationMode,
+    ComputationResult,
+    ComputationRun,
+    ComputationStatus,
+    Profile,
+    RunStatus,
+    RunStep,
+    RunTrigger,
+)
+from switchyard.access import Principal
+from workspace.services import audit
+
+logger = logging.getLogger(__name__)
+
+MAX_RETRIES = 5
+WAIT_SECONDS = 10.0
+STALE_AFTER = dt.timedelta(hours=1)
+PENDING = (RunStatus.QUEUED, RunStatus.RUNNING)
+
+MEMBERS = ComputationMember._meta.db_table
+RESULTS = ComputationResult._meta.db_table
+CHANGES = ComputationChange._meta.db_table
+PROFILES = Profile._meta.db_table
+
+
+class Waiting(Exception):
+    """A referenced computation's earlier run has not finished yet."""
+
+
+@dataclass
+class Diff:
+    entered: list[int] = field(default_factory=list)  # audiences: entered; traits: value set
+    exited: list[int] = field(default_factory=list)  # audiences: exited; traits: value removed
+    changed: list[int] = field(default_factory=list)  # traits: value changed
+
+
+def queue_run(computation: Computation, trigger: str) -> ComputationRun:
+    """A run of ``computation`` (call inside the caller's transaction); its task
+    is queued after the commit. A run already queued or running is returned."""
+    pending = (
+        ComputationRun.objects.filter(computation=computation, status__in=PENDING)
+        .order_by("pk")
+        .first()
+    )
+    if pending is not None:
+        return pending
+    run = ComputationRun.objects.create(computation=computation, trigger=trigger)
+    transaction.on_commit(lambda: enqueue(run.pk))
+    return run
+
+
+def enqueue(run_id: int, countdown: float | None = None) -> None:
+    from switchyard.celery import app
+
+    try:
+        app.send_task(
+            task_names.COMPUTE_COMPUTATION, args=[run_id], queue="default", countdown=countdown
+        )
+    except Exception:
+        # The run stays QUEUED; the beat's next pass queues it again.
+        logger.exception("could not queue computation run %s", run_id)
+
+
+# -- order ----------------------------------------------------------------------------------
+
+
+def _references(computation: Computation) -> frozenset[str]:
+    if computation.kind != ComputationKind.AUDIENCE:
+        return frozenset()
+    refs = definitions.references(computation.definition)
+    return refs.audiences | refs.traits
+
+
+def dependency_order(computations: Iterable[Computation]) -> list[Computation]:
+    """Computations so that each comes after the ones (in the list) it refers to;
+    otherwise in id order."""
+    todo = sorted(computations, key=lambda c: c.pk)
+    by_key = {c.key: c for c in todo}
+    done: set[str] = set()
+    ordered: list[Computation] = []
+
+    def visit(c: Computation, path: frozenset[str]) -> None:
+        if c.key in done or c.key in path:  # stored cycles are refused; never hang
+            return
+        for ref in sorted(_references(c)):
+            if ref in by_key:
+                visit(by_key[ref], path | {c.key})
+        done.add(c.key)
+        ordered.append(c)
+
+    for c in todo:
+        visit(c, frozenset())
+    return ordered
+
+
+# -- a run ------------------------------------------------------------------------------------
+
+
+def execute(run_id: int, *, now: dt.datetime | None = None) -> dict[str, Any]:
+    """One attempt at a run, resuming at its first step not done. Raises
+    ``Waiting`` (re-queue it later) or the attempt's error while retries remain."""
+    with transaction.atomic():
+        run = _lock(run_id)
+        if run is None or run.status not in PENDING:
+            return {"run": run_id, "skipped": True}
+        computation = run.computation
+        if not computation.enabled:
+            run.status, run.error = RunStatus.FAILED, "disabled before it ran"
+            run.finish_time = timezone.now()
+            run.save(update_fields=["status", "error", "finish_time"])
+            return {"run": run_id, "skipped": True}
+        _wait_for_references(run)
+        run.attempts += 1
+        run.status = RunStatus.RUNNING
+        run.start_time = run.start_time or timezone.now()
+        run.as_of = run.as_of or now or timezone.now()
+        run.save(update_fields=["attempts", "status", "start_time", "as_of"])
+        if computation.status in (ComputationStatus.PREPARING, ComputationStatus.FAILED):
+            Computation.objects.filter(pk=computation.pk).update(status=ComputationStatus.COMPUTING)
+    try:
+        evaluate(run_id)
+        diff = apply(run_id)
+        notify(run_id, diff)
+    except Exception as exc:
+        if fail_attempt(run_id, exc):
+            return {"run": run_id, "failed": True}
+        raise
+    return {"run": run_id, "entered": len(diff.entered), "exited": len(diff.exited)}
+
+
+def _lock(run_id: int) -> ComputationRun | None:
+    return (
+        ComputationRun.objects.select_for_update(of=("self",))
+        .select_related("computation__space__workspace")
+        .filter(pk=run_id)
+        .first()
+    )
+
+
+def _wait_for_references(run: ComputationRun) -> None:
+    keys = _references(run.computation)
+    if not keys:
+        return
+    earlier = ComputationRun.objects.filter(
+        computation__space_id=run.computation.space_id,
+        computation__key__in=keys,
+        status__in=PENDING,
+        pk__lt=run.pk,
+    )
+    if earlier.exists():
+        raise Waiting(f"run {run.pk} waits for runs of {sorted(keys)}")
+
+
+def _query(computation: Computation, now: dt.datetime, profile_ids: Sequence[int] | None) -> Any:
+    """(sql selecting (profile_id, value), params) of the computation at ``now``."""
+    space_id, definition = computation.space_id, computation.definition
+    if computation.kind == ComputationKind.AUDIENCE:
+        sql, params = audience_members(space_id, definition, now, profile_ids=profile_ids)
+        return f"SELECT q.id AS profile_id, 'true'::jsonb AS value FROM ({sql}) q", params
+    sql, params = trait_values(space_id, definition, now, profile_ids=profile_ids)
+    return f"SELECT q.profile_id, q.value FROM ({sql}) q WHERE q.value IS NOT NULL", params
+
+
+def evaluate(run_id: int) -> None:
+    """Step 1: the compiled query's rows into ``ComputationResult``."""
+    with transaction.atomic():
+        run = _lock(run_id)
+        if run is None or run.step >= RunStep.EVALUATED:
+            return
+        assert run.as_of is not None
+        sql, params = _query(run.computation, run.as_of, None)
+        with connection.cursor() as cursor:
+            cursor.execute(f"DELETE FROM {RESULTS} WHERE run_id = %(run_id_)s", {"run_id_": run_id})
+            cursor.execute(
+                f"INSERT INTO {RESULTS} (run_id, profile_id, value) "
+                f"SELECT %(run_id_)s, r.profile_id, r.value FROM ({sql}) r",
+                {**params, "run_id_": run_id},
+            )
+        run.step = RunStep.EVALUATED
+        run.save(update_fields=["step"])
+
+
+def apply(run_id: int) -> Diff:
+    """Step 2: members, history and profile traits from the evaluated rows."""
+    with transaction.atomic():
+        run = _lock(run_id)
+        if run is None:
+            return Diff()
+        if run.step >= RunStep.APPLIED:
+            return _recorded_diff(run)
+        computation = (
+            Computation.objects.select_for_update()
+            .select_related("space")
+            .get(pk=run.computation_id)
+        )
+        source = f"SELECT profile_id, value FROM {RESULTS} WHERE run_id = %(run_id_)s"
+        assert run.as_of is not None
+        diff = _apply(computation, source, {"run_id_": run_id}, None, run, run.as_of)
+        ComputationResult.objects.filter(run=run).delete()
+        run.size = _size(computation)
+        run.entered, run.exited = len(diff.entered), len(diff.exited)
+        run.step = RunStep.APPLIED
+        run.save(update_fields=["size", "entered", "exited", "step"])
+        return diff
+
+
+def _recorded_diff(run: ComputationRun) -> Diff:
+    """What an applied run changed, read back from its history (a resumed run)."""
+    diff = Diff()
+    rows = ComputationChange.objects.filter(run=run).values_list("profile_id", "old", "new")
+    audience = run.computation.kind == ComputationKind.AUDIENCE
+    for profile_id, old, new in rows:
+        if audience:
+            (diff.entered if new else diff.exited).append(profile_id)
+        elif old is None:
+            diff.entered.append(profile_id)
+        elif new is None:
+            diff.exited.append(profile_id)
+        else:
+            diff.changed.append(profile_id)
+    return diff
+
+
+def _size(computation: Computation) -> int:
+    return ComputationMember.objects.filter(computation=computation).count()
+
+
+def _apply(
+    computation: Computation,
+    source: str,
+    params: dict[str, Any],
+    scope: Sequence[int] | None,
+    run: ComputationRun | None,
+    now: dt.datetime,
+) -> Diff:
+    """Diff ``source`` (rows (profile_id, value)) against the current members
+    (all, or those of ``scope``) and write the differences. Call with the
+    computation's row locked."""
+    audience = computation.kind == ComputationKind.AUDIENCE
+    stamp = now.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    values = {
+        **params,
+        "c_id_": computation.pk,
+        "run_": run.pk if run else None,
+        "now_": now,
+        "key_": [computation.key],
+        "stamp_": stamp,
+        "scope_": list(scope) if scope is not None else None,
+    }
+    in_scope = "" if scope is None else "AND m.profile_id = ANY(%(scope_)s)"
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE IF EXISTS engage_computation_diff")
+        cursor.execute(
+            "CREATE TEMP TABLE engage_computation_diff ON COMMIT DROP AS "
+            "SELECT coalesce(s.profile_id, c.profile_id) AS profile_id, "
+            "c.value AS old, s.value AS new "
+            f"FROM ({source}) s FULL JOIN ("
+            f"SELECT m.profile_id, m.value FROM {MEMBERS} m "
+            f"WHERE m.computation_id = %(c_id_)s {in_scope}) c ON c.profile_id = s.profile_id "
+            "WHERE s.value IS DISTINCT FROM c.value",
+            values,
+        )
+        if audience:
+            history = "coalesce(d.old, 'false'::jsonb), coalesce(d.new, 'false'::jsonb)"
+            trait = "jsonb_set(p.traits, %(key_)s, coalesce(d.new, 'false'::jsonb))"
+        else:
+            history = "d.old, d.new"
+            trait = (
+                "CASE WHEN d.new IS NULL THEN p.traits #- %(key_)s "
+                "ELSE jsonb_set(p.traits, %(key_)s, d.new) END"
+            )
+        cursor.execute(
+            f"INSERT INTO {CHANGES} (computation_id, run_id, profile_id, old, new, time) "
+            f"SELECT %(c_id_)s, %(run_)s, d.profile_id, {history}, %(now_)s "
+            "FROM engage_computation_diff d ORDER BY d.profile_id",
+            values,
+        )
+        cursor.execute(
+            f"DELETE FROM {MEMBERS} m USING engage_computation_diff d "
+            "WHERE m.computation_id = %(c_id_)s AND m.profile_id = d.profile_id AND d.new IS NULL",
+            values,
+        )
+        cursor.execute(
+            f"INSERT INTO {MEMBERS} (computation_id, profile_id, value, since, update_time) "
+            "SELECT %(c_id_)s, d.profile_id, d.new, %(now_)s, %(now_)s "
+            "FROM engage_computation_diff d WHERE d.new IS NOT NULL ORDER BY d.profile_id "
+            "ON CONFLICT (computation_id, profile_id) DO UPDATE SET value = EXCLUDED.value, "
+            "since = EXCLUDED.since, update_time = EXCLUDED.update_time",
+            values,
+        )
+        # Profiles locked in id order, as everyone else locks them, before the update.
+        cursor.execute(
+            f"SELECT 1 FROM {PROFILES} WHERE id IN (SELECT profile_id FROM "
+            "engage_computation_diff) ORDER BY id FOR UPDATE"
+        )
+        cursor.execute(
+            f"UPDATE {PROFILES} p SET traits = {trait}, "
+            "trait_times = jsonb_set(p.trait_times, %(key_)s, to_jsonb(%(stamp_)s::text)) "
+            "FROM engage_computation_diff d WHERE p.id = d.profile_id",
+            values,
+        )
+        cursor.execute("SELECT profile_id, old, new FROM engage_computation_diff")
+        rows = cursor.fetchall()
+        cursor.execute("DROP TABLE engage_computation_diff")
+    diff = Diff()
+    for profile_id, old, new in rows:
+        if new is None:
+            diff.exited.append(profile_id)
+        elif old is None:
+            diff.entered.append(profile_id)
+        else:
+            diff.changed.append(profile_id)
+    return diff
+
+
+def notify(run_id: int, diff: Diff) -> None:
+    """Step 3: hand the changes to the syncs; the run and computation are done."""
+    with transaction.atomic():
+        run = _lock(run_id)
+        if run is None or run.step >= RunStep.NOTIFIED:
+            return
+        computation = Computation.objects.select_for_update().get(pk=run.computation_id)
+        sync_changes(computation, run=run, diff=diff)
+        finished = timezone.now()
+        run.step, run.status, run.finish_time = RunStep.NOTIFIED, RunStatus.SUCCEEDED, finished
+        run.save(update_fields=["step", "status", "finish_time"])
+        computation.size = run.size
+        computation.last_run_time = finished
+        computation.last_success_time = finished
+        computation.failure = ""
+        if computation.enabled:
+            computation.status = ComputationStatus.LIVE
+        computation.save(
+            update_fields=[
+                "size",
+                "last_run_time",
+                "last_success_time",
+                "failure",
+                "status",
+                "update_time",
+            ]
+        )
+
+
+def sync_changes(computation: Computation, *, run: ComputationRun | None, diff: Diff) -> None:
+    """The hook for destination syncs (engage.services.computation_sync, not wired
+    yet): called in the transaction that records a batch run's step 3, and after
+    each real-time update, with the profiles that entered / exited an audience or
+    whose trait value was set / removed / changed. ``run`` is None for real-time
+    updates. The history rows (``ComputationChange``, by run) hold old and new
+    values. A sync should queue its own task on commit rather than send here."""
+
+
+def fail_attempt(run_id: int, exc: BaseException) -> bool:
+    """Record a failed attempt; after ``MAX_RETRIES`` retries the run and its
+    computation are FAILED (True: give up, do not retry)."""
+    message = f"{type(exc).__name__}: {exc}"[:2000]
+    with transaction.atomic():
+        run = _lock(run_id)
+        if run is None:
+            return True
+        run.error = message
+        final = run.attempts > MAX_RETRIES
+        if final:
+            run.status, run.finish_time = RunStatus.FAILED, timezone.now()
+        run.save(update_fields=["error", "status", "finish_time"])
+        computation = run.computation
+        if final:
+            Computation.objects.filter(pk=computation.pk).update(
+                status=ComputationStatus.FAILED,
+                failure=message[:500],
+                last_run_time=run.finish_time,
+                update_time=timezone.now(),
+            )
+        # The docs' audit trail notes every task failure, retried or not.
+        audit.record(
+            Principal(AnonymousUser()),
+            AuditAction.AUDIENCE_COMPUTE_FAILED
+            if computation.kind == ComputationKind.AUDIENCE
+            else AuditAction.COMPUTED_TRAIT_COMPUTE_FAILED,
+            workspace=computation.space.workspace,
+            resource_name=computation.resource_name,
+            after={"run": run.pk, "attempt": run.attempts, "error": message[:500], "final": final},
+        )
+    return final
+
+
+# -- schedule -------------------------------------------------------------------------------
+
+
+def schedule_due(now: dt.datetime | None = None) -> list[int]:
+    """Runs for the enabled batch computations whose space's cadence has passed
+    since their last run (and without a run queued), created in dependency order
+    per space; returns the new run ids. Queued runs older than a cadence whose
+    message was lost are queued again too."""
+    moment = now or timezone.now()
+    candidates = (
+        Computation.objects.filter(enabled=True, compute_mode=ComputationMode.BATCH)
+        .exclude(runs__status__in=PENDING)
+        .select_related("space")
+        .order_by("space_id", "pk")
+    )
+    due: dict[int, list[Computation]] = {}
+    for c in candidates:
+        cadence = dt.timedelta(hours=c.space.batch_cadence_hours)
+        if c.last_run_time is None or c.last_run_time <= moment - cadence:
+            due.setdefault(c.space_id, []).append(c)
+    created = []
+    with transaction.atomic():
+        for group in due.values():
+            for c in dependency_order(group):
+                created.append(queue_run(c, RunTrigger.SCHEDULE).pk)
+    # A run still pending long after it was asked for lost its task message (or
+    # its worker): queue it again; a twin of a live one finds its steps done.
+    stale = ComputationRun.objects.filter(
+        status__in=PENDING, create_time__lte=moment - STALE_AFTER
+    ).values_list("pk", flat=True)
+    for run_id in stale:
+        enqueue(run_id)
+    return created
+
+
+# -- real time ------------------------------------------------------------------------------
+
+
+def reevaluate_profiles(
+    space_id: int, profile_ids: Sequence[int], *, now: dt.datetime | None = None
+) -> dict[str, Diff]:
+    """Re-evaluate the space's enabled real-time audiences and traits for these
+    profiles only (the feed calls it with the profiles a resolution touched),
+    referenced ones first. Merged profiles count as their canonical profile; a
+    merged one still listed as a member exits. Returns each key's diff."""
+    if not profile_ids:
+        return {}
+    moment = now or timezone.now()
+    rows = Profile.objects.filter(space_id=space_id, pk__in=list(profile_ids))
+    pairs = list(rows.values_list("pk", "canonical_id"))
+    canonical = sorted({c or p for p, c in pairs})
+    if not canonical:
+        return {}
+    scope = sorted({p for p, _c in pairs} | set(canonical))
+    computations = Computation.objects.filter(
+        space_id=space_id, enabled=True, compute_mode=ComputationMode.REALTIME
+    ).select_related("space")
+    changed: dict[str, Diff] = {}
+    for computation in dependency_order(computations):
+        with transaction.atomic():
+            locked = (
+                Computation.objects.select_for_update()
+                .select_related("space")
+                .filter(pk=computation.pk, enabled=True)
+                .first()
+            )
+            if locked is None or locked.last_success_time is None:
+                continue  # its first full run has not applied yet
+            sql, params = _query(locked, moment, canonical)
+            diff = _apply(locked, sql, params, scope, None, moment)
+            if diff.entered or diff.exited or diff.changed:
+                locked.size = _size(locked)
+                locked.save(update_fields=["size", "update_time"])
+                sync_changes(locked, run=None, diff=diff)
+                changed[locked.key] = diff
+    return changed
