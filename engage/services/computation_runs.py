@@ -49,6 +49,7 @@ from engage.models import (
     ComputationRun,
     ComputationStatus,
     Profile,
+    ProfileEvent,
     RunStatus,
     RunStep,
     RunTrigger,
@@ -507,3 +508,28 @@ def reevaluate_profiles(
                 sync_changes(locked, run=None, diff=diff)
                 changed[locked.key] = diff
     return changed
+
+
+def reevaluate_messages(space_id: int, source_id: int, message_ids: Sequence[str]) -> None:
+    """After a feed transaction committed: re-evaluate the space's real-time
+    computations for the profiles these messages reached (their ProfileEvent rows,
+    on the survivor after a merge). Never raises: the resolution is committed, and
+    a failure here is caught up by the next full run."""
+    if not message_ids:
+        return
+    try:
+        live = Computation.objects.filter(
+            space_id=space_id, enabled=True, compute_mode=ComputationMode.REALTIME
+        )
+        if not live.exists():
+            return
+        touched = (
+            ProfileEvent.objects.filter(
+                space_id=space_id, source_id=source_id, message_id__in=list(message_ids)
+            )
+            .values_list("profile_id", flat=True)
+            .distinct()
+        )
+        reevaluate_profiles(space_id, list(touched))
+    except Exception:
+        logger.exception("real-time re-evaluation of space %s failed", space_id)

@@ -34,7 +34,7 @@ from connections.dataplane.delivery.claims import StoredEvent, load_events
 from connections.dataplane.observers import BatchEvent
 from engage import task_names
 from engage.models import IdentityLog, InsightKind, PendingBatch, Space, SpaceSource
-from engage.services import resolution
+from engage.services import computation_runs, resolution
 
 logger = logging.getLogger("engage.feed")
 
@@ -171,6 +171,9 @@ def drain(
             return {"space": space_id, "batches": batches, "events": events, "retry": True}
         batches += len(taken)
         events += sum(len(stored) for _, stored in loaded)
+        # Committed: the space's real-time audiences and traits, for those profiles.
+        messages = [e.message_id for _, stored in loaded for e in stored]
+        computation_runs.reevaluate_messages(space_id, source_id, messages)
     transaction.on_commit(lambda: enqueue_drain(space_id, source_id))
     return {"space": space_id, "batches": batches, "events": events, "more": True}
 

@@ -344,3 +344,44 @@ def test_editing_the_definition_queues_a_run(world: World, me: Principal) -> Non
     do_update_computation(principal=me, computation=buyers, changes={"definition": edited})
     run = ComputationRun.objects.filter(computation=buyers).latest("pk")
     assert (run.trigger, run.status) == (RunTrigger.EDIT, RunStatus.QUEUED)
+
+
+def test_the_feed_reevaluates_realtime_computations_after_a_drain(
+    alice: User, make_workspace: Callable[..., Workspace]
+) -> None:
+    from django.utils import timezone
+
+    from engage.services.feed import drain
+    from tests.engage.pipeline_support import (
+        add_source,
+        add_space,
+        connect,
+        deliver_all,
+        identify,
+        ingest,
+        track,
+    )
+
+    workspace = make_workspace(alice, "acme")
+    space, web = add_space(alice, workspace), add_source(alice, workspace)
+    connect(alice, space, web)
+    ingest(web, identify("u1"), identify("u2"))
+    deliver_all()
+    drain(space.pk, web.pk)
+    buyers = do_create_computation(
+        principal=Principal(alice),
+        space=space,
+        kind="audience",
+        display_name="Buyers",
+        definition=BUYERS,
+    )
+    run_now(buyers, at=timezone.now())
+    assert not ComputationMember.objects.filter(computation=buyers).exists()
+
+    ingest(web, track("Order Completed", "u1"))
+    deliver_all()
+    drain(space.pk, web.pk)
+
+    world = World(space)
+    assert members(world, buyers) == {"u1"}
+    assert trait_of(world, "u1", "buyers") is True
