@@ -385,3 +385,26 @@ def test_the_feed_reevaluates_realtime_computations_after_a_drain(
     world = World(space)
     assert members(world, buyers) == {"u1"}
     assert trait_of(world, "u1", "buyers") is True
+
+
+def test_the_task_retries_five_times_then_the_run_fails(
+    world: World, me: Principal, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from engage.tasks import compute_computation
+
+    world.identify("u1")
+    buyers = create(me, world, "Buyers", BUYERS)
+    run = ComputationRun.objects.get(computation=buyers)
+
+    def crash(run_id: int) -> None:
+        raise RuntimeError("statement timeout")
+
+    monkeypatch.setattr(computation_runs, "evaluate", crash)
+    # Run in this process: Celery re-runs an eager task's retries at once.
+    result = compute_computation.apply(args=[run.pk])
+
+    assert result.get() == {"run": run.pk, "failed": True}
+    run.refresh_from_db()
+    assert (run.status, run.attempts) == (RunStatus.FAILED, 6)
+    buyers.refresh_from_db()
+    assert buyers.status == ComputationStatus.FAILED
