@@ -28,6 +28,12 @@ class SpaceSerializer(serializers.ModelSerializer):
         required=False,
         help_text="the connection policy: labels a source must carry to connect",
     )
+    batch_cadence_hours = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=168,
+        help_text="batch audiences and computed traits are computed every this many hours",
+    )
     delete_time = serializers.DateTimeField(
         read_only=True,
         allow_null=True,
@@ -43,6 +49,7 @@ class SpaceSerializer(serializers.ModelSerializer):
             "display_name",
             "labels",
             "required_labels",
+            "batch_cadence_hours",
             "delete_time",
             "create_time",
             "update_time",

@@ -31,7 +31,9 @@ from workspace.services import audit
 DISPLAY_NAME_MAX = 100
 # Segment: "Deletion starts 5 calendar days after the request" and can be cancelled.
 DELETION_GRACE = timedelta(days=5)
-UPDATABLE = {"display_name", "labels", "required_labels"}
+UPDATABLE = {"display_name", "labels", "required_labels", "batch_cadence_hours"}
+# Batch audiences and traits: every 8 hours by default (Segment), at most weekly.
+CADENCE_HOURS = range(1, 24 * 7 + 1)
 # Editing a space's settings (name, labels, policy, sources, tokens) is for its
 # Unify and Engage Admins: the space roles holding "create". Engage Users hold
 # "change" for audiences and traits, and "cannot edit settings" (the roles page).
@@ -48,6 +50,7 @@ def snapshot(space: Space) -> dict[str, Any]:
         "display_name": space.display_name,
         "labels": space.label_names,
         "required_labels": list(space.required_labels),
+        "batch_cadence_hours": space.batch_cadence_hours,
         "delete_time": space.delete_time.isoformat() if space.delete_time else None,
     }
 
@@ -71,6 +74,15 @@ def require_settings_access(principal: Principal, space: Space) -> None:
 
 def can_edit_settings(principal: Principal, space: Space) -> bool:
     return access.can(principal, SETTINGS_ACTION, space)
+
+
+def _clean_cadence(value: object) -> int:
+    if type(value) is not int or value not in CADENCE_HOURS:
+        raise InvalidArgument(
+            "batch_cadence_hours must be a whole number of hours from 1 to 168",
+            field="batch_cadence_hours",
+        )
+    return value
 
 
 def _clean_display_name(value: object) -> str:
@@ -175,6 +187,8 @@ def do_update_space(*, principal: Principal, space: Space, changes: dict[str, An
             values["display_name"] = _clean_display_name(changes["display_name"])
         if "required_labels" in changes:
             values["required_labels"] = _clean_policy(locked.workspace, changes["required_labels"])
+        if "batch_cadence_hours" in changes:
+            values["batch_cadence_hours"] = _clean_cadence(changes["batch_cadence_hours"])
         relabel = False
         if "labels" in changes:
             chosen = resolve_labels(locked.workspace, changes["labels"])

@@ -329,3 +329,20 @@ def test_the_openapi_schema_publishes_the_definition_components() -> None:
     } <= paths, sorted(paths)
     create = document["paths"][f"{space}/audiences"]["post"]["requestBody"]
     assert "CreateAudience" in str(create)
+
+
+def test_a_space_sets_its_batch_cadence(acme: Acme) -> None:
+    api = acme.client()
+    assert api.get(BASE).json()["batch_cadence_hours"] == 8
+    body = {
+        "space": {"batch_cadence_hours": 12},
+        "update_mask": {"paths": ["space.batch_cadence_hours"]},
+    }
+    answer = api.patch(BASE, body, format="json")
+    assert answer.status_code == 200, answer.json()
+    assert answer.json()["batch_cadence_hours"] == 12
+    entry = AuditEntry.objects.filter(action="space.updated").latest("time", "id")
+    assert entry.after == {"batch_cadence_hours": 12}
+    body["space"]["batch_cadence_hours"] = 0
+    assert api.patch(BASE, body, format="json").status_code == 400
+    assert acme.workspace.spaces.get(slug="main").batch_cadence_hours == 12
