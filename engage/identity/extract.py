@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
+from engage.identity.defaults import IdentifierSource
 from engage.identity.rules import Settings
 
 USERS, ACCOUNTS = "users", "accounts"
@@ -109,18 +110,7 @@ def examine(message: Mapping[str, Any], settings: Settings) -> Examined:
         if value is not None:
             add(type_, value, collection)
 
-    conditions: dict[tuple[str, ...], Any] = {}  # the device type is asked six times
-    for source in settings.located:
-        if source.condition:
-            met = True
-            for path, want in source.condition:
-                if path not in conditions:
-                    conditions[path] = _get(message, path)
-                if conditions[path] != want:
-                    met = False
-                    break
-            if not met:
-                continue
+    def read(source: IdentifierSource) -> None:
         for path in source.paths:
             raw = _get(message, path)
             if raw is None:
@@ -128,7 +118,16 @@ def examine(message: Mapping[str, Any], settings: Settings) -> Examined:
             value = _value(raw)
             if value is not None:
                 add(source.type, value, ACCOUNTS if source.type == "group_id" else USERS)
-                break
+                return
+
+    for source in settings.unconditional:
+        read(source)
+    for first, want, group in settings.conditional:
+        if _get(message, first) != want:
+            continue
+        for source in group:
+            if all(_get(message, path) == value for path, value in source.condition[1:]):
+                read(source)
 
     context = message.get("context")
     externals = context.get("externalIds") if isinstance(context, Mapping) else None

@@ -90,6 +90,16 @@ class Settings:
         self.located: tuple[defaults.IdentifierSource, ...] = tuple(
             source for t, source in defaults.LOCATIONS.items() if t in self.rules
         )
+        # The sources read on a condition, grouped by their first one (the device
+        # type): a message from neither platform skips each group with one read.
+        groups: dict[tuple[defaults.Path, Any], list[defaults.IdentifierSource]] = {}
+        for source in self.located:
+            if source.condition:
+                groups.setdefault(source.condition[0], []).append(source)
+        self.unconditional = tuple(source for source in self.located if not source.condition)
+        self.conditional = tuple(
+            (path, want, tuple(group)) for (path, want), group in groups.items()
+        )
 
     @classmethod
     def from_defaults(cls, blocked: bool = True) -> Settings:

@@ -252,7 +252,7 @@ def _attached(space: Space, part: Sequence[_Prepared]) -> set[tuple[int, str]]:
             "SELECT k.s, k.m FROM jsonb_to_recordset(%s::jsonb) AS k(s bigint, m text) "  # noqa: S608
             f"CROSS JOIN LATERAL (SELECT 1 FROM {table} e WHERE e.space_id = %s "
             "AND e.source_id = k.s AND e.message_id = k.m LIMIT 1) AS found",
-            [json.dumps([{"s": s, "m": m} for s, m in pairs]), space.pk],
+            [writes.dumps([{"s": s, "m": m} for s, m in pairs]), space.pk],
         )
         return {(s, m) for s, m in cursor.fetchall()}
 
@@ -275,7 +275,7 @@ def _lookup(space: Space, identifiers: Sequence[Identifier]) -> dict[Identifier,
             f"extract(epoch FROM last_seen)::float8 AS seen FROM {table} "
             "WHERE space_id = %s AND collection = k.c AND type = k.t AND value = k.v "
             "LIMIT 1) AS i",
-            [json.dumps([{"c": c, "t": t, "v": v} for t, v, c in identifiers]), space.pk],
+            [writes.dumps([{"c": c, "t": t, "v": v} for t, v, c in identifiers]), space.pk],
         )
         return {Identifier(t, v, c): (pk, pid, _time(seen)) for c, t, v, pk, pid, seen in cursor}
 
@@ -428,6 +428,8 @@ def _resolve_one(
 ) -> None:
     event, message = item.event, item.event.payload
     when = event.received_at
+    if _attach_known(graph, item, events, outcome):
+        return
 
     def log(kind: str, code: str, text: str, node: Node | None, detail: dict[str, Any]) -> None:
         logs.append(
@@ -483,6 +485,11 @@ def _resolve_one(
     owner.touch(event.message_id, event.source_id or None, when)
     if account is not None and account is not owner:
         account.touch(event.message_id, event.source_id or None, when)
+    _record(graph, events, item, owner)
+
+
+def _record(graph: Graph, events: list[Attached], item: _Prepared, owner: Node) -> None:
+    event = item.event
     events.append(
         Attached(
             source_id=event.source_id,
@@ -495,6 +502,28 @@ def _resolve_one(
         )
     )
     graph.event_owner.append(owner)
+
+
+def _attach_known(graph: Graph, item: _Prepared, events: list[Attached], outcome: Outcome) -> bool:
+    """Most traffic, decided without the engine: a user's event with no traits to
+    set and nothing blocked, whose identifiers are all known and on one profile.
+    The engine would attach it and add nothing (engage.identity.decide's own
+    first case); this skips building its decision and log closure."""
+    event = item.event
+    if item.blocked or item.accounts or not item.users:
+        return False
+    if event.type in ("identify", "group") and isinstance(event.payload.get("traits"), Mapping):
+        return False
+    owner = graph.owner(item.users[0])
+    if owner is None or any(graph.owner(i) is not owner for i in item.users):
+        return False
+    when = event.received_at
+    for identifier in dict.fromkeys(item.users):
+        graph.seen(identifier, when)
+    owner.touch(event.message_id, event.source_id or None, when)
+    outcome.attached += 1
+    _record(graph, events, item, owner)
+    return True
 
 
 def _apply(

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
+from typing import Any
 
+import orjson
 from django.db import connection
 
 from engage.models import (
@@ -19,6 +21,16 @@ from engage.models import (
     Space,
 )
 from engage.services.resolution_state import Attached, Graph, Node, ProfileRow
+
+
+def dumps(value: Any) -> str:
+    """JSON for a statement's parameter: orjson (several times faster on the
+    thousands of records a chunk writes), json where orjson refuses a value
+    (an integer beyond 64 bits in a trait)."""
+    try:
+        return orjson.dumps(value).decode()
+    except TypeError:
+        return json.dumps(value)
 
 
 def bigints(values: Iterable[int]) -> str:
@@ -136,8 +148,8 @@ def _insert_profiles(space: Space, profiles: Sequence[ProfileRow]) -> None:
         {
             "g": p.segment_id,
             "c": p.collection,
-            "t": json.dumps(p.traits),
-            "tt": json.dumps(p.trait_times),
+            "t": dumps(p.traits),
+            "tt": dumps(p.trait_times),
             "mg": p.merges,
             "mp": p.mappings,
             "ct": p.create_time.timestamp(),
@@ -158,7 +170,7 @@ def _insert_profiles(space: Space, profiles: Sequence[ProfileRow]) -> None:
             "fm, fs, lm, ls FROM jsonb_to_recordset(%s::jsonb) AS x(g text, c text, t text, "
             "tt text, mg int, mp int, ct float8, ut float8, fm text, fs bigint, lm text, "
             "ls bigint) RETURNING segment_id, id",
-            [space.pk, json.dumps(records)],
+            [space.pk, dumps(records)],
         )
         ids = dict(cursor.fetchall())
     for profile in profiles:
@@ -188,7 +200,7 @@ def _insert_identifiers(space: Space, graph: Graph) -> None:
             "SELECT %s, c, t, v, p, s, m, to_timestamp(w), to_timestamp(w) "
             "FROM jsonb_to_recordset(%s::jsonb) "
             "AS x(c text, t text, v text, p bigint, s bigint, m text, w float8)",
-            [space.pk, json.dumps(records)],
+            [space.pk, dumps(records)],
         )
 
 
@@ -221,7 +233,7 @@ def _insert_events(space: Space, events: Sequence[Attached], owners: list[int]) 
             "FROM jsonb_to_recordset(%s::jsonb) "
             "AS x(p bigint, s bigint, m text, e bigint, r float8, t text, n text, ts float8) "
             "ON CONFLICT DO NOTHING",
-            [space.pk, json.dumps(records)],
+            [space.pk, dumps(records)],
         )
 
 
@@ -234,8 +246,8 @@ def _update_profiles(profiles: Sequence[ProfileRow]) -> None:
     records = [
         {
             "i": p.pk,
-            "t": json.dumps(p.traits),
-            "tt": json.dumps(p.trait_times),
+            "t": dumps(p.traits),
+            "tt": dumps(p.trait_times),
             "mg": p.merges,
             "mp": p.mappings,
             "c": p.canonical_id,
@@ -252,7 +264,7 @@ def _update_profiles(profiles: Sequence[ProfileRow]) -> None:
             "update_time = to_timestamp(u.u), last_message_id = u.lm, last_source_id = u.ls "
             "FROM jsonb_to_recordset(%s::jsonb) AS u(i bigint, t text, tt text, mg int, "
             "mp int, c bigint, u float8, lm text, ls bigint) WHERE p.id = u.i",
-            [json.dumps(records)],
+            [dumps(records)],
         )
 
 

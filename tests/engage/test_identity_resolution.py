@@ -478,3 +478,23 @@ def test_traits_reach_a_known_profile_through_a_value_added_in_the_same_batch(sp
     assert profile.traits == {"plan": "pro", "city": "Oslo"}
     assert owner(space, "anonymous_id", "a1").pk == profile.pk
     assert profile.last_message_id == ProfileEvent.objects.order_by("-received_at")[0].message_id
+
+
+def test_segment_ids_are_a_prefix_and_27_characters_of_the_alphabet() -> None:
+    from engage.services.resolution_state import ALPHABET, segment_id
+
+    drawn = [segment_id("users") for _ in range(2000)] + [segment_id("accounts")]
+    assert all(d.startswith("use_") and len(d) == 31 for d in drawn[:-1])
+    assert drawn[-1].startswith("acc_") and len(drawn[-1]) == 31
+    assert all(set(d[4:]) <= set(ALPHABET) for d in drawn)
+    assert len(set(drawn)) == len(drawn)
+    # Every character is drawn, the first as often as the last (not only small digits).
+    assert {d[4] for d in drawn} == set(ALPHABET)
+    assert {d[-1] for d in drawn} == set(ALPHABET)
+
+
+def test_a_trait_integer_beyond_64_bits_is_kept_exactly(space: Space) -> None:
+    """The chunk's JSON goes through orjson, which refuses such integers: the
+    writer falls back to json rather than losing the profile's traits."""
+    resolve_events(space, [event("identify", userId="big", traits={"n": 2**70, "plan": "pro"})])
+    assert owner(space, "user_id", "big").traits == {"n": 2**70, "plan": "pro"}
