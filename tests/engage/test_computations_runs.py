@@ -408,3 +408,24 @@ def test_the_task_retries_five_times_then_the_run_fails(
     assert (run.status, run.attempts) == (RunStatus.FAILED, 6)
     buyers.refresh_from_db()
     assert buyers.status == ComputationStatus.FAILED
+
+
+def test_beat_runs_the_schedule_every_five_minutes_and_the_row_is_reversible() -> None:
+    import importlib
+
+    from django.apps import apps
+    from django_celery_beat.models import PeriodicTask
+
+    from engage import task_names, tasks
+
+    row = PeriodicTask.objects.get(task=task_names.SCHEDULE_COMPUTATIONS)
+    assert row.enabled and row.queue == "default"
+    assert row.interval is not None and (row.interval.every, row.interval.period) == (5, "minutes")
+    assert tasks.schedule_computations.name == task_names.SCHEDULE_COMPUTATIONS
+    assert tasks.compute_computation.name == task_names.COMPUTE_COMPUTATION
+    migration = importlib.import_module("engage.migrations.0009_computations")
+    migration.unschedule(apps, None)
+    assert not PeriodicTask.objects.filter(task=task_names.SCHEDULE_COMPUTATIONS).exists()
+    migration.schedule(apps, None)
+    migration.schedule(apps, None)
+    assert PeriodicTask.objects.filter(task=task_names.SCHEDULE_COMPUTATIONS).count() == 1
