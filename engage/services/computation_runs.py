@@ -295,6 +295,15 @@ def _apply(
         "scope_": list(scope) if scope is not None else None,
     }
     in_scope = "" if scope is None else "AND m.profile_id = ANY(%(scope_)s)"
+    # A run evaluated at ``now`` must not undo what a real-time update wrote for a
+    # profile after that instant (its evaluation is the newer one).
+    _newer = (
+        ""
+        if run is None
+        else f"AND NOT EXISTS (SELECT 1 FROM {CHANGES} h WHERE h.computation_id = %(c_id_)s "
+        "AND h.run_id IS NULL AND h.time > %(now_)s "
+        "AND h.profile_id = coalesce(s.profile_id, c.profile_id))"
+    )
     with connection.cursor() as cursor:
         cursor.execute("DROP TABLE IF EXISTS engage_computation_diff")
         cursor.execute(
@@ -304,7 +313,7 @@ def _apply(
             f"FROM ({source}) s FULL JOIN ("
             f"SELECT m.profile_id, m.value FROM {MEMBERS} m "
             f"WHERE m.computation_id = %(c_id_)s {in_scope}) c ON c.profile_id = s.profile_id "
-            "WHERE s.value IS DISTINCT FROM c.value",
+            f"WHERE s.value IS DISTINCT FROM c.value {_newer}",
             values,
         )
         if audience:

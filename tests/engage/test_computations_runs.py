@@ -429,3 +429,21 @@ def test_beat_runs_the_schedule_every_five_minutes_and_the_row_is_reversible() -
     migration.schedule(apps, None)
     migration.schedule(apps, None)
     assert PeriodicTask.objects.filter(task=task_names.SCHEDULE_COMPUTATIONS).count() == 1
+
+
+def test_a_run_does_not_undo_a_newer_realtime_update(world: World, me: Principal) -> None:
+    world.identify("u1")
+    buyers = create(me, world, "Buyers", BUYERS)
+    run_now(buyers)
+    run = computation_runs.queue_run(buyers, RunTrigger.MANUAL)
+    ComputationRun.objects.filter(pk=run.pk).update(as_of=NOW, status=RunStatus.RUNNING)
+    computation_runs.evaluate(run.pk)  # u1 is no member at NOW
+    world.track("u1", "Order Completed", at=NOW + dt.timedelta(minutes=1))
+    later = NOW + dt.timedelta(minutes=2)
+    computation_runs.reevaluate_profiles(world.space.pk, [world.pid("u1")], now=later)
+    assert members(world, buyers) == {"u1"}
+
+    diff = computation_runs.apply(run.pk)
+
+    assert diff.exited == [] and members(world, buyers) == {"u1"}
+    assert trait_of(world, "u1", "buyers") is True
