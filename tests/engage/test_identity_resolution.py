@@ -498,3 +498,12 @@ def test_a_trait_integer_beyond_64_bits_is_kept_exactly(space: Space) -> None:
     writer falls back to json rather than losing the profile's traits."""
     resolve_events(space, [event("identify", userId="big", traits={"n": 2**70, "plan": "pro"})])
     assert owner(space, "user_id", "big").traits == {"n": 2**70, "plan": "pro"}
+
+
+@pytest.mark.parametrize("value", ['we"ird', "back\\slash", "com,ma", "{brace}", "NULL", "o'k"])
+def test_values_with_array_syntax_are_found_again(space: Space, value: str) -> None:
+    """Lookups send values as an array literal: quoting must keep every value whole."""
+    resolve_events(space, [event("identify", userId=value, anonymousId="anon-1")])
+    resolve_events(space, [event(userId=value, anonymousId="anon-2")])
+    assert len(live(space)) == 1
+    assert owner(space, "anonymous_id", "anon-2").pk == owner(space, "user_id", value).pk
