@@ -120,8 +120,15 @@ def examine(message: Mapping[str, Any], settings: Settings) -> Examined:
                 add(source.type, value, ACCOUNTS if source.type == "group_id" else USERS)
                 return
 
-    for source in settings.unconditional:
-        read(source)
+    for source in settings.unconditional:  # inlined read(): most messages' only work
+        for path in source.paths:
+            raw = message.get(path[0]) if len(path) == 1 else _get(message, path)
+            if raw is None:
+                continue
+            value = _value(raw)
+            if value is not None:
+                add(source.type, value, ACCOUNTS if source.type == "group_id" else USERS)
+                break
     for first, want, group in settings.conditional:
         if _get(message, first) != want:
             continue
