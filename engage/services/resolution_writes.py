@@ -108,7 +108,10 @@ def _move_merged(graph: Graph) -> None:
     # Arrays, not a JSON recordset: the planner sees how many profiles move (a
     # recordset is always "100 rows") and reads their rows by index, where it
     # would otherwise hash the whole events table.
-    mapping = [bigints(m["o"] for m in moves), bigints(m["s"] for m in moves)]
+    # The ANY condition too: an index scan of the moved profiles' rows even when
+    # the join alone was planned as a hash over the table.
+    olds = bigints(m["o"] for m in moves)
+    mapping = [olds, bigints(m["s"] for m in moves)]
     moved = "unnest(%s::bigint[], %s::bigint[]) AS m(o, s)"
     profiles = Profile._meta.db_table
     identifiers = ProfileIdentifier._meta.db_table
@@ -122,8 +125,9 @@ def _move_merged(graph: Graph) -> None:
         ):
             # canonical_id: earlier merges into a profile merged now follow it.
             cursor.execute(
-                f"UPDATE {table} AS t SET {column} = m.s FROM {moved} WHERE t.{column} = m.o",  # noqa: S608
-                mapping,
+                f"UPDATE {table} AS t SET {column} = m.s FROM {moved} "  # noqa: S608
+                f"WHERE t.{column} = m.o AND t.{column} = ANY(%s::bigint[])",
+                [*mapping, olds],
             )
         for side, other in (("user_id", "account_id"), ("account_id", "user_id")):
             cursor.execute(
