@@ -20,13 +20,14 @@ a user with millions of events neither holds locks for long nor makes one huge
 transaction. A delivery already running for an event when it is erased may still
 send it and record its outcome afterwards (the send was already under way).
 
-Engage (profiles, later) erases its own stores beside this: the regulation
-service calls each store's entry point in turn.
+Stores of higher layers (Engage's profiles) register an eraser here
+(``register``, from their AppConfig.ready); the regulation service, which may not
+import them, runs them all with ``erase_elsewhere`` after the events.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from django.db import connection, transaction
 from django.db.backends.utils import CursorWrapper
@@ -105,4 +106,26 @@ def erase_users(
                     counts[key] += _strip_ids(cursor, table, ids)
             if len(ids) < batch:
                 break
+    return counts
+
+
+# (workspace id, user ids) -> rows removed per store
+Eraser = Callable[[str, Sequence[str]], Mapping[str, int]]
+
+_erasers: list[Eraser] = []
+
+
+def register(eraser: Eraser) -> None:
+    """Called from an AppConfig.ready; registering the same eraser twice is one."""
+    if eraser not in _erasers:
+        _erasers.append(eraser)
+
+
+def erase_elsewhere(workspace_id: str, user_ids: Sequence[str]) -> dict[str, int]:
+    """Run every registered eraser; their counts together. An eraser's error
+    propagates: a regulation that could not erase everything must not finish."""
+    counts: dict[str, int] = {}
+    for eraser in _erasers:
+        for key, value in eraser(workspace_id, user_ids).items():
+            counts[key] = counts.get(key, 0) + value
     return counts

@@ -294,8 +294,9 @@ def process_regulation(regulation_id: int) -> dict[str, Any]:
             counts["inbox_samples"] = detection.erase_samples(
                 regulation.workspace_id, regulation.subject_ids
             )
-            # Engage (profiles, a later issue) erases its stores here too, with the
-            # same user ids, adding its counts (profiles, traits, memberships).
+            # The stores of other apps (Engage's profiles), registered with the
+            # data plane: this app may not import them.
+            counts.update(erasure.erase_elsewhere(regulation.workspace_id, regulation.subject_ids))
     except Exception as exc:
         logger.exception("regulation %s failed", regulation.key_id)
         error = f"{type(exc).__name__}: {exc}"[:ERROR_MAX]
