@@ -1,3 +1,4 @@
+from engage.models.computation_destinations import ComputationDestination, SyncState
 from engage.models.computations import (
     Computation,
     ComputationChange,
@@ -29,6 +30,7 @@ from engage.models.uploads import CsvUpload, UploadStatus
 __all__ = [
     "Computation",
     "ComputationChange",
+    "ComputationDestination",
     "ComputationKey",
     "ComputationKind",
     "ComputationMember",
@@ -55,5 +57,6 @@ __all__ = [
     "SpaceLabel",
     "SpaceSource",
     "SpaceToken",
+    "SyncState",
     "UploadStatus",
 ]

@@ -48,6 +48,9 @@ class Computation(models.Model):
         max_length=16, choices=ComputationStatus.choices, default=ComputationStatus.PREPARING
     )
     enabled = models.BooleanField(default=True)
+    # Batch only (§5.5): without it, a batch computation with no connected
+    # destination is NOT_COMPUTING and the beat skips it.
+    compute_without_destinations = models.BooleanField(default=True)
     size = models.BigIntegerField(default=0)
     failure = models.CharField(max_length=500, blank=True, default="")
     last_run_time = models.DateTimeField(null=True, blank=True)
