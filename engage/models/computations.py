@@ -55,6 +55,10 @@ class Computation(models.Model):
     failure = models.CharField(max_length=500, blank=True, default="")
     last_run_time = models.DateTimeField(null=True, blank=True)
     last_success_time = models.DateTimeField(null=True, blank=True)
+    # Real-time only: the instant up to which time windows were checked for
+    # members that a window edge moves in or out with no new event (the beat's
+    # engage.check_windows); the next check resumes from here.
+    window_check_time = models.DateTimeField(null=True, blank=True)
     created_by = models.ForeignKey(
         "auth.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
