@@ -15,6 +15,8 @@ from django.db.models import Q, QuerySet
 from engage.models import (
     Computation,
     ComputationChange,
+    ComputationExport,
+    ComputationFolder,
     ComputationMember,
     ComputationRun,
     IdentifierSetting,
@@ -62,7 +64,8 @@ def register() -> None:
     registry.register(IdentifierSetting, identity_settings("space"))
     # Audiences and computed traits: Engage Users' "change" on the space covers them.
     registry.register(Computation, rules.belongs_to("space", Space))
-    for child in (ComputationRun, ComputationMember, ComputationChange):
+    registry.register(ComputationFolder, rules.belongs_to("space", Space))
+    for child in (ComputationRun, ComputationMember, ComputationChange, ComputationExport):
         registry.register(child, rules.belongs_to("computation__space", Space))
 
 

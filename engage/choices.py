@@ -31,3 +31,7 @@ class AuditAction(StrEnum):
     COMPUTED_TRAIT_UPDATED = "computed_trait.updated"
     COMPUTED_TRAIT_DELETED = "computed_trait.deleted"
     COMPUTED_TRAIT_COMPUTE_FAILED = "computed_trait.compute_failed"
+    COMPUTATION_FOLDER_CREATED = "computation_folder.created"
+    COMPUTATION_FOLDER_UPDATED = "computation_folder.updated"
+    COMPUTATION_FOLDER_DISBANDED = "computation_folder.disbanded"
+    COMPUTATION_EXPORT_REQUESTED = "computation_export.requested"

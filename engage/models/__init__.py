@@ -1,4 +1,6 @@
 from engage.models.computation_destinations import ComputationDestination, SyncState
+from engage.models.computation_exports import ComputationExport, ExportFormat, ExportStatus
+from engage.models.computation_folders import ComputationFolder
 from engage.models.computations import (
     Computation,
     ComputationChange,
@@ -31,6 +33,8 @@ __all__ = [
     "Computation",
     "ComputationChange",
     "ComputationDestination",
+    "ComputationExport",
+    "ComputationFolder",
     "ComputationKey",
     "ComputationKind",
     "ComputationMember",
@@ -39,6 +43,8 @@ __all__ = [
     "ComputationRun",
     "ComputationStatus",
     "CsvUpload",
+    "ExportFormat",
+    "ExportStatus",
     "IdentifierSetting",
     "IdentityLog",
     "InsightKind",
