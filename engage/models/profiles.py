@@ -107,6 +107,11 @@ class ProfileEvent(models.Model):
         )
         indexes = (
             models.Index(fields=("profile", "timestamp", "id"), name="profile_event_timeline"),
+            # Events of a name by time: the real-time window check's candidates
+            # (engage.services.computation_windows) are ranges of it.
+            models.Index(
+                fields=("space", "event_name", "timestamp"), name="profile_event_name_time"
+            ),
         )
 
     def __str__(self) -> str:
