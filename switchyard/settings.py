@@ -50,7 +50,7 @@ CSRF_TRUSTED_ORIGINS = [
 # Switchyard's apps, in layer order: adding an app is adding its package here. The
 # URLconf mounts each one's urls.py (UI, namespaced), public_urls.py (routes outside
 # a namespace) and api/urls.py (under /v1beta/), whichever it has.
-SWITCHYARD_APPS = ["workspace", "connections", "privacy", "engage"]
+SWITCHYARD_APPS = ["workspace", "connections", "connections.reverse_etl", "privacy", "engage"]
 
 INSTALLED_APPS = [
     "switchyard.admin.SwitchyardAdminConfig",
