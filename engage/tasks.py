@@ -5,7 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from engage import task_names
-from engage.services import computation_runs, csv_upload, feed, insights, replay, spaces
+from engage.services import (
+    computation_exports,
+    computation_runs,
+    csv_upload,
+    feed,
+    insights,
+    replay,
+    spaces,
+)
 from switchyard.celery import task
 
 
@@ -86,3 +94,10 @@ def schedule_computations() -> int:
     """Beat runs this every 5 minutes (a PeriodicTask row from migration 0009): a run
     for each batch audience and trait due by its space's cadence."""
     return len(computation_runs.schedule_due())
+
+
+@task(task_names.EXPORT_COMPUTATION, soft_time_limit=3600)
+def export_computation(export_id: int) -> dict[str, Any]:
+    """Queued after the commit that asked for an audience's or trait's CSV: write the
+    snapshot of its current members into the export's row."""
+    return computation_exports.build_export(export_id)

@@ -28,7 +28,7 @@ from engage.models import (
     RunTrigger,
     Space,
 )
-from engage.services import computation_runs
+from engage.services import computation_folders, computation_runs
 from switchyard import access, locking, names
 from switchyard.access import Action, Principal
 from switchyard.errors import AlreadyExists, FailedPrecondition, InvalidArgument
@@ -202,6 +202,7 @@ def do_create_computation(
                 raise duplicate
             ComputationKey.objects.create(space=space, key=chosen)
             computation.save()
+            computation_folders.ensure_folder(space, kind, computation.folder)
             audit.record(
                 principal,
                 ACTIONS[ComputationKind(kind)][0],
@@ -251,6 +252,7 @@ def do_update_computation(
             )
         if "folder" in changes:
             values["folder"] = _clean_optional(changes["folder"], "folder", FOLDER_MAX)
+            computation_folders.ensure_folder(locked.space, locked.kind, values["folder"])
         if "enabled" in changes:
             if not isinstance(changes["enabled"], bool):
                 raise InvalidArgument("enabled must be true or false", field="enabled")
