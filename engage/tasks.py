@@ -8,6 +8,7 @@ from engage import task_names
 from engage.services import (
     computation_exports,
     computation_runs,
+    computation_windows,
     csv_upload,
     feed,
     insights,
@@ -101,3 +102,11 @@ def export_computation(export_id: int) -> dict[str, Any]:
     """Queued after the commit that asked for an audience's or trait's CSV: write the
     snapshot of its current members into the export's row."""
     return computation_exports.build_export(export_id)
+
+
+@task(task_names.CHECK_WINDOWS, soft_time_limit=600)
+def check_windows() -> int:
+    """Beat runs this every minute (a PeriodicTask row from an engage migration):
+    real-time audiences and traits whose time windows moved members in or out
+    with no new event; returns how many computations changed."""
+    return sum(len(s.changed) for s in computation_windows.check_windows())

@@ -80,6 +80,7 @@ def audience_members(
     now: dt.datetime,
     *,
     profile_ids: Sequence[int] | None = None,
+    events_since: dt.datetime | None = None,
 ) -> Query:
     """(sql, params) selecting ``id`` of every canonical profile of the space's
     collection (``definition["type"]``: users or accounts) that satisfies
@@ -87,8 +88,13 @@ def audience_members(
     ``email``, ``android.idfa`` or ``ios.idfa`` (also ``anonymous_id`` with
     ``include_anonymous``); an account holds its ``group_id``. Ordered by id.
     ``profile_ids`` restricts the run to those profiles (the real-time
-    re-evaluation of touched profiles); it should name canonical profiles."""
+    re-evaluation of touched profiles); it should name canonical profiles.
+    ``events_since`` (an audience created with ``include_historical`` false: its
+    creation time) counts only events received (``received_at``, the event
+    store's ingest time) at or after it, in every event condition and funnel
+    step; trait and audience conditions read the profile as it is."""
     c = _Compiler(space_id, now)
+    c.events_since = events_since
     level = _level(definition)
     top = _Scope(alias="p", level=level, restrict=c.restriction(level, profile_ids))
     condition = c.node(definition["root"], top, conjunct=True)
@@ -277,6 +283,7 @@ class _Compiler:
         self.ctes: list[str] = []
         self.aliases = 0
         self.now = now
+        self.events_since: dt.datetime | None = None
         self.space = self.bind(space_id, "bigint")
 
     def bind(self, value: Any, cast: str = "") -> str:
@@ -450,6 +457,8 @@ class _Compiler:
         else:
             conditions = [f"{pe}.type = 'track'", f"{pe}.event_name = {self.bind(name)}"]
         conditions.extend(self.window(node.get("window"), events))
+        if self.events_since is not None:
+            conditions.append(f"{pe}.received_at >= {self.bind(self.events_since, 'timestamptz')}")
         excluded = node.get("exclude_sources") or []
         if excluded:
             conditions.append(f"{pe}.source_id <> ALL({self.sources(excluded)})")

@@ -50,6 +50,7 @@ from engage.models import (
     ComputationStatus,
     Profile,
     ProfileEvent,
+    ProfileIdentifier,
     RunStatus,
     RunStep,
     RunTrigger,
@@ -68,6 +69,7 @@ MEMBERS = ComputationMember._meta.db_table
 RESULTS = ComputationResult._meta.db_table
 CHANGES = ComputationChange._meta.db_table
 PROFILES = Profile._meta.db_table
+IDENTIFIERS = ProfileIdentifier._meta.db_table
 
 
 class Waiting(Exception):
@@ -202,7 +204,12 @@ def _query(computation: Computation, now: dt.datetime, profile_ids: Sequence[int
     """(sql selecting (profile_id, value), params) of the computation at ``now``."""
     space_id, definition = computation.space_id, computation.definition
     if computation.kind == ComputationKind.AUDIENCE:
-        sql, params = audience_members(space_id, definition, now, profile_ids=profile_ids)
+        # include_historical false (real-time only): the events received since
+        # the audience was created, no backfill (engage.md §5.3).
+        since = computation.create_time if definition.get("include_historical") is False else None
+        sql, params = audience_members(
+            space_id, definition, now, profile_ids=profile_ids, events_since=since
+        )
         return f"SELECT q.id AS profile_id, 'true'::jsonb AS value FROM ({sql}) q", params
     sql, params = trait_values(space_id, definition, now, profile_ids=profile_ids)
     return f"SELECT q.profile_id, q.value FROM ({sql}) q WHERE q.value IS NOT NULL", params
@@ -500,23 +507,39 @@ def reevaluate_profiles(
     ).select_related("space")
     changed: dict[str, Diff] = {}
     for computation in dependency_order(computations):
-        with transaction.atomic():
-            locked = (
-                Computation.objects.select_for_update()
-                .select_related("space")
-                .filter(pk=computation.pk, enabled=True)
-                .first()
-            )
-            if locked is None or locked.last_success_time is None:
-                continue  # its first full run has not applied yet
-            sql, params = _query(locked, moment, canonical)
-            diff = _apply(locked, sql, params, scope, None, moment)
-            if diff.entered or diff.exited or diff.changed:
-                locked.size = _size(locked)
-                locked.save(update_fields=["size", "update_time"])
-                sync_changes(locked, run=None, diff=diff)
-                changed[locked.key] = diff
+        diff = reevaluate_computation(computation.pk, canonical, scope, now=moment)
+        if diff is not None and (diff.entered or diff.exited or diff.changed):
+            changed[computation.key] = diff
     return changed
+
+
+def reevaluate_computation(
+    computation_id: int,
+    canonical: Sequence[int] | None,
+    scope: Sequence[int] | None,
+    *,
+    now: dt.datetime,
+) -> Diff | None:
+    """One enabled real-time computation evaluated at ``now`` for the canonical
+    profiles ``canonical`` (None: every profile), diffed against its members
+    among ``scope`` (None: all) and applied, under its row lock. None when it is
+    disabled or its first full run has not applied yet."""
+    with transaction.atomic():
+        locked = (
+            Computation.objects.select_for_update()
+            .select_related("space")
+            .filter(pk=computation_id, enabled=True)
+            .first()
+        )
+        if locked is None or locked.last_success_time is None:
+            return None  # its first full run has not applied yet
+        sql, params = _query(locked, now, canonical)
+        diff = _apply(locked, sql, params, scope, None, now)
+        if diff.entered or diff.exited or diff.changed:
+            locked.size = _size(locked)
+            locked.save(update_fields=["size", "update_time"])
+            sync_changes(locked, run=None, diff=diff)
+        return diff
 
 
 def reevaluate_messages(space_id: int, source_id: int, message_ids: Sequence[str]) -> None:
@@ -540,5 +563,36 @@ def reevaluate_messages(space_id: int, source_id: int, message_ids: Sequence[str
             .distinct()
         )
         reevaluate_profiles(space_id, list(touched))
+    except Exception:
+        logger.exception("real-time re-evaluation of space %s failed", space_id)
+
+
+def reevaluate_identifiers(space_id: int, identifiers: Iterable[tuple[str, str]]) -> None:
+    """After a CSV upload chunk committed (internal identify calls: no event rows):
+    re-evaluate the space's real-time computations for the user profiles holding
+    these (type, value) identifiers. Never raises, as ``reevaluate_messages``."""
+    pairs = sorted(set(identifiers))
+    if not pairs:
+        return
+    try:
+        live = Computation.objects.filter(
+            space_id=space_id, enabled=True, compute_mode=ComputationMode.REALTIME
+        )
+        if not live.exists():
+            return
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT DISTINCT i.profile_id FROM {IDENTIFIERS} i "
+                "JOIN unnest(%(types_)s::text[], %(values_)s::text[]) AS k(type, value) "
+                "ON i.type = k.type AND i.value = k.value "
+                "WHERE i.space_id = %(space_)s AND i.collection = 'users'",
+                {
+                    "space_": space_id,
+                    "types_": [t for t, _v in pairs],
+                    "values_": [v for _t, v in pairs],
+                },
+            )
+            touched = [row[0] for row in cursor.fetchall()]
+        reevaluate_profiles(space_id, touched)
     except Exception:
         logger.exception("real-time re-evaluation of space %s failed", space_id)

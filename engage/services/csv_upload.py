@@ -32,7 +32,7 @@ from django.utils import timezone
 from engage import task_names
 from engage.choices import AuditAction
 from engage.models import CsvUpload, IdentifierSetting, Space, UploadStatus
-from engage.services import resolution
+from engage.services import computation_runs, resolution
 from switchyard import access, names
 from switchyard.access import Principal
 from switchyard.errors import FailedPrecondition, InvalidArgument
@@ -371,6 +371,16 @@ def _apply(upload: CsvUpload, space: Space, batch: list[dict[str, Any]], *, afte
         CsvUpload.objects.filter(pk=upload.pk).update(
             processed=F("processed") + len(batch), progress_time=timezone.now(), restarts=0
         )
+    # Committed: the space's real-time audiences and traits, for the profiles
+    # holding the rows' identifiers (the feed's re-evaluation; never raises).
+    computation_runs.reevaluate_identifiers(
+        space.pk,
+        (
+            (str(i["type"]), str(i["id"]))
+            for message in batch
+            for i in message["context"]["externalIds"]
+        ),
+    )
 
 
 def requeue_stalled(

@@ -34,7 +34,7 @@ from django.utils import timezone
 from connections.dataplane.event_store import source_events
 from engage import task_names
 from engage.models import SpaceSource
-from engage.services import feed
+from engage.services import computation_runs, feed
 
 logger = logging.getLogger("engage.replay")
 
@@ -152,6 +152,11 @@ def replay_chunk(
         )
         _fail(space_source_id, reason)
         return {"space_source": space_source_id, "failed": reason}
+    # Committed: the space's real-time audiences and traits, for the profiles the
+    # chunk's events reached (as the feed does; never raises).
+    computation_runs.reevaluate_messages(
+        space_source.space_id, space_source.source_id, [e.message_id for e in events]
+    )
     return {"space_source": space_source_id, "events": len(events), "next": after_next}
 
 
