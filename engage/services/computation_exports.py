@@ -136,7 +136,7 @@ def build_export(export_id: int) -> dict[str, Any]:
     transaction with ``processed`` saved. A finished or failed export is left alone."""
     with transaction.atomic():
         export = (
-            ComputationExport.objects.select_for_update()
+            ComputationExport.objects.select_for_update(of=("self",))
             .select_related("computation__space", "requested_by")
             .filter(pk=export_id)
             .first()
