@@ -22,6 +22,7 @@ BUYERS: dict[str, Any] = {
     "include_historical": True,
     "root": did("Order Completed", window=within(7)),
 }
+EVER_BOUGHT: dict[str, Any] = {**BUYERS, "root": did("Order Completed")}  # all history
 REVENUE: dict[str, Any] = {
     "version": 1,
     "type": "users",
@@ -67,7 +68,7 @@ def run_now(computation: Computation) -> None:
     computation.refresh_from_db()
 
 
-def make_pages(buyers: int = 3) -> Pages:
+def make_pages(buyers: int = 3, definition: dict[str, Any] | None = None) -> Pages:
     acme = make_acme()
     space = acme.space("dev")
     world = World(space)
@@ -76,7 +77,7 @@ def make_pages(buyers: int = 3) -> Pages:
         world.track(f"u{n}", "Order Completed", at=ago(days=1), total=10 * n)
     world.identify("idle", email="idle@example.com")
     pages = Pages(acme, space, world, None, None)  # type: ignore[arg-type]
-    pages.buyers = pages.create("Recent Buyers", BUYERS, folder="Retention")
+    pages.buyers = pages.create("Recent Buyers", definition or BUYERS, folder="Retention")
     pages.revenue = pages.create("Revenue", REVENUE, kind="trait")
     run_now(pages.buyers)
     run_now(pages.revenue)
