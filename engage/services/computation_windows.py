@@ -18,7 +18,7 @@ each enabled real-time computation after its first full run:
   an edge since the last check: ``timestamp`` in ``[since - W, now - W)`` for
   each edge W, one set-based ``UNION`` over ``ProfileEvent`` (index
   ``profile_event_name_time``); ``since`` is the stored ``window_check_time``
-  (the first time: the last successful run's ``as_of``) minus ``OVERLAP``, so
+  (or the last successful run's ``as_of``, if later) minus ``OVERLAP``, so
   an evaluation that took its clock before a check but applied after it (a
   feed transaction waiting on the computation's lock) is looked at again;
 - those profiles re-evaluated with the restricted compiled query (the feed's
@@ -128,7 +128,11 @@ def edges(computation: Computation) -> Edges:
 
 
 def _since(computation: Computation, last_as_of: dt.datetime | None) -> dt.datetime:
-    start = computation.window_check_time or last_as_of or computation.last_success_time
+    """Where the computation's check resumes: its stored check, or the instant its
+    last full run evaluated (whose members already hold every edge before it),
+    whichever is later; minus ``OVERLAP``."""
+    known = [t for t in (computation.window_check_time, last_as_of) if t is not None]
+    start = max(known) if known else computation.last_success_time
     assert start is not None
     return start - OVERLAP
 

@@ -202,6 +202,22 @@ def test_only_profiles_whose_events_crossed_an_edge_are_candidates(
     assert world.label(result.changed["buyers"].exited) == ["u1"]
 
 
+def test_edges_crossed_before_the_last_full_run_are_not_candidates(
+    world: World, me: Principal
+) -> None:
+    """A computation re-run (an edit) after a stale check resumes from the run."""
+    world.identify("u1", at=ago(days=30))
+    world.track("u1", "Order Completed", at=ago(days=20))
+    buyers = create(me, world, "Buyers", BUYERS)
+    run_now(buyers)
+    Computation.objects.filter(pk=buyers.pk).update(window_check_time=ago(days=30))
+
+    [result] = computation_windows.check_windows(now=later(minutes=1))
+
+    assert (result.candidates, result.changed) == (0, {})
+    assert Computation.objects.get(pk=buyers.pk).window_check_time == later(minutes=1)
+
+
 def test_an_event_counter_trait_counts_down_as_events_age(world: World, me: Principal) -> None:
     world.identify("u1", at=ago(days=30))
     world.track("u1", "Order Completed", at=ago(days=6))
