@@ -1,0 +1,255 @@
+# ruff: noqa: S608 - model queries are SQL text by design; table names are generated here.
+"""The PostgreSQL connector against a real warehouse database: the setup guide's
+connection checks, the read-only preview, and the extract/diff engine."""
+
+from __future__ import annotations
+
+import pytest
+
+from connections.reverse_etl.warehouses.base import (
+    BookkeepingUnavailable,
+    QueryError,
+    StaleExtract,
+)
+from connections.reverse_etl.warehouses.postgres import SCHEMA
+from tests.connections.reverse_etl.warehouse_support import WarehouseDb, warehouse
+
+__all__ = ["warehouse"]
+
+TIMEOUT = 60.0
+
+
+def users_table(warehouse: WarehouseDb, rows: int = 5) -> str:
+    table = warehouse.table("users")
+    warehouse.run(f"CREATE TABLE {table} (id int PRIMARY KEY, email text, plan text)")
+    warehouse.run(
+        f"INSERT INTO {table} SELECT g, 'u' || g || '@example.com', 'free' "
+        f"FROM generate_series(1, {rows}) g"
+    )
+    return table
+
+
+def checks_of(report: object) -> dict[str, tuple[bool, str]]:
+    return {c.name: (c.passed, c.detail) for c in report.checks}  # type: ignore[attr-defined]
+
+
+# -- test connection -----------------------------------------------------------------------
+
+
+def test_a_user_who_may_create_schemas_passes_every_check(warehouse: WarehouseDb) -> None:
+    users_table(warehouse)
+    report = warehouse.connector().test_connection()
+    checks = checks_of(report)
+    assert [c.name for c in report.checks] == ["connect", "read", "bookkeeping"]
+    assert all(passed for passed, _ in checks.values()), checks
+    assert report.ok and report.bookkeeping == "WAREHOUSE"
+    assert warehouse.run("SELECT 1 FROM pg_namespace WHERE nspname = %s", (SCHEMA,)) == [(1,)]
+
+
+def test_a_read_only_user_is_told_bookkeeping_lives_in_switchyard(
+    warehouse: WarehouseDb,
+) -> None:
+    table = users_table(warehouse)
+    # The schema may exist already (another test created it): the user may not use it.
+    role = warehouse.make_role(
+        "GRANT USAGE ON SCHEMA public TO {role}", f"GRANT SELECT ON {table} TO {{role}}"
+    )
+    report = warehouse.connector(role).test_connection()
+    checks = checks_of(report)
+    assert checks["connect"][0] and checks["read"][0]
+    passed, detail = checks["bookkeeping"]
+    assert not passed
+    assert SCHEMA in detail and "Switchyard's own database" in detail
+    assert report.ok and report.bookkeeping == "SWITCHYARD"
+
+
+def test_a_user_who_can_read_nothing_fails_the_read_check(warehouse: WarehouseDb) -> None:
+    users_table(warehouse)
+    role = warehouse.make_role()
+    report = warehouse.connector(role).test_connection()
+    passed, detail = checks_of(report)["read"]
+    assert not passed and "SELECT" in detail
+    assert not report.ok
+
+
+def test_a_connection_that_fails_reports_why_and_checks_nothing_else(
+    warehouse: WarehouseDb,
+) -> None:
+    report = warehouse.connector(database="no_such_database_here").test_connection()
+    checks = checks_of(report)
+    assert not checks["connect"][0]
+    assert "no_such_database_here" in checks["connect"][1]
+    assert checks["read"] == (False, "not checked: could not connect")
+    assert not report.ok
+
+
+# -- models: validation and preview --------------------------------------------------------
+
+
+def test_preview_is_limited_and_says_whether_the_identifier_is_unique(
+    warehouse: WarehouseDb,
+) -> None:
+    table = users_table(warehouse, rows=30)
+    connector = warehouse.connector()
+    preview = connector.preview(f"SELECT * FROM {table} ORDER BY id", "id", limit=10, timeout_s=5)
+    assert preview.columns == ("id", "email", "plan")
+    assert [r["id"] for r in preview.rows] == list(range(1, 11))
+    assert preview.limited and preview.identifier_unique and preview.identifier_nulls == 0
+    repeated = connector.preview(f"SELECT plan AS id FROM {table}", "id", limit=5, timeout_s=5)
+    assert not repeated.identifier_unique
+
+
+def test_a_query_that_writes_is_refused_and_changes_nothing(warehouse: WarehouseDb) -> None:
+    table = users_table(warehouse)
+    warehouse.run("CREATE SEQUENCE IF NOT EXISTS retl_seq")
+    connector = warehouse.connector()
+    with pytest.raises(QueryError, match="read-only"):
+        connector.preview("SELECT nextval('retl_seq') AS id", "id", limit=5, timeout_s=5)
+    with pytest.raises(QueryError, match="top level"):
+        connector.columns(
+            f"WITH gone AS (DELETE FROM {table} RETURNING id) SELECT id FROM gone", timeout_s=5
+        )
+    with pytest.raises(QueryError):
+        connector.columns(f"SELECT 1 AS id; DROP TABLE {table}", timeout_s=5)
+    assert warehouse.run(f"SELECT count(*) FROM {table}") == [(5,)]
+    assert warehouse.run("SELECT last_value, is_called FROM retl_seq") == [(1, False)]
+
+
+def test_a_slow_query_stops_at_its_time_limit(warehouse: WarehouseDb) -> None:
+    with pytest.raises(QueryError, match="time limit"):
+        warehouse.connector().preview("SELECT 1 AS id, pg_sleep(30)", "id", limit=1, timeout_s=1)
+
+
+def test_percent_signs_and_a_trailing_comment_are_the_query_s_own(
+    warehouse: WarehouseDb,
+) -> None:
+    table = users_table(warehouse)
+    query = f"SELECT * FROM {table} WHERE email LIKE 'u1%' -- only user 1;"
+    preview = warehouse.connector().preview(query, "id", limit=5, timeout_s=5)
+    assert [r["id"] for r in preview.rows] == [1]
+
+
+# -- extract and diff ----------------------------------------------------------------------
+
+
+def test_first_extract_adds_every_row_and_commit_advances_only_delivered_ids(
+    warehouse: WarehouseDb,
+) -> None:
+    table = users_table(warehouse, rows=5)
+    connector, key, query = warehouse.connector(), "rmod_first", f"SELECT * FROM {table}"
+    first = connector.extract(key, query, "id", timeout_s=TIMEOUT)
+    assert (first.extracted, first.added, first.updated, first.deleted) == (5, 5, 0, 0)
+    records = connector.changes(key, first.extract_id, after=None, limit=100)
+    assert [(r.id, r.change) for r in records] == [(str(i), "added") for i in range(1, 6)]
+    assert records[0].row == {"id": 1, "email": "u1@example.com", "plan": "free"}
+    # Only 1-3 were delivered: 4 and 5 are still new next time.
+    assert connector.commit_snapshot(key, first.extract_id, ["1", "2", "3"]) == 3
+    assert [r.id for r in connector.changes(key, first.extract_id, after=None, limit=9)] == [
+        "4",
+        "5",
+    ]
+    second = connector.extract(key, query, "id", timeout_s=TIMEOUT)
+    assert (second.added, second.updated, second.deleted) == (2, 0, 0)
+    assert [r.id for r in connector.changes(key, second.extract_id, after=None, limit=9)] == [
+        "4",
+        "5",
+    ]
+
+
+def test_added_updated_and_deleted_rows_are_found_in_the_warehouse(
+    warehouse: WarehouseDb,
+) -> None:
+    table = users_table(warehouse, rows=5)
+    connector, key, query = warehouse.connector(), "rmod_diff", f"SELECT * FROM {table}"
+    first = connector.extract(key, query, "id", timeout_s=TIMEOUT)
+    connector.commit_snapshot(key, first.extract_id, [str(i) for i in range(1, 6)])
+    unchanged = connector.extract(key, query, "id", timeout_s=TIMEOUT)
+    assert (unchanged.added, unchanged.updated, unchanged.deleted) == (0, 0, 0)
+
+    warehouse.run(f"UPDATE {table} SET plan = 'pro' WHERE id = 2")
+    warehouse.run(f"DELETE FROM {table} WHERE id = 3")
+    warehouse.run(f"INSERT INTO {table} VALUES (9, 'new@example.com', 'free')")
+    run = connector.extract(key, query, "id", timeout_s=TIMEOUT)
+    assert (run.extracted, run.added, run.updated, run.deleted) == (5, 1, 1, 1)
+    records = connector.changes(key, run.extract_id, after=None, limit=100)
+    assert [(r.id, r.change, r.row) for r in records] == [
+        ("2", "updated", {"id": 2, "email": "u2@example.com", "plan": "pro"}),
+        ("3", "deleted", None),
+        ("9", "added", {"id": 9, "email": "new@example.com", "plan": "free"}),
+    ]
+    # Pages: keyset on the identifier.
+    page = connector.changes(key, run.extract_id, after="2", limit=1)
+    assert [r.id for r in page] == ["3"]
+
+    # The deletion is delivered, the update is not: only the deletion leaves the diff.
+    assert connector.commit_snapshot(key, run.extract_id, ["3"]) == 1
+    again = connector.extract(key, query, "id", timeout_s=TIMEOUT)
+    assert (again.added, again.updated, again.deleted) == (1, 1, 0)
+
+
+def test_commit_for_an_extract_that_was_replaced_is_refused(warehouse: WarehouseDb) -> None:
+    table = users_table(warehouse, rows=2)
+    connector, key, query = warehouse.connector(), "rmod_stale", f"SELECT * FROM {table}"
+    old = connector.extract(key, query, "id", timeout_s=TIMEOUT)
+    connector.extract(key, query, "id", timeout_s=TIMEOUT)
+    with pytest.raises(StaleExtract):
+        connector.commit_snapshot(key, old.extract_id, ["1"])
+
+
+def test_reset_forgets_the_snapshot(warehouse: WarehouseDb) -> None:
+    table = users_table(warehouse, rows=3)
+    connector, key, query = warehouse.connector(), "rmod_reset", f"SELECT * FROM {table}"
+    first = connector.extract(key, query, "id", timeout_s=TIMEOUT)
+    connector.commit_snapshot(key, first.extract_id, ["1", "2", "3"])
+    connector.reset(key)
+    with pytest.raises(StaleExtract):
+        connector.commit_snapshot(key, first.extract_id, ["1"])
+    after = connector.extract(key, query, "id", timeout_s=TIMEOUT)
+    assert (after.added, after.updated, after.deleted) == (3, 0, 0)
+
+
+def test_null_and_repeated_identifiers_are_dropped_and_counted(
+    warehouse: WarehouseDb,
+) -> None:
+    query = "SELECT * FROM (VALUES ('a', 1), ('b', 2), ('b', 3), (NULL, 4)) AS v(id, n)"
+    connector = warehouse.connector()
+    run = connector.extract("rmod_dupes", query, "id", timeout_s=TIMEOUT)
+    assert (run.extracted, run.added, run.duplicates, run.null_ids) == (4, 1, 2, 1)
+    records = connector.changes("rmod_dupes", run.extract_id, after=None, limit=9)
+    assert [r.id for r in records] == ["a"]
+
+
+def test_an_odd_identifier_column_name_is_quoted_not_spliced(warehouse: WarehouseDb) -> None:
+    query = """SELECT 'x' AS "we'ird ""id"" ); DROP TABLE t; --", 1 AS n"""
+    connector = warehouse.connector()
+    run = connector.extract(
+        "rmod_odd", query, """we'ird "id" ); DROP TABLE t; --""", timeout_s=TIMEOUT
+    )
+    assert (run.added, run.null_ids) == (1, 0)
+
+
+def test_an_unsafe_bookkeeping_key_is_refused(warehouse: WarehouseDb) -> None:
+    with pytest.raises(ValueError, match="bookkeeping key"):
+        warehouse.connector().extract(
+            'x"; DROP SCHEMA public; --', "SELECT 1 AS id", "id", timeout_s=5
+        )
+
+
+def test_extract_as_a_read_only_user_says_bookkeeping_is_unavailable(
+    warehouse: WarehouseDb,
+) -> None:
+    table = users_table(warehouse)
+    role = warehouse.make_role(
+        "GRANT USAGE ON SCHEMA public TO {role}", f"GRANT SELECT ON {table} TO {{role}}"
+    )
+    with pytest.raises(BookkeepingUnavailable, match=SCHEMA):
+        warehouse.connector(role).extract(
+            "rmod_ro", f"SELECT * FROM {table}", "id", timeout_s=TIMEOUT
+        )
+
+
+def test_extract_runs_under_its_time_limit(warehouse: WarehouseDb) -> None:
+    with pytest.raises(QueryError, match="time limit"):
+        warehouse.connector().extract(
+            "rmod_slow", "SELECT 1 AS id, pg_sleep(30)", "id", timeout_s=1
+        )
