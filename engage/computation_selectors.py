@@ -55,12 +55,36 @@ def folder_counts(space: Space, kind: str) -> dict[str, int]:
     return {row["folder"]: row["n"] for row in rows}
 
 
-def runs(computation: Computation, limit: int = RUNS_SHOWN) -> list[ComputationRun]:
-    return list(
-        ComputationRun.objects.filter(computation=computation).order_by("-create_time", "-pk")[
-            :limit
-        ]
-    )
+@dataclass
+class RunRow:
+    run: ComputationRun
+    duration: str  # "" while it has not finished
+
+
+def duration_text(seconds: float) -> str:
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    minutes, rest = divmod(int(seconds), 60)
+    if minutes < 60:
+        return f"{minutes} min {rest} s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes} min"
+
+
+def runs(computation: Computation, limit: int = RUNS_SHOWN) -> list[RunRow]:
+    """The latest runs, newest first, with how long each took."""
+    found = ComputationRun.objects.filter(computation=computation).order_by("-create_time", "-pk")[
+        :limit
+    ]
+    return [
+        RunRow(
+            run,
+            duration_text((run.finish_time - run.start_time).total_seconds())
+            if run.start_time and run.finish_time
+            else "",
+        )
+        for run in found
+    ]
 
 
 def _present(column: str, kind: str) -> str:

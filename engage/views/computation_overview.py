@@ -144,6 +144,16 @@ def _exports(request: UIRequest, computation: Computation) -> list[dict[str, Any
 @workspace_view(COMPUTATION)
 @require_GET
 def overview(request: UIRequest, workspace: Workspace, computation: Computation) -> HttpResponse:
+    if request.htmx and request.GET.get("part") == "status":
+        # Polled while it computes: the status badge, size and pending run.
+        context = {
+            "workspace": workspace,
+            "space": computation.space,
+            "k": KINDS[computation.kind],  # type: ignore[index]
+            "computation": computation,
+            "pending": service.pending_run(computation),
+        }
+        return render(request, "engage/_computation_live.html", context)
     return _page(request, workspace, computation)
 
 

@@ -206,3 +206,21 @@ def test_unknown_or_other_kind_keys_are_404(pages: Pages) -> None:
     assert owner.get(pages.url("audiences/revenue/")).status_code == 404
     outsider = pages.client(pages.acme.member())
     assert outsider.get(pages.url("audiences/recent_buyers/")).status_code == 404
+
+
+def test_the_status_polls_while_a_run_is_pending_and_durations_show(pages: Pages) -> None:
+    owner = pages.client()
+    url = pages.url("audiences/recent_buyers/")
+    page = owner.get(url).content.decode()
+    assert 'data-status="LIVE"' in page and "?part=status" not in page
+    assert page.count('class="small run-duration">') >= 1
+    run = ComputationRun.objects.filter(computation=pages.buyers).latest("pk")
+    duration = (run.finish_time - run.start_time).total_seconds()
+    assert selectors.duration_text(duration) in page
+    owner.post(pages.url("audiences/recent_buyers/refresh/"))
+    page = owner.get(url).content.decode()
+    assert "?part=status" in page and 'id="pending-run"' in page
+    part = owner.get(url, {"part": "status"}, HTTP_HX_REQUEST="true").content.decode()
+    assert part.startswith('<span id="computation-status"') and "run queued (manual)" in part
+    assert selectors.duration_text(75) == "1 min 15 s"
+    assert selectors.duration_text(7260) == "2 h 1 min"
