@@ -495,7 +495,6 @@ def reevaluate_profiles(
     merged one still listed as a member exits. Returns each key's diff."""
     if not profile_ids:
         return {}
-    moment = now or timezone.now()
     rows = Profile.objects.filter(space_id=space_id, pk__in=list(profile_ids))
     pairs = list(rows.values_list("pk", "canonical_id"))
     canonical = sorted({c or p for p, c in pairs})
@@ -507,7 +506,7 @@ def reevaluate_profiles(
     ).select_related("space")
     changed: dict[str, Diff] = {}
     for computation in dependency_order(computations):
-        diff = reevaluate_computation(computation.pk, canonical, scope, now=moment)
+        diff = reevaluate_computation(computation.pk, canonical, scope, now=now)
         if diff is not None and (diff.entered or diff.exited or diff.changed):
             changed[computation.key] = diff
     return changed
@@ -518,12 +517,14 @@ def reevaluate_computation(
     canonical: Sequence[int] | None,
     scope: Sequence[int] | None,
     *,
-    now: dt.datetime,
+    now: dt.datetime | None = None,
 ) -> Diff | None:
     """One enabled real-time computation evaluated at ``now`` for the canonical
     profiles ``canonical`` (None: every profile), diffed against its members
     among ``scope`` (None: all) and applied, under its row lock. None when it is
-    disabled or its first full run has not applied yet."""
+    disabled or its first full run has not applied yet. Without ``now``, the clock
+    is read once the lock is held, so real-time updates apply in the order of
+    their instants (the window check relies on it: engage.services.computation_windows)."""
     with transaction.atomic():
         locked = (
             Computation.objects.select_for_update()
@@ -533,8 +534,9 @@ def reevaluate_computation(
         )
         if locked is None or locked.last_success_time is None:
             return None  # its first full run has not applied yet
-        sql, params = _query(locked, now, canonical)
-        diff = _apply(locked, sql, params, scope, None, now)
+        moment = now or timezone.now()
+        sql, params = _query(locked, moment, canonical)
+        diff = _apply(locked, sql, params, scope, None, moment)
         if diff.entered or diff.exited or diff.changed:
             locked.size = _size(locked)
             locked.save(update_fields=["size", "update_time"])
