@@ -18,9 +18,15 @@ each enabled real-time computation after its first full run:
   an edge since the last check: ``timestamp`` in ``[since - W, now - W)`` for
   each edge W, one set-based ``UNION`` over ``ProfileEvent`` (index
   ``profile_event_name_time``); ``since`` is the stored ``window_check_time``
-  (or the last successful run's ``as_of``, if later) minus ``OVERLAP``, so
-  an evaluation that took its clock before a check but applied after it (a
-  feed transaction waiting on the computation's lock) is looked at again;
+  (or the last successful run's ``as_of``, if later) minus ``OVERLAP`` (30 s,
+  for clocks of different hosts). The feed's evaluations read their clock once
+  they hold the computation's lock, so they apply in clock order; a check, whose
+  instant is read first, may apply after a newer feed evaluation, but whatever
+  that undoes (an event stamped after the check's instant, an edge crossed
+  after it) lies after the stored check and is in the next check's ranges. The
+  near edge (age 0) also takes events stamped ahead of the clock when the feed
+  saw them, and the profiles of a feed re-evaluation that failed. Cost: a
+  profile with fresh events is re-evaluated by the feed and by about one check;
 - those profiles re-evaluated with the restricted compiled query (the feed's
   path, ``reevaluate_computation``), in dependency order, together with every
   real-time computation referring to a re-evaluated one (for the candidates and
@@ -63,7 +69,7 @@ from engage.services import computation_runs
 
 logger = logging.getLogger(__name__)
 
-OVERLAP = dt.timedelta(minutes=2)
+OVERLAP = dt.timedelta(seconds=30)
 WINDOW_LOCK = 0x656E6777  # pg_advisory_xact_lock(WINDOW_LOCK, space_id): one check per space
 
 EVENTS = ProfileEvent._meta.db_table
