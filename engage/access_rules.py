@@ -15,6 +15,7 @@ from django.db.models import Q, QuerySet
 from engage.models import (
     Computation,
     ComputationChange,
+    ComputationDestination,
     ComputationExport,
     ComputationFolder,
     ComputationMember,
@@ -65,7 +66,13 @@ def register() -> None:
     # Audiences and computed traits: Engage Users' "change" on the space covers them.
     registry.register(Computation, rules.belongs_to("space", Space))
     registry.register(ComputationFolder, rules.belongs_to("space", Space))
-    for child in (ComputationRun, ComputationMember, ComputationChange, ComputationExport):
+    for child in (
+        ComputationRun,
+        ComputationMember,
+        ComputationChange,
+        ComputationExport,
+        ComputationDestination,
+    ):
         registry.register(child, rules.belongs_to("computation__space", Space))
 
 

@@ -10,6 +10,7 @@ from engage.services import (
     computation_runs,
     computation_windows,
     csv_upload,
+    destination_syncs,
     feed,
     insights,
     replay,
@@ -102,6 +103,18 @@ def export_computation(export_id: int) -> dict[str, Any]:
     """Queued after the commit that asked for an audience's or trait's CSV: write the
     snapshot of its current members into the export's row."""
     return computation_exports.build_export(export_id)
+
+
+@task(task_names.SYNC_COMPUTATION_DESTINATION, bind=True, soft_time_limit=3600)
+def sync_computation_destination(self: Any, connection_id: int) -> dict[str, Any]:
+    """Queued after a commit that connected a destination to an audience or trait, or
+    recorded changes of one: send the backfill or the history after the connection's
+    cursor. A failed attempt is retried with backoff up to 5 times, then the
+    connection is FAILED (the service records each error and audits it)."""
+    try:
+        return destination_syncs.sync(connection_id)
+    except Exception as exc:
+        raise self.retry(exc=exc, countdown=min(600, 10 * 2**self.request.retries)) from exc
 
 
 @task(task_names.CHECK_WINDOWS, soft_time_limit=600)

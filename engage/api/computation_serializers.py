@@ -66,6 +66,7 @@ COMPUTATION_FIELDS = (
     "compute_mode",
     "status",
     "enabled",
+    "compute_without_destinations",
     "size",
     "failure",
     "last_run_time",
@@ -100,6 +101,11 @@ class AudienceSerializer(serializers.ModelSerializer):
     folder = serializers.CharField(max_length=100, required=False, allow_blank=True)
     definition = AudienceDefinitionField(help_text=DEFINITION_HELP)
     enabled = serializers.BooleanField(required=False)
+    compute_without_destinations = serializers.BooleanField(
+        required=False,
+        help_text="batch only: compute even with no destination connected (otherwise "
+        "NOT_COMPUTING until one is); real-time ones always compute",
+    )
     compute_mode = serializers.CharField(
         read_only=True, help_text="realtime | batch, decided at creation (immutable)"
     )
@@ -139,6 +145,7 @@ class AudienceCreateSerializer(serializers.Serializer):
     folder = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
     definition = AudienceDefinitionField()
     enabled = serializers.BooleanField(required=False, default=True)
+    compute_without_destinations = serializers.BooleanField(required=False, default=True)
 
 
 class TraitCreateSerializer(AudienceCreateSerializer):

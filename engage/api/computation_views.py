@@ -57,6 +57,7 @@ class _ComputationViewSet(SpaceChildViewSet):
             folder=data["folder"],
             definition=data["definition"],
             enabled=data["enabled"],
+            compute_without_destinations=data["compute_without_destinations"],
         )
 
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:

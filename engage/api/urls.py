@@ -2,6 +2,10 @@ from django.urls import re_path
 from rest_framework.routers import SimpleRouter
 
 from engage.api import identity_urls
+from engage.api.computation_destination_views import (
+    AudienceDestinationViewSet,
+    TraitDestinationViewSet,
+)
 from engage.api.computation_views import (
     AudienceMemberViewSet,
     AudienceRunViewSet,
@@ -26,6 +30,12 @@ router.register(AUDIENCE + "/members", AudienceMemberViewSet, basename="audience
 router.register(SPACE + "/computed-traits", TraitViewSet, basename="computed-trait")
 router.register(TRAIT + "/runs", TraitRunViewSet, basename="computed-trait-run")
 router.register(TRAIT + "/members", TraitMemberViewSet, basename="computed-trait-member")
+router.register(
+    AUDIENCE + "/destinations", AudienceDestinationViewSet, basename="audience-destination"
+)
+router.register(
+    TRAIT + "/destinations", TraitDestinationViewSet, basename="computed-trait-destination"
+)
 
 # Config API custom method: POST .../spaces/{space}:cancelDeletion
 cancel_deletion = SpaceViewSet.as_view({"post": "cancel_deletion"})

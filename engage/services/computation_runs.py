@@ -34,6 +34,7 @@ from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
 from django.db import connection, transaction
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from engage import definitions, task_names
@@ -42,6 +43,7 @@ from engage.compute.sql import audience_members, trait_values
 from engage.models import (
     Computation,
     ComputationChange,
+    ComputationDestination,
     ComputationKind,
     ComputationMember,
     ComputationMode,
@@ -55,6 +57,7 @@ from engage.models import (
     RunStep,
     RunTrigger,
 )
+from engage.services import destination_syncs
 from switchyard.access import Principal
 from workspace.services import audit
 
@@ -406,12 +409,14 @@ def notify(run_id: int, diff: Diff) -> None:
 
 
 def sync_changes(computation: Computation, *, run: ComputationRun | None, diff: Diff) -> None:
-    """The hook for destination syncs (engage.services.computation_sync, not wired
-    yet): called in the transaction that records a batch run's step 3, and after
-    each real-time update, with the profiles that entered / exited an audience or
-    whose trait value was set / removed / changed. ``run`` is None for real-time
-    updates. The history rows (``ComputationChange``, by run) hold old and new
-    values. A sync should queue its own task on commit rather than send here."""
+    """The hook for destination syncs: called in the transaction that records a batch
+    run's step 3, and after each real-time update, with the profiles that entered /
+    exited an audience or whose trait value was set / removed / changed. ``run`` is
+    None for real-time updates. What to send is the history rows
+    (``ComputationChange``) after each connection's cursor; their syncs are queued
+    after the commit (``destination_syncs``)."""
+    if diff.entered or diff.exited or diff.changed:
+        destination_syncs.changes_recorded(computation)
 
 
 def fail_attempt(run_id: int, exc: BaseException) -> bool:
@@ -451,6 +456,18 @@ def fail_attempt(run_id: int, exc: BaseException) -> bool:
 # -- schedule -------------------------------------------------------------------------------
 
 
+def computing_q() -> Q:
+    """Computations that compute (§5.5): real-time ones, batch ones computed
+    without destinations, and batch ones with a connected destination; the other
+    batch ones are NOT_COMPUTING and the beat skips them."""
+    connected = ComputationDestination.objects.filter(computation=OuterRef("pk"))
+    return (
+        Q(compute_mode=ComputationMode.REALTIME)
+        | Q(compute_without_destinations=True)
+        | Q(Exists(connected))
+    )
+
+
 def schedule_due(now: dt.datetime | None = None) -> list[int]:
     """Runs for the enabled batch computations whose space's cadence has passed
     since their last run (and without a run queued), created in dependency order
@@ -459,6 +476,7 @@ def schedule_due(now: dt.datetime | None = None) -> list[int]:
     moment = now or timezone.now()
     candidates = (
         Computation.objects.filter(enabled=True, compute_mode=ComputationMode.BATCH)
+        .filter(computing_q())  # §5.5: NOT_COMPUTING without destinations
         .exclude(runs__status__in=PENDING)
         .select_related("space")
         .order_by("space_id", "pk")

@@ -28,7 +28,7 @@ from engage.models import (
     RunTrigger,
     Space,
 )
-from engage.services import computation_folders, computation_runs
+from engage.services import computation_destinations, computation_folders, computation_runs
 from switchyard import access, locking, names
 from switchyard.access import Action, Principal
 from switchyard.errors import AlreadyExists, FailedPrecondition, InvalidArgument
@@ -42,7 +42,14 @@ DESCRIPTION_MAX = 2000
 PREVIEW_SAMPLE = 10
 # Engage Users hold "change" on their spaces: audiences and traits are theirs.
 WRITE_ACTION: Action = "change"
-UPDATABLE = {"display_name", "description", "folder", "definition", "enabled"}
+UPDATABLE = {
+    "display_name",
+    "description",
+    "folder",
+    "definition",
+    "enabled",
+    "compute_without_destinations",
+}
 IMMUTABLE = {
     "key": "a key cannot be changed (destinations know the audience or trait by it); "
     "create a new one",
@@ -173,6 +180,7 @@ def do_create_computation(
     description: object = "",
     folder: object = "",
     enabled: bool = True,
+    compute_without_destinations: bool = True,
 ) -> Computation:
     """Engage Users, Unify and Engage Admins and owners create audiences and
     computed traits; the first run is queued after the commit."""
@@ -192,6 +200,7 @@ def do_create_computation(
         compute_mode=checked.mode,
         enabled=bool(enabled),
         status=ComputationStatus.PREPARING if enabled else ComputationStatus.DISABLED,
+        compute_without_destinations=bool(compute_without_destinations),
         created_by=principal.user if principal.user.is_authenticated else None,
     )
     duplicate = AlreadyExists(f"key {chosen!r} is already used in this space", field="key")
@@ -210,8 +219,12 @@ def do_create_computation(
                 resource_name=computation.resource_name,
                 after=snapshot(computation),
             )
-            if computation.enabled:
+            # §5.5: a batch one without destinations nor the flag is NOT_COMPUTING.
+            if computation.enabled and computation_destinations.computes(computation):
                 computation_runs.queue_run(computation, RunTrigger.CREATE)
+            elif computation.enabled:
+                computation.status = ComputationStatus.NOT_COMPUTING
+                computation.save(update_fields=["status"])
     except IntegrityError as exc:
         raise duplicate from exc
     return computation
@@ -276,7 +289,19 @@ def do_update_computation(
             if bool(checked.definition.get("include_anonymous")) != old_anonymous:
                 raise InvalidArgument(ANONYMOUS_CHANGED, field="definition.include_anonymous")
             values["definition"] = checked.definition
+        if "compute_without_destinations" in changes:
+            flag = changes["compute_without_destinations"]
+            if not isinstance(flag, bool):
+                raise InvalidArgument(
+                    "compute_without_destinations must be true or false",
+                    field="compute_without_destinations",
+                )
+            values["compute_without_destinations"] = flag
         rerun = "definition" in values or values.get("enabled") is True
+        if rerun and not computation_destinations.computes(_with(locked, values)):
+            rerun = False
+            if locked.enabled or values.get("enabled"):
+                values["status"] = ComputationStatus.NOT_COMPUTING
         if locking.save_changes(locked, values):
             audit.record_changes(
                 principal,
@@ -286,9 +311,20 @@ def do_update_computation(
                 before=before,
                 after=snapshot(locked),
             )
+        if "compute_without_destinations" in values and not rerun:
+            computation_destinations.refresh_status(locked)
         if rerun and locked.enabled:
             computation_runs.queue_run(locked, RunTrigger.EDIT)
     return locked
+
+
+def _with(computation: Computation, values: dict[str, Any]) -> Computation:
+    """An unsaved copy of ``computation`` with ``values`` set (to ask about it)."""
+    fields = Computation._meta.concrete_fields
+    copy = Computation(**{f.attname: getattr(computation, f.attname) for f in fields})
+    for name, value in values.items():
+        setattr(copy, name, value)
+    return copy
 
 
 def do_delete_computation(*, principal: Principal, computation: Computation) -> None:
