@@ -210,6 +210,7 @@ def resolve_events(
                 break
             except _Stale:
                 logs.clear()
+                _forget(space, part)
                 if attempt == ATTEMPTS - 1:
                     raise
     return outcome
@@ -259,10 +260,69 @@ def _attached(space: Space, part: Sequence[_Prepared]) -> set[tuple[int, str]]:
 
 _Row = tuple[int, int, dt.datetime]  # identifier row id, profile id, last seen
 
+# Known identifier rows per space, kept between calls of this process: most
+# traffic comes from people seen before, and probing the unique key for each of
+# their values was a tenth of the time. A remembered row is only a guess: the
+# chunk locks the profile it names, and a value leaves a profile only when the
+# profile is merged away (its canonical_id set) or deleted (its row gone), both
+# of which _load sees on the locked row and answers with _Stale, which forgets
+# the chunk's values and reads them again. Rows are remembered when the chunk's
+# transaction commits (a rolled-back chunk's rows may never have existed).
+_KNOWN: dict[int, dict[Identifier, _Row]] = {}
+_KNOWN_PER_SPACE = 100_000  # values (a few hundred bytes each)
+_KNOWN_SPACES = 8
+
+
+def forget_known_identifiers() -> None:
+    """Drop every remembered identifier row (the next chunks read them all)."""
+    _KNOWN.clear()
+
+
+def _forget(space: Space, part: Sequence[_Prepared]) -> None:
+    known = _KNOWN.get(space.pk)
+    if known:
+        for item in part:
+            for identifier in (*item.users, *item.accounts):
+                known.pop(identifier, None)
+
+
+def _remember(space_id: int, rows: dict[Identifier, _Row]) -> None:
+    known = _KNOWN.get(space_id)
+    if known is None or len(known) + len(rows) > _KNOWN_PER_SPACE:
+        if len(_KNOWN) >= _KNOWN_SPACES:
+            _KNOWN.clear()
+        known = _KNOWN[space_id] = {}
+    known.update(rows)
+
+
+def _known_rows(graph: Graph) -> dict[Identifier, _Row]:
+    """The graph's stored identifier rows as they are once the chunk is written
+    (a merged profile's rows now belong to its survivor)."""
+    final, index = graph.final, graph.index
+    rows: dict[Identifier, _Row] = {}
+    for identifier, (pk, last_seen) in graph.rows.items():
+        profile_id = final(index[identifier]).profile.pk
+        if profile_id is not None:
+            rows[identifier] = (pk, profile_id, last_seen)
+    return rows
+
 
 def _lookup(space: Space, identifiers: Sequence[Identifier]) -> dict[Identifier, _Row]:
-    if not identifiers:
-        return {}
+    known = _KNOWN.get(space.pk, {})
+    found: dict[Identifier, _Row] = {}
+    missing: list[Identifier] = []
+    for identifier in identifiers:
+        row = known.get(identifier)
+        if row is None:
+            missing.append(identifier)
+        else:
+            found[identifier] = row
+    if missing:
+        found.update(_read_rows(space, missing))
+    return found
+
+
+def _read_rows(space: Space, identifiers: Sequence[Identifier]) -> dict[Identifier, _Row]:
     table = ProfileIdentifier._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
@@ -414,6 +474,8 @@ def _resolve_chunk(
             continue
         _resolve_one(space, settings, graph, item, events, logs, outcome)
     writes.flush(space, graph, events, _logs_once(space, logs, events))
+    rows = _known_rows(graph)
+    transaction.on_commit(lambda: _remember(space.pk, rows))
     return outcome
 
 
@@ -614,4 +676,11 @@ def _logs_once(
     return [log for log in pending if (log.source_id, log.message_id, log.code) not in done]
 
 
-__all__ = ["Outcome", "ResolverEvent", "load_settings", "resolve_events", "trait_time"]
+__all__ = [
+    "Outcome",
+    "ResolverEvent",
+    "forget_known_identifiers",
+    "load_settings",
+    "resolve_events",
+    "trait_time",
+]

@@ -279,7 +279,9 @@ def _touch_seen(graph: Graph) -> None:
     pks = list(graph.seen_rows)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {table} AS i SET last_seen = to_timestamp(s.t) "  # noqa: S608
+            # GREATEST: the time read may be one this process remembered (the
+            # resolver's cache of known rows) while another worker moved it on.
+            f"UPDATE {table} AS i SET last_seen = GREATEST(i.last_seen, to_timestamp(s.t)) "  # noqa: S608
             "FROM unnest(%s::bigint[], %s::float8[]) AS s(id, t) WHERE i.id = s.id",
             [
                 bigints(pks),
