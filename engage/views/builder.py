@@ -391,9 +391,10 @@ def _preview(request: UIRequest, workspace: Workspace, space: Space, kind: str) 
         )
     except SwitchyardError as exc:
         refuse(exc)
-        return JsonResponse(
-            {"errors": definition_errors(exc), "definition": definition}, status=400
-        )
+        refused: dict[str, Any] = {"errors": definition_errors(exc), "definition": definition}
+        if isinstance(definition, dict):  # the Text tab shows what the builder holds
+            refused["text"] = _as_text(kind, definition)
+        return JsonResponse(refused, status=400)
     assert isinstance(definition, dict)
     sample = [
         {

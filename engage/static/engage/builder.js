@@ -509,6 +509,7 @@
     reasons.textContent = "";
     if (distribution) distribution.textContent = "";
     if (!ok) {
+      if (answer.text && editorInput.value !== "text") lastText = answer.text;
       status.textContent = "Fix the definition to see the preview.";
       size.textContent = "–";
       mode.textContent = "";
@@ -561,14 +562,21 @@
         showTab("text");
         schedule();
       } else {
+        if (textDirty && !pendingFromText) {
+          // The text has errors (or its check is on its way): keep it rather than lose it.
+          showErrors([{path: "", message: "Fix the text (or wait for its check) before going back to the builder."}]);
+          return;
+        }
         if (pendingFromText) def = pendingFromText;
         pendingFromText = null;
+        textDirty = false;
         showTab("builder");
         redraw();
       }
     });
   });
-  textArea.addEventListener("input", function () { pendingFromText = null; schedule(); });
+  var textDirty = false;
+  textArea.addEventListener("input", function () { pendingFromText = null; textDirty = true; schedule(); });
 
   function flag(id, apply) {
     var box = document.getElementById(id);
