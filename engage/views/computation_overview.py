@@ -5,6 +5,7 @@ now), enable / disable, clone, delete. Writes need "change" on the space."""
 
 from __future__ import annotations
 
+import json
 from typing import Any, cast
 
 from django import forms
@@ -87,7 +88,8 @@ def _definition_text(computation: Computation) -> str:
             return definitions.to_text(computation.definition)
         return definitions.trait_to_text(computation.definition)
     except (KeyError, TypeError, ValueError):
-        return ""  # not expressible as text: the JSON is shown
+        # Not expressible as text: the JSON is shown.
+        return json.dumps(computation.definition, indent=2, sort_keys=True)
 
 
 def _history_chart(computation: Computation) -> Any:
