@@ -141,6 +141,49 @@ def test_zero_times_within_a_window_enters_as_time_passes(world: World, me: Prin
     assert Profile.objects.get(pk=world.pid("u1")).traits["lapsed"] is True
 
 
+def test_at_most_once_enters_when_an_extra_event_ages_out(world: World, me: Principal) -> None:
+    world.identify("u1", at=ago(days=30))
+    world.track("u1", "Support Ticket", at=ago(days=6))
+    world.track("u1", "Support Ticket", at=ago(days=1))
+    calm = create(
+        me, world, "Calm", audience(did("Support Ticket", window=within(7), cmp="lte", times=1))
+    )
+    assert calm.compute_mode == "realtime"
+    run_now(calm)
+    assert members(world, calm) == set()
+
+    assert world.label(check(later(days=1, hours=1))["calm"].entered) == ["u1"]
+    assert members(world, calm) == {"u1"}
+
+
+def test_a_funnel_leaves_when_its_first_step_ages_out(world: World, me: Principal) -> None:
+    """Added to cart within 3 days and not ordered within a day after. Funnels are
+    batch today; the check's edges are the first step's (a step relative to its
+    parent moves with it), so the audience is set real-time here to show it."""
+    world.identify("u1", at=ago(days=30))
+    world.track("u1", "Product Added", at=ago(days=2))
+    abandoned = create(
+        me,
+        world,
+        "Abandoned carts",
+        audience(
+            did(
+                "Product Added",
+                window=within(3),
+                where=did(
+                    "Order Completed", window=within(1, relative_to="parent"), cmp="eq", times=0
+                ),
+            )
+        ),
+    )
+    Computation.objects.filter(pk=abandoned.pk).update(compute_mode="realtime")
+    run_now(abandoned)
+    assert members(world, abandoned) == {"u1"}
+
+    assert check(later(hours=23)) == {}
+    assert world.label(check(later(days=1, hours=1))["abandoned_carts"].exited) == ["u1"]
+
+
 def test_an_in_between_window_moves_members_at_both_edges(world: World, me: Principal) -> None:
     """Definitions make "in between" batch today; the check treats any window's
     edges, so the audience is set real-time here to show both."""
