@@ -6,12 +6,13 @@ computed trait builder's preview shows the value distribution; the CSP refuses n
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
 from playwright.sync_api import Page, expect
 
-from engage.models import ComputationRun
+from engage.models import Computation, ComputationRun
 from engage.services import computation_runs
 from engage.services.spaces import do_create_space
 from switchyard.access import Principal
@@ -84,6 +85,8 @@ def test_build_an_audience_by_clicking_preview_it_and_see_its_members(
     expect(page.locator(".builder-trait .builder-trait-name")).to_have_value("plan")
     expect(page.locator("#id_key")).to_have_value("pro_buyers")
     expect(page.locator("#preview-size")).to_have_text("2")
+    stored = Computation.objects.get(key="pro_buyers").definition
+    assert json.loads(page.locator("#id_definition").input_value()) == stored
 
     # A computed trait: counting the orders shows how many profiles have each count
     # (every profile has one: bob's is 0).

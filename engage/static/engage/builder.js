@@ -412,6 +412,7 @@
     if (isAudience) {
       if (!def.root || (def.root.op !== "and" && def.root.op !== "or")) {
         def.root = {op: "and", args: def.root ? [def.root] : []};
+        autoWrapped = true;
       }
       tree.appendChild(renderGroup(def.root, "/root", false));
     } else {
@@ -421,11 +422,14 @@
     changed();
   }
 
-  // A single condition saves as itself, not as an "and" of one.
+  // A single condition saves as itself, not as an "and" of one (unless a stored
+  // definition said "and" of one: editing saves what was there).
+  var autoWrapped = false;
   function stored() {
     if (!isAudience) return def;
     var copy = JSON.parse(JSON.stringify(def));
-    if (copy.root && copy.root.op && copy.root.args && copy.root.args.length === 1 && copy.root.op === "and") {
+    var single = copy.root && copy.root.op === "and" && copy.root.args && copy.root.args.length === 1;
+    if (single && (autoWrapped || !data.editing)) {
       copy.root = copy.root.args[0];
     }
     return copy;
