@@ -36,6 +36,8 @@
     ["before_last", "before last"], ["after_next", "after next"]
   ];
   var TRAIT_CMPS = PROPERTY_CMPS.concat(TIME_CMPS);
+  // Their value is a string whatever it looks like.
+  var TEXT_ONLY = ["contains", "not_contains", "starts_with", "ends_with", "before_date", "after_date"];
   var UNITS = [["days", "days"], ["hours", "hours"]];
   var QUANTIFIERS = [["any", "Any user"], ["all", "All users"], ["none", "None of the users"]];
 
@@ -84,18 +86,28 @@
   datalist("builder-events", data.events || []);
 
   // ---- values -----------------------------------------------------------------
+  // Typed values: 42, 2.5, true and false are numbers and booleans; anything else, or
+  // anything in double quotes ("42"), is a string.
   function scalar(text) {
     var t = text.trim();
+    if (t.length >= 2 && t.charAt(0) === '"' && t.charAt(t.length - 1) === '"') {
+      try { return String(JSON.parse(t)); } catch (e) { return t.slice(1, -1); }
+    }
     if (/^-?\d+(\.\d+)?([eE][+-]?\d+)?$/.test(t)) return Number(t);
     if (t === "true") return true;
     if (t === "false") return false;
     return text;
   }
-  function shown(value) {
+  function typed(item) {
+    // A string that would read back as a number or boolean is shown in quotes.
+    return typeof item === "string" && scalar(item) !== item ? JSON.stringify(item) : String(item);
+  }
+  function shown(value, cmp) {
     if (value === null || value === undefined) return "";
-    if (Array.isArray(value)) return value.map(String).join(", ");
+    if (Array.isArray(value)) return value.map(typed).join(", ");
     if (typeof value === "object") return JSON.stringify(value);
-    return String(value);
+    if (TEXT_ONLY.indexOf(cmp) !== -1) return String(value);
+    return typed(value);
   }
   function valueFor(cmp, text, old) {
     if (cmp === "exists" || cmp === "not_exists") return null;
@@ -106,7 +118,7 @@
     if (text.trim().charAt(0) === "{") {
       try { return JSON.parse(text); } catch (e) { return text; }
     }
-    if (["contains", "not_contains", "starts_with", "ends_with", "before_date", "after_date"].indexOf(cmp) !== -1) return text;
+    if (TEXT_ONLY.indexOf(cmp) !== -1) return text;
     if (["within_last", "within_next", "before_last", "after_next"].indexOf(cmp) !== -1) return old;
     return scalar(text);
   }
@@ -135,7 +147,7 @@
     }
     var hint = node.cmp === "in" || node.cmp === "contains_any" ? "a, b, c"
       : (node.cmp === "before_date" || node.cmp === "after_date" ? "2024-05-01T00:00:00Z" : "value");
-    var box = input(shown(node.value), "Value", function (v) { node.value = valueFor(node.cmp, v, node.value); });
+    var box = input(shown(node.value, node.cmp), "Value", function (v) { node.value = valueFor(node.cmp, v, node.value); });
     box.placeholder = hint;
     row.appendChild(box);
   }
