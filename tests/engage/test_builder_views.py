@@ -12,10 +12,11 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from engage.models import Computation, ComputationKind
+from engage.models import Computation, ComputationKind, ComputationRun
 from engage.services.computations import do_create_computation
 from tests.engage.compute_support import World, did, trait, within
 from tests.engage.spaces_support import Acme, make_acme
+from workspace.models import AuditEntry
 
 pytestmark = pytest.mark.django_db
 
@@ -310,3 +311,21 @@ def test_readers_get_403_and_engage_users_build(acme: Acme) -> None:
     assert as_reader.get(f"{URL}/audiences/pro_buyers/edit/").status_code == 403
     stranger = acme.member()
     assert browser(stranger).get(f"{URL}/audiences/new/").status_code == 404
+
+
+def test_saving_an_untouched_audience_changes_nothing_and_queues_no_run(acme: Acme) -> None:
+    created = do_create_computation(
+        principal=acme.principal,
+        space=acme.workspace.spaces.get(slug="main"),
+        kind=ComputationKind.AUDIENCE,
+        display_name="Pro Buyers",
+        definition=BUYERS,
+    )
+    runs = list(ComputationRun.objects.values_list("pk", flat=True))
+    audits = AuditEntry.objects.count()
+    saved = save(browser(acme.owner), f"{URL}/audiences/pro_buyers/edit/", "Pro Buyers", BUYERS)
+    assert saved.status_code == 302
+    assert list(ComputationRun.objects.values_list("pk", flat=True)) == runs
+    assert AuditEntry.objects.count() == audits
+    created.refresh_from_db()
+    assert created.definition == BUYERS
