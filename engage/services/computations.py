@@ -399,7 +399,12 @@ def preview(
     moment = now or timezone.now()
     try:
         if kind == ComputationKind.AUDIENCE:
-            sql, params = audience_members(space.pk, checked.definition, moment)
+            sql, params = audience_members(
+                space.pk,
+                checked.definition,
+                moment,
+                events_since=_events_since(space, checked.definition, key, moment),
+            )
             column = "id"
         else:
             sql, params = trait_values(space.pk, checked.definition, moment)
@@ -418,6 +423,19 @@ def preview(
         ids = [row[0] for row in cursor.fetchall()]
     reasons = [r.as_dict() for r in checked.reasons]
     return Preview(size=size, sample=ids, compute_mode=checked.mode, reasons=reasons)
+
+
+def _events_since(
+    space: Space, definition: dict[str, Any], key: str | None, moment: dt.datetime
+) -> dt.datetime | None:
+    """What a run would count for include_historical false: the events since the
+    audience's creation, or, for one not saved yet, none before now (it starts
+    empty and fills with new events: engage.md §5.3)."""
+    if definition.get("include_historical") is not False:
+        return None
+    saved = Computation.objects.filter(space=space, key=key) if key else None
+    created = saved.values_list("create_time", flat=True).first() if saved else None
+    return created or moment
 
 
 def pending_run(computation: Computation) -> ComputationRun | None:

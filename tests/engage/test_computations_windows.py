@@ -26,7 +26,7 @@ from engage.models import (
     RunTrigger,
 )
 from engage.services import computation_runs, computation_windows, csv_upload
-from engage.services.computations import do_create_computation
+from engage.services.computations import do_create_computation, preview
 from engage.services.identity_settings import seed_defaults
 from switchyard.access import Principal
 from tests.engage.compute_support import NOW, World, ago, did, trait, within
@@ -448,3 +448,28 @@ def test_an_audience_without_historical_data_counts_events_received_after_it(
 
     assert members(world, fresh) == {"u2"}
     assert members(world, backfilled) == {"u1", "u2"}
+
+
+def test_the_preview_of_an_audience_without_historical_data_counts_as_its_runs(
+    world: World, me: Principal
+) -> None:
+    start = timezone.now()
+    world.identify("u1", at=start - dt.timedelta(days=30))
+    world.identify("u2", at=start - dt.timedelta(days=30))
+    world.track("u1", "Order Completed", at=start - dt.timedelta(hours=1))
+    definition = audience(BUYERS["root"], include_historical=False)
+
+    # Not saved yet: it would start empty.
+    assert (
+        preview(principal=me, space=world.space, kind="audience", definition=definition).size == 0
+    )
+    assert preview(principal=me, space=world.space, kind="audience", definition=BUYERS).size == 1
+
+    fresh = create(me, world, "Fresh buyers", definition)
+    world.track("u2", "Order Completed", at=timezone.now())
+    # Saved: the events received since its creation, as its runs count them.
+    shown = preview(
+        principal=me, space=world.space, kind="audience", definition=definition, key=fresh.key
+    )
+    assert shown.size == 1
+    assert shown.sample == [Profile.objects.get(pk=world.pid("u2")).segment_id]
