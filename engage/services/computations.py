@@ -434,7 +434,7 @@ def _events_since(
     if definition.get("include_historical") is not False:
         return None
     saved = Computation.objects.filter(space=space, key=key) if key else None
-    created = saved.values_list("create_time", flat=True).first() if saved else None
+    created = saved.values_list("create_time", flat=True).first() if saved is not None else None
     return created or moment
 
 
