@@ -215,6 +215,7 @@ def test_the_status_polls_while_a_run_is_pending_and_durations_show(pages: Pages
     assert 'data-status="LIVE"' in page and "?part=status" not in page
     assert page.count('class="small run-duration">') >= 1
     run = ComputationRun.objects.filter(computation=pages.buyers).latest("pk")
+    assert run.finish_time is not None and run.start_time is not None
     duration = (run.finish_time - run.start_time).total_seconds()
     assert selectors.duration_text(duration) in page
     owner.post(pages.url("audiences/recent_buyers/refresh/"))
@@ -224,3 +225,22 @@ def test_the_status_polls_while_a_run_is_pending_and_durations_show(pages: Pages
     assert part.startswith('<span id="computation-status"') and "run queued (manual)" in part
     assert selectors.duration_text(75) == "1 min 15 s"
     assert selectors.duration_text(7260) == "2 h 1 min"
+
+
+def test_a_clone_into_a_space_missing_what_it_refers_to_is_refused(pages: Pages) -> None:
+    pages.acme.space("prod")
+    nested = {
+        **BUYERS,
+        "root": {"kind": "audience", "audience_key": "recent_buyers", "member": True},
+    }
+    repeat = pages.create("Repeat", nested)
+    response = pages.client().post(
+        pages.url("audiences/repeat/clone/"),
+        {"display_name": "Repeat", "key": "", "space": "prod"},
+    )
+    assert response.status_code == 400
+    assert "there is no audience &#x27;recent_buyers&#x27; in this space" in (
+        response.content.decode()
+    )
+    assert not Computation.objects.filter(space__slug="prod").exists()
+    assert repeat.space_id == pages.space.pk
