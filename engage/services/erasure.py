@@ -8,7 +8,8 @@ hold one of the ``user_id`` values, and every profile merged into them, are
 deleted with what hangs off them: identifiers, attached events (references to
 the event store, whose rows the data plane erased), merges, account links,
 audience and trait memberships and their history. Their Profiles Insights logs
-are deleted by segment id."""
+are deleted by segment id, and the CSV exports of audiences and traits of the
+spaces they were in."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from collections.abc import Sequence
 from django.db import transaction
 
 from engage.identity import USERS
-from engage.models import IdentityLog, Profile, ProfileIdentifier, Space
+from engage.models import ComputationExport, IdentityLog, Profile, ProfileIdentifier, Space
 
 PROFILES_PER_TRANSACTION = 500
 
@@ -48,6 +49,9 @@ def erase_users(workspace_id: str, user_ids: Sequence[str]) -> dict[str, int]:
         levels.append(sorted(merged - seen))
         seen |= merged
     ordered = [pk for level in reversed(levels) for pk in level]
+    touched = set(
+        Profile.objects.filter(pk__in=ordered).values_list("space_id", flat=True).distinct()
+    )
     for start in range(0, len(ordered), PROFILES_PER_TRANSACTION):
         part = ordered[start : start + PROFILES_PER_TRANSACTION]
         with transaction.atomic():
@@ -59,4 +63,10 @@ def erase_users(workspace_id: str, user_ids: Sequence[str]) -> dict[str, int]:
             ).delete()[0]
             _, deleted = Profile.objects.filter(pk__in=part).delete()
             counts["profiles"] += deleted.get(Profile._meta.label, 0)
+    if touched:
+        # Audience / trait CSV exports are snapshots that may name them: asked again,
+        # a new one is built without them.
+        counts["computation_exports"] = ComputationExport.objects.filter(
+            computation__space_id__in=touched
+        ).delete()[0]
     return counts

@@ -155,3 +155,23 @@ def test_progress_polls_while_running_and_only_the_requester_downloads(pages: Pa
     outsider = pages.client(pages.acme.member())
     assert outsider.get(download).status_code == 404
     assert owner.get(download).status_code == 200
+
+
+def test_erasing_a_user_deletes_the_exports_of_their_space(pages: Pages) -> None:
+    from connections.dataplane import erasure
+
+    export = do_request_export(
+        principal=pages.acme.principal, computation=pages.buyers, format="formatted"
+    )
+    export_computation.apply(args=[export.pk])
+    other = pages.acme.space("prod")
+    kept = pages.create("Others", pages.buyers.definition, space=other)
+    kept_export = do_request_export(
+        principal=pages.acme.principal, computation=kept, format="formatted"
+    )
+
+    counts = erasure.erase_elsewhere(str(pages.acme.workspace.pk), ["u1"])
+
+    assert counts["computation_exports"] == 1
+    assert not ComputationExport.objects.filter(pk=export.pk).exists()
+    assert ComputationExport.objects.filter(pk=kept_export.pk).exists()
