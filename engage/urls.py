@@ -1,6 +1,13 @@
 from django.urls import path  # noqa: F401
 
-from engage import builder_urls, computation_urls, explorer_urls, identity_urls, space_urls
+from engage import (
+    builder_urls,
+    computation_destination_urls,
+    computation_urls,
+    explorer_urls,
+    identity_urls,
+    space_urls,
+)
 
 app_name = "engage"
 
@@ -10,4 +17,5 @@ urlpatterns: list[object] = [
     *space_urls.urlpatterns,
     *explorer_urls.urlpatterns,
     *identity_urls.urlpatterns,
+    *computation_destination_urls.urlpatterns,
 ]
