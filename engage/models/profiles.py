@@ -108,9 +108,14 @@ class ProfileEvent(models.Model):
         indexes = (
             models.Index(fields=("profile", "timestamp", "id"), name="profile_event_timeline"),
             # Events of a name by time: the real-time window check's candidates
-            # (engage.services.computation_windows) are ranges of it.
+            # (engage.services.computation_windows) are ranges of it, and so are
+            # the compiled queries' event conditions (engage.compute.sql). It
+            # carries the owner and the type, so both read it alone (an index-only
+            # scan) instead of fetching each event's row from all over the table.
             models.Index(
-                fields=("space", "event_name", "timestamp"), name="profile_event_name_time"
+                fields=("space", "event_name", "timestamp"),
+                include=("profile", "type"),
+                name="profile_event_name_time",
             ),
         )
 
