@@ -147,7 +147,7 @@ def test_a_failing_sync_is_recorded_audited_then_failed(
     assert connection.synced_change_id is None and stored(out) == 0
     entries = AuditEntry.objects.filter(action="audience.sync_failed")
     assert entries.count() == 1 + destination_syncs.MAX_RETRIES
-    assert [e.after["final"] for e in entries.order_by("pk")] == [False] * 5 + [True]
+    assert [(e.after or {})["final"] for e in entries.order_by("pk")] == [False] * 5 + [True]
 
     other.delete()
     assert destination_syncs.sync(connection.pk)["messages"] == 2
