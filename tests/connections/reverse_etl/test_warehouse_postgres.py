@@ -253,3 +253,33 @@ def test_extract_runs_under_its_time_limit(warehouse: WarehouseDb) -> None:
         warehouse.connector().extract(
             "rmod_slow", "SELECT 1 AS id, pg_sleep(30)", "id", timeout_s=1
         )
+
+
+def test_a_repeated_identifier_is_dropped_even_when_one_copy_is_unchanged(
+    warehouse: WarehouseDb,
+) -> None:
+    table = users_table(warehouse, rows=2)
+    connector, key = warehouse.connector(), "rmod_dupe_later"
+    query = f"SELECT * FROM {table}"
+    first = connector.extract(key, query, "id", timeout_s=TIMEOUT)
+    connector.commit_snapshot(key, first.extract_id, ["1", "2"])
+    # Row 1 again, once as committed and once changed: neither copy may be sent.
+    doubled = f"SELECT * FROM {table} UNION ALL SELECT id, email, 'pro' FROM {table} WHERE id = 1"
+    run = connector.extract(key, doubled, "id", timeout_s=TIMEOUT)
+    assert (run.extracted, run.duplicates, run.updated, run.added, run.deleted) == (3, 2, 0, 0, 0)
+    assert connector.changes(key, run.extract_id, after=None, limit=9) == []
+
+
+def test_columns_without_a_hash_function_still_diff(warehouse: WarehouseDb) -> None:
+    table = warehouse.table("docs")
+    warehouse.run(f"CREATE TABLE {table} (id int PRIMARY KEY, doc json, at point)")
+    warehouse.run(f"""INSERT INTO {table} VALUES (1, '{{"a": 1}}', '(1,2)'), (2, '[]', '(0,0)')""")
+    connector, key, query = warehouse.connector(), "rmod_json", f"SELECT * FROM {table}"
+    first = connector.extract(key, query, "id", timeout_s=TIMEOUT)
+    assert first.added == 2
+    connector.commit_snapshot(key, first.extract_id, ["1", "2"])
+    warehouse.run(f"""UPDATE {table} SET doc = '{{"a": 2}}' WHERE id = 1""")
+    run = connector.extract(key, query, "id", timeout_s=TIMEOUT)
+    assert (run.added, run.updated, run.deleted) == (0, 1, 0)
+    [record] = connector.changes(key, run.extract_id, after=None, limit=9)
+    assert record.row == {"id": 1, "doc": {"a": 2}, "at": "(1,2)"}
