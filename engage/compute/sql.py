@@ -12,7 +12,10 @@ id (and runs unchanged on Citus with profiles and events distributed by it):
   query; any other (under or / not, other counts) is a CTE of (profile_id, n)
   grouped by the profile id (at account level by the account id through the
   user links), LEFT JOINed to the profiles: ``coalesce(n, 0)`` compared with
-  the count, so "zero times" is true for a profile without such events;
+  the count, so "zero times" is true for a profile without such events; ANDed
+  into the root with a count that 0 fails ("at least 2", "exactly 3"), the CTE
+  keeps the passing profiles (HAVING) and is joined (an inner join the planner
+  may start from);
 - trait and audience conditions read ``Profile.traits`` (computed traits and
   audience memberships are written there as traits, Segment-style: an audience
   condition is ``traits -> key = true``);
@@ -348,7 +351,7 @@ class _Compiler:
                 return self.event_exists(node, scope)
             if conjunct and _never(node):
                 return f"(NOT {self.event_exists(node, scope)})"
-            return self.event_condition(node, scope)
+            return self.event_condition(node, scope, inner=conjunct and _needs_events(node))
         if kind == "trait":
             v = f"{scope.alias}.traits #> {self.bind(_path(node['trait']), 'text[]')}"
             return self.comparison(
@@ -391,13 +394,23 @@ class _Compiler:
             return f"(NOT EXISTS ({base} AND NOT {condition}))"
         return f"(NOT EXISTS ({base} AND {condition}))"
 
-    def event_condition(self, node: Mapping[str, Any], scope: _Scope) -> str:
+    def event_condition(self, node: Mapping[str, Any], scope: _Scope, inner: bool = False) -> str:
+        """The grouped CTE of (profile_id, n), LEFT JOINed (a profile without such
+        events counts 0). ``inner``: the condition is ANDed into the WHERE and
+        false at 0 ("at least 2", "exactly 3"): the CTE keeps only the profiles
+        that pass (HAVING) and is joined, so the planner may start from those few
+        profiles and fetch them by id, as a hand-written query would, instead of
+        reading every profile of the space to keep the LEFT JOIN's."""
         rows = self.event_rows(node, scope.level, scope.restrict)
         cte = self.alias("c")
+        having = f" HAVING {self.count_check('count(*)', node)}" if inner else ""
         self.ctes.append(
             f"{cte} AS (SELECT {rows.owner} AS profile_id, count(*) AS n "
-            f"{rows.sql()} GROUP BY {rows.owner})"
+            f"{rows.sql()} GROUP BY {rows.owner}{having})"
         )
+        if inner:
+            scope.joins.append(f"JOIN {cte} ON {cte}.profile_id = {scope.alias}.id")
+            return "TRUE"
         scope.joins.append(f"LEFT JOIN {cte} ON {cte}.profile_id = {scope.alias}.id")
         return self.count_check(f"coalesce({cte}.n, 0)", node)
 
@@ -600,6 +613,12 @@ def _at_least_once(node: Mapping[str, Any]) -> bool:
 
 def _never(node: Mapping[str, Any]) -> bool:
     return _count(node) in (("eq", 0), ("lte", 0))
+
+
+def _needs_events(node: Mapping[str, Any]) -> bool:
+    """The count condition is false for a profile without such events."""
+    cmp, value = _count(node)
+    return (cmp == "gte" and value >= 1) or (cmp == "eq" and value >= 1)
 
 
 def _path(path: str) -> list[str]:
