@@ -228,11 +228,19 @@ def evaluate(run_id: int) -> None:
         sql, params = _query(run.computation, run.as_of, None)
         with connection.cursor() as cursor:
             cursor.execute(f"DELETE FROM {RESULTS} WHERE run_id = %(run_id_)s", {"run_id_": run_id})
+            # PostgreSQL plans an INSERT ... SELECT without parallel workers, a
+            # CREATE TABLE ... AS with them: the query (a scan of the space's
+            # profiles, often) runs in the latter, and its rows are copied after.
+            cursor.execute("DROP TABLE IF EXISTS engage_computation_rows")
+            cursor.execute(
+                f"CREATE TEMP TABLE engage_computation_rows ON COMMIT DROP AS {sql}", params
+            )
             cursor.execute(
                 f"INSERT INTO {RESULTS} (run_id, profile_id, value) "
-                f"SELECT %(run_id_)s, r.profile_id, r.value FROM ({sql}) r",
-                {**params, "run_id_": run_id},
+                "SELECT %(run_id_)s, r.profile_id, r.value FROM engage_computation_rows r",
+                {"run_id_": run_id},
             )
+            cursor.execute("DROP TABLE engage_computation_rows")
         run.step = RunStep.EVALUATED
         run.save(update_fields=["step"])
 
