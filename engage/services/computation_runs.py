@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -39,7 +39,7 @@ from django.utils import timezone
 
 from engage import definitions, task_names
 from engage.choices import AuditAction
-from engage.compute.sql import audience_members, trait_values
+from engage.compute.sql import PAGE_EVENTS, audience_members, trait_values
 from engage.models import (
     Computation,
     ComputationChange,
@@ -53,6 +53,7 @@ from engage.models import (
     Profile,
     ProfileEvent,
     ProfileIdentifier,
+    ProfileMerge,
     RunStatus,
     RunStep,
     RunTrigger,
@@ -322,18 +323,38 @@ def _apply(
         "AND h.run_id IS NULL AND h.time > %(now_)s "
         "AND h.profile_id = coalesce(s.profile_id, c.profile_id))"
     )
+    diff_sql = (
+        "SELECT coalesce(s.profile_id, c.profile_id) AS profile_id, "
+        "c.value AS old, s.value AS new "
+        f"FROM ({source}) s FULL JOIN ("
+        f"SELECT m.profile_id, m.value FROM {MEMBERS} m "
+        f"WHERE m.computation_id = %(c_id_)s {in_scope}) c ON c.profile_id = s.profile_id "
+        f"WHERE s.value IS DISTINCT FROM c.value {_newer}"
+    )
     with connection.cursor() as cursor:
-        cursor.execute("DROP TABLE IF EXISTS engage_computation_diff")
-        cursor.execute(
-            "CREATE TEMP TABLE engage_computation_diff ON COMMIT DROP AS "
-            "SELECT coalesce(s.profile_id, c.profile_id) AS profile_id, "
-            "c.value AS old, s.value AS new "
-            f"FROM ({source}) s FULL JOIN ("
-            f"SELECT m.profile_id, m.value FROM {MEMBERS} m "
-            f"WHERE m.computation_id = %(c_id_)s {in_scope}) c ON c.profile_id = s.profile_id "
-            f"WHERE s.value IS DISTINCT FROM c.value {_newer}",
-            values,
-        )
+        if scope is not None:
+            # Real time: a few profiles, and most evaluations change nothing: the
+            # diff is read here (one statement) and written from arrays.
+            cursor.execute(
+                f"SELECT d.profile_id, d.old::text, d.new::text FROM ({diff_sql}) d", values
+            )
+            rows = cursor.fetchall()
+            if not rows:
+                return Diff()
+            values["d_id_"] = [r[0] for r in rows]
+            values["d_old_"] = [r[1] for r in rows]
+            values["d_new_"] = [r[2] for r in rows]
+            table = (
+                "(SELECT x.profile_id, x.old::jsonb AS old, x.new::jsonb AS new FROM "
+                "unnest(%(d_id_)s::bigint[], %(d_old_)s::text[], %(d_new_)s::text[]) "
+                "AS x(profile_id, old, new))"
+            )
+        else:
+            cursor.execute("DROP TABLE IF EXISTS engage_computation_diff")
+            cursor.execute(
+                f"CREATE TEMP TABLE engage_computation_diff ON COMMIT DROP AS {diff_sql}", values
+            )
+            table = "engage_computation_diff"
         if audience:
             history = "coalesce(d.old, 'false'::jsonb), coalesce(d.new, 'false'::jsonb)"
             trait = "jsonb_set(p.traits, %(key_)s, coalesce(d.new, 'false'::jsonb))"
@@ -346,36 +367,38 @@ def _apply(
         cursor.execute(
             f"INSERT INTO {CHANGES} (computation_id, run_id, profile_id, old, new, time) "
             f"SELECT %(c_id_)s, %(run_)s, d.profile_id, {history}, %(now_)s "
-            "FROM engage_computation_diff d ORDER BY d.profile_id",
+            f"FROM {table} d ORDER BY d.profile_id",
             values,
         )
         cursor.execute(
-            f"DELETE FROM {MEMBERS} m USING engage_computation_diff d "
+            f"DELETE FROM {MEMBERS} m USING {table} d "
             "WHERE m.computation_id = %(c_id_)s AND m.profile_id = d.profile_id AND d.new IS NULL",
             values,
         )
         cursor.execute(
             f"INSERT INTO {MEMBERS} (computation_id, profile_id, value, since, update_time) "
             "SELECT %(c_id_)s, d.profile_id, d.new, %(now_)s, %(now_)s "
-            "FROM engage_computation_diff d WHERE d.new IS NOT NULL ORDER BY d.profile_id "
+            f"FROM {table} d WHERE d.new IS NOT NULL ORDER BY d.profile_id "
             "ON CONFLICT (computation_id, profile_id) DO UPDATE SET value = EXCLUDED.value, "
             "since = EXCLUDED.since, update_time = EXCLUDED.update_time",
             values,
         )
         # Profiles locked in id order, as everyone else locks them, before the update.
         cursor.execute(
-            f"SELECT 1 FROM {PROFILES} WHERE id IN (SELECT profile_id FROM "
-            "engage_computation_diff) ORDER BY id FOR UPDATE"
+            f"SELECT 1 FROM {PROFILES} WHERE id IN (SELECT t.profile_id FROM {table} t) "
+            "ORDER BY id FOR UPDATE",
+            values,
         )
         cursor.execute(
             f"UPDATE {PROFILES} p SET traits = {trait}, "
             "trait_times = jsonb_set(p.trait_times, %(key_)s, to_jsonb(%(stamp_)s::text)) "
-            "FROM engage_computation_diff d WHERE p.id = d.profile_id",
+            f"FROM {table} d WHERE p.id = d.profile_id",
             values,
         )
-        cursor.execute("SELECT profile_id, old, new FROM engage_computation_diff")
-        rows = cursor.fetchall()
-        cursor.execute("DROP TABLE engage_computation_diff")
+        if scope is None:
+            cursor.execute("SELECT profile_id, old, new FROM engage_computation_diff")
+            rows = cursor.fetchall()
+            cursor.execute("DROP TABLE engage_computation_diff")
     diff = Diff()
     for profile_id, old, new in rows:
         if new is None:
@@ -513,29 +536,87 @@ def schedule_due(now: dt.datetime | None = None) -> list[int]:
 
 
 def reevaluate_profiles(
-    space_id: int, profile_ids: Sequence[int], *, now: dt.datetime | None = None
+    space_id: int,
+    profile_ids: Sequence[int],
+    *,
+    now: dt.datetime | None = None,
+    received: Mapping[int, frozenset[str] | None] | None = None,
 ) -> dict[str, Diff]:
     """Re-evaluate the space's enabled real-time audiences and traits for these
     profiles only (the feed calls it with the profiles a resolution touched),
     referenced ones first. Merged profiles count as their canonical profile; a
-    merged one still listed as a member exits. Returns each key's diff."""
+    merged one still listed as a member exits. Returns each key's diff.
+
+    ``received`` (the feed's): for a profile, the builder names of the events it
+    was just given ("Page Viewed" for a page call), when nothing else of it
+    changed; None (or absent) when anything may have (traits, identifiers, a
+    merge). A computation is then evaluated only for the profiles whose new
+    events it reads, or that anything happened to, or whose value of a
+    computation it refers to just changed: a track event changes no other
+    condition (the windows' edges are the window check's)."""
     if not profile_ids:
         return {}
+    moment = now or timezone.now()
     rows = Profile.objects.filter(space_id=space_id, pk__in=list(profile_ids))
-    pairs = list(rows.values_list("pk", "canonical_id"))
-    canonical = sorted({c or p for p, c in pairs})
-    if not canonical:
+    canonical_of = {p: c or p for p, c in rows.values_list("pk", "canonical_id")}
+    if not canonical_of:
         return {}
-    scope = sorted({p for p, _c in pairs} | set(canonical))
+    # Per canonical profile: the event names it received, or None (anything).
+    got: dict[int, frozenset[str] | None] = {}
+    for p, c in canonical_of.items():
+        names = received.get(p) if received is not None and p == c else None
+        before = got.get(c, frozenset())
+        got[c] = None if names is None or before is None else before | names
     computations = Computation.objects.filter(
         space_id=space_id, enabled=True, compute_mode=ComputationMode.REALTIME
     ).select_related("space")
     changed: dict[str, Diff] = {}
-    for computation in dependency_order(computations):
-        diff = reevaluate_computation(computation.pk, canonical, scope, now=now)
-        if diff is not None and (diff.entered or diff.exited or diff.changed):
-            changed[computation.key] = diff
+    moved: dict[str, set[int]] = {}
+    # One transaction for the pass (a commit per computation cost more than the
+    # evaluation); computations are locked in dependency order, as the window
+    # check locks them.
+    with transaction.atomic():
+        for computation in dependency_order(computations):
+            wanted = _affected(computation, got, moved)
+            if not wanted:
+                continue
+            canonical = sorted(wanted)
+            scope = sorted(wanted | {p for p, c in canonical_of.items() if c in wanted})
+            diff = reevaluate_computation(computation.pk, canonical, scope, now=moment)
+            if diff is not None and (diff.entered or diff.exited or diff.changed):
+                changed[computation.key] = diff
+                moved[computation.key] = {
+                    canonical_of.get(p, p) for p in (*diff.entered, *diff.exited, *diff.changed)
+                }
     return changed
+
+
+def _affected(
+    computation: Computation,
+    got: Mapping[int, frozenset[str] | None],
+    moved: Mapping[str, set[int]],
+) -> set[int]:
+    """The profiles among ``got`` that ``computation`` may judge differently now."""
+    reads = _event_names(computation)
+    out = {p for p, names in got.items() if names is None or reads is None or names & reads}
+    for key in _references(computation):
+        out |= moved.get(key, set())
+    return out
+
+
+def _event_names(computation: Computation) -> frozenset[str] | None:
+    """The event names a user-level definition counts (None: account level, whose
+    owners are not the profiles that received the events)."""
+    definition = computation.definition
+    if definition.get("type", "users") != "users":
+        return None
+    if computation.kind != ComputationKind.AUDIENCE:
+        return frozenset([str(definition.get("event"))])
+    return frozenset(
+        str(node.get("event"))
+        for node, _path in definitions.walk(definition)
+        if node.get("kind") == "event"
+    )
 
 
 def reevaluate_computation(
@@ -564,7 +645,8 @@ def reevaluate_computation(
         sql, params = _query(locked, moment, canonical)
         diff = _apply(locked, sql, params, scope, None, moment)
         if diff.entered or diff.exited or diff.changed:
-            locked.size = _size(locked)
+            # Members in, members out: no count over every member per change.
+            locked.size += len(diff.entered) - len(diff.exited)
             locked.save(update_fields=["size", "update_time"])
             sync_changes(locked, run=None, diff=diff)
         return diff
@@ -573,8 +655,11 @@ def reevaluate_computation(
 def reevaluate_messages(space_id: int, source_id: int, message_ids: Sequence[str]) -> None:
     """After a feed transaction committed: re-evaluate the space's real-time
     computations for the profiles these messages reached (their ProfileEvent rows,
-    on the survivor after a merge). Never raises: the resolution is committed, and
-    a failure here is caught up by the next full run."""
+    on the survivor after a merge). A profile that only received events (no
+    identify or group call, no identifier added, no merge) is re-evaluated only
+    by the computations that read those events' names (``reevaluate_profiles``).
+    Never raises: the resolution is committed, and a failure here is caught up
+    by the next full run."""
     if not message_ids:
         return
     try:
@@ -583,16 +668,40 @@ def reevaluate_messages(space_id: int, source_id: int, message_ids: Sequence[str
         )
         if not live.exists():
             return
-        touched = (
-            ProfileEvent.objects.filter(
-                space_id=space_id, source_id=source_id, message_id__in=list(message_ids)
-            )
-            .values_list("profile_id", flat=True)
-            .distinct()
-        )
-        reevaluate_profiles(space_id, list(touched))
+        ids = list(message_ids)
+        attached = ProfileEvent.objects.filter(
+            space_id=space_id, source_id=source_id, message_id__in=ids
+        ).values_list("profile_id", "type", "event_name")
+        received: dict[int, frozenset[str] | None] = {}
+        for profile_id, kind, name in attached:
+            named = _builder_name(kind, name)
+            before = received.get(profile_id, frozenset())
+            received[profile_id] = None if named is None or before is None else before | {named}
+        touched = list(received)
+        # Identifiers added or profiles merged by these messages: anything may change.
+        for profile_id in (
+            *ProfileIdentifier.objects.filter(
+                profile_id__in=touched, source_id=source_id, first_message_id__in=ids
+            ).values_list("profile_id", flat=True),
+            *ProfileMerge.objects.filter(
+                into_id__in=touched, source_id=source_id, message_id__in=ids
+            ).values_list("into_id", flat=True),
+        ):
+            received[profile_id] = None
+        reevaluate_profiles(space_id, touched, received=received)
     except Exception:
         logger.exception("real-time re-evaluation of space %s failed", space_id)
+
+
+def _builder_name(kind: str, event_name: str) -> str | None:
+    """An attached event's name as conditions name it; None for a call that may
+    change more than events (identify, group, alias)."""
+    if kind == "track":
+        return event_name
+    for name, (page_kind, _property) in PAGE_EVENTS.items():
+        if kind == page_kind:
+            return name
+    return None
 
 
 def reevaluate_identifiers(space_id: int, identifiers: Iterable[tuple[str, str]]) -> None:
