@@ -13,10 +13,13 @@ import pytest
 from axes.models import AccessAttempt
 from django.utils import timezone
 
+from connections.services.destinations import do_create_destination
 from connections.services.filters import do_create_filter
 from connections.services.sources import do_create_source
 from connections.services.subscriptions import do_create_subscription
 from connections.services.write_keys import do_create_write_key
+from engage.models import Computation
+from engage.services.computation_destinations import do_connect_destination
 from engage.services.computations import do_create_computation
 from engage.services.identity_settings import do_add_custom_identifier
 from engage.services.space_sources import do_connect_source
@@ -118,6 +121,18 @@ def world(contract_world: World) -> dict[str, Any]:
         principal=owner, workspace=acme.workspace, slug="old", display_name="Old"
     )
     do_request_space_deletion(principal=owner, space=doomed)
+    # Destinations for audiences and traits: on a source of their own (one feeding a
+    # space is refused), one connected to each computation and one free to connect.
+    engage_out = do_create_source(
+        principal=owner, workspace=acme.workspace, slug="engage-out", display_name="Out"
+    )
+    free, connected = (
+        do_create_destination(principal=owner, source=engage_out, **EQUALS) for _ in range(2)
+    )
+    for computation in Computation.objects.filter(space=space):
+        do_connect_destination(
+            principal=owner, computation=computation, destination=connected.key_id
+        )
     return {
         "api": contract_world.owner,
         "token_id": contract_world.owner_token.pk,
@@ -135,6 +150,8 @@ def world(contract_world: World) -> dict[str, Any]:
         "pii_matcher": matcher.key_id,
         "inventory_field": field.key_id,
         "space_token": space_token.pk,
+        "free_destination": free.key_id,
+        "connected_destination": connected.key_id,
     }
 
 
@@ -466,6 +483,36 @@ ENDPOINTS: list[tuple[str, str, Any, str, dict | None]] = [
         {"display_name": "All orders"},
     ),
     ("delete", f"{SPACE}/computed-traits/orders", None, "computed_trait.deleted", None),
+    *[
+        case
+        for collection, noun in (
+            ("audiences/vip", "audience"),
+            ("computed-traits/orders", "computed_trait"),
+        )
+        for case in (
+            (
+                "post",
+                f"{SPACE}/{collection}/destinations",
+                {"destination": {"destination_id": "{free_destination}"}},
+                f"{noun}_destination.connected",
+                None,
+            ),
+            (
+                "patch",
+                f"{SPACE}/{collection}/destinations/{{connected_destination}}",
+                mask("destination", "send_track", True),
+                f"{noun}_destination.updated",
+                {"send_track": True},
+            ),
+            (
+                "delete",
+                f"{SPACE}/{collection}/destinations/{{connected_destination}}",
+                None,
+                f"{noun}_destination.disconnected",
+                None,
+            ),
+        )
+    ],
 ]
 
 # Mutating methods the API documents that change nothing stored, so audit nothing.
