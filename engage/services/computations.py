@@ -86,6 +86,7 @@ def snapshot(computation: Computation) -> dict[str, Any]:
         "definition": computation.definition,
         "compute_mode": computation.compute_mode,
         "enabled": computation.enabled,
+        "compute_without_destinations": computation.compute_without_destinations,
     }
 
 

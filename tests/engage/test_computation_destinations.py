@@ -233,6 +233,8 @@ def test_a_batch_audience_without_destinations_is_not_computing(
     assert answer.status_code == 200, answer.json()
     assert answer.json()["status"] == "PREPARING"
     assert ComputationRun.objects.filter(computation=lapsed).count() == 1
+    entry = AuditEntry.objects.filter(action="audience.updated").latest("pk")
+    assert entry.after == {"compute_without_destinations": True}
 
 
 def test_real_time_ones_compute_without_destinations(acme: Acme) -> None:
