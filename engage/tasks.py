@@ -94,8 +94,11 @@ def compute_computation(self: Any, run_id: int) -> dict[str, Any]:
 @task(task_names.SCHEDULE_COMPUTATIONS)
 def schedule_computations() -> int:
     """Beat runs this every 5 minutes (a PeriodicTask row from migration 0009): a run
-    for each batch audience and trait due by its space's cadence."""
-    return len(computation_runs.schedule_due())
+    for each batch audience and trait due by its space's cadence; and destination
+    syncs whose task message was lost (or whose worker died) queued again."""
+    runs = computation_runs.schedule_due()
+    destination_syncs.requeue_stalled()
+    return len(runs)
 
 
 @task(task_names.EXPORT_COMPUTATION, soft_time_limit=3600)

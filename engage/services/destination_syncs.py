@@ -26,10 +26,13 @@ identifier and call), so even a resend would be deduplicated by the pipeline.
 ``computation_runs.sync_changes`` calls ``changes_recorded`` for every run and
 real-time update that changed something. A failed attempt is recorded on the
 connection (``last_error``, ``attempts``) and audited like a compute failure;
-after ``MAX_RETRIES`` retries the connection is FAILED until its next sync."""
+after ``MAX_RETRIES`` retries the connection is FAILED until its next sync. The
+beat's ``requeue_stalled`` queues again a sync pending for longer than
+``STALE_AFTER`` (a lost task message, a dead worker)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 from typing import Any
@@ -58,6 +61,7 @@ logger = logging.getLogger(__name__)
 
 MAX_RETRIES = 5
 CHUNK = 2000  # history rows per transaction
+STALE_AFTER = dt.timedelta(minutes=15)  # longer than a task's five retries' backoff
 
 CHANGES = ComputationChange._meta.db_table
 MEMBERS = ComputationMember._meta.db_table
@@ -109,6 +113,22 @@ def changes_recorded(computation: Computation) -> None:
 def _enqueue_all(ids: list[int]) -> None:
     for connection_id in ids:
         enqueue(connection_id)
+
+
+def requeue_stalled(now: dt.datetime | None = None) -> int:
+    """Queue again the syncs pending (or syncing) for longer than ``STALE_AFTER``:
+    their task message was lost or their worker died (the beat calls this). A twin
+    of a live sync waits for its row lock and finds nothing left to send."""
+    moment = now or timezone.now()
+    stale = list(
+        ComputationDestination.objects.filter(
+            sync_state__in=(SyncState.PENDING, SyncState.SYNCING),
+            update_time__lte=moment - STALE_AFTER,
+        ).values_list("pk", flat=True)
+    )
+    for connection_id in stale:
+        enqueue(connection_id)
+    return len(stale)
 
 
 # -- a sync -----------------------------------------------------------------------------------

@@ -6,13 +6,15 @@ retries, nothing stored by a failed attempt, a later success clearing it."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
 import pytest
+from django.utils import timezone
 
 from connections.models import Destination, Event
-from engage import task_names
+from engage import task_names, tasks
 from engage.models import Computation, ComputationDestination, ComputationRun, SyncState
 from engage.services import computation_runs, destination_syncs
 from engage.services.computation_destinations import do_connect_destination
@@ -165,3 +167,15 @@ def test_a_disconnected_destination_is_skipped(acme: Acme, world: World, out: Se
     ComputationDestination.objects.filter(pk=connection.pk).delete()
     assert destination_syncs.sync(connection.pk) == {"connection": connection.pk, "skipped": True}
     assert stored(out) == 0
+
+
+def test_the_beat_queues_again_syncs_left_pending(acme: Acme, world: World, out: Setup) -> None:
+    buyers = computed(acme, world)
+    stalled = connected(acme, buyers, out.destination())
+    fresh = connected(acme, buyers, out.destination())
+    long_ago = timezone.now() - destination_syncs.STALE_AFTER - dt.timedelta(minutes=1)
+    ComputationDestination.objects.filter(pk=stalled.pk).update(update_time=long_ago)
+    with queued_tasks() as queued:
+        tasks.schedule_computations()
+    assert queued == [(SYNC, [stalled.pk])]
+    assert fresh.sync_state == SyncState.PENDING
