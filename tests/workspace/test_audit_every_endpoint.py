@@ -13,6 +13,8 @@ import pytest
 from axes.models import AccessAttempt
 from django.utils import timezone
 
+from connections.reverse_etl.services.models import do_create_retl_model
+from connections.reverse_etl.services.sources import do_create_retl_source
 from connections.services.destinations import do_create_destination
 from connections.services.filters import do_create_filter
 from connections.services.sources import do_create_source
@@ -27,6 +29,7 @@ from engage.services.spaces import do_create_space, do_request_space_deletion
 from engage.services.tokens import do_create_space_token
 from privacy.services.fields import do_add_inventory_field
 from privacy.services.matchers import do_create_pii_matcher
+from tests.connections.reverse_etl.warehouse_support import database_dsn_of_tests
 from tests.resource_contract import EQUALS, World, build_world, make_account, openapi_document
 from workspace.models import AccessToken, AuditEntry
 from workspace.services.grants import do_create_grant
@@ -133,6 +136,19 @@ def world(contract_world: World) -> dict[str, Any]:
         do_connect_destination(
             principal=owner, computation=computation, destination=connected.key_id
         )
+    # Reverse ETL: a warehouse source on the tests' own database (RETL_QUERY needs no table).
+    retl_dsn = database_dsn_of_tests()
+    retl_source = do_create_retl_source(
+        principal=owner, workspace=acme.workspace, slug="dwh", display_name="DWH", dsn=retl_dsn
+    )
+    do_create_retl_model(
+        principal=owner,
+        source=retl_source,
+        slug="customers",
+        display_name="Customers",
+        query=RETL_QUERY,
+        identifier_column="customer_id",
+    )
     return {
         "api": contract_world.owner,
         "token_id": contract_world.owner_token.pk,
@@ -152,6 +168,7 @@ def world(contract_world: World) -> dict[str, Any]:
         "space_token": space_token.pk,
         "free_destination": free.key_id,
         "connected_destination": connected.key_id,
+        "retl_dsn": retl_dsn,
     }
 
 
@@ -170,6 +187,10 @@ ORDERS = {
     "where": None,
     "window": None,
 }
+
+
+RETL_QUERY = "SELECT 'c1' AS customer_id, 'pro' AS plan"
+RETL = f"{W}/reverse-etl"
 
 
 def mask(key: str, field: str, value: object) -> dict:
@@ -513,6 +534,50 @@ ENDPOINTS: list[tuple[str, str, Any, str, dict | None]] = [
             ),
         )
     ],
+    (
+        "post",
+        f"{RETL}/sources",
+        {
+            "reverse_etl_source": {
+                "name": "workspaces/acme/reverse-etl/sources/lake",
+                "display_name": "Lake",
+                "dsn": "{retl_dsn}",
+            }
+        },
+        "reverse_etl_source.created",
+        None,
+    ),
+    (
+        "patch",
+        f"{RETL}/sources/dwh",
+        mask("reverse_etl_source", "display_name", "Warehouse"),
+        "reverse_etl_source.updated",
+        {"display_name": "Warehouse"},
+    ),
+    ("delete", f"{RETL}/sources/dwh", None, "reverse_etl_source.deleted", None),
+    (
+        "post",
+        f"{RETL}/models",
+        {
+            "reverse_etl_model": {
+                "name": "workspaces/acme/reverse-etl/models/plans",
+                "source": "workspaces/acme/reverse-etl/sources/dwh",
+                "display_name": "Plans",
+                "query": RETL_QUERY,
+                "identifier_column": "customer_id",
+            }
+        },
+        "reverse_etl_model.created",
+        None,
+    ),
+    (
+        "patch",
+        f"{RETL}/models/customers",
+        mask("reverse_etl_model", "enabled", False),
+        "reverse_etl_model.updated",
+        {"enabled": False},
+    ),
+    ("delete", f"{RETL}/models/customers", None, "reverse_etl_model.deleted", None),
 ]
 
 # Mutating methods the API documents that change nothing stored, so audit nothing.
@@ -531,6 +596,14 @@ NOT_AUDITED = {
     # A run is history of its own (runs list); its failures are audited by the run.
     ("post", f"{_SPACE_PATH}/audiences/{{audience}}:compute"): "queues a compute run",
     ("post", f"{_SPACE_PATH}/computed-traits/{{computed_trait}}:compute"): ("queues a compute run"),
+    # Connects with the stored credentials and answers each check (it may create the
+    # bookkeeping schema in the warehouse, nothing here).
+    ("post", "/v1beta/workspaces/{workspace}/reverse-etl/sources/{retl_source}:test"): (
+        "a connection check, answered"
+    ),
+    ("post", "/v1beta/workspaces/{workspace}/reverse-etl/models/{retl_model}:preview"): (
+        "the model's first rows, read-only, answered"
+    ),
 }
 
 

@@ -190,7 +190,7 @@ class RetlModelCreateSerializer(serializers.Serializer):
         return parse_name(value, "sources", self.context["workspace"].slug, field="source")
 
 
-class PreviewRequestSerializer(serializers.Serializer):
+class RetlPreviewRequestSerializer(serializers.Serializer):
     limit = serializers.IntegerField(
         required=False,
         default=model_service.PREVIEW_ROWS,
@@ -206,7 +206,7 @@ class PreviewRequestSerializer(serializers.Serializer):
     identifier_column = serializers.CharField(required=False, max_length=IDENTIFIER_MAX)
 
 
-class PreviewSerializer(serializers.Serializer):
+class RetlPreviewSerializer(serializers.Serializer):
     columns = serializers.ListField(child=serializers.CharField())
     rows = serializers.ListField(child=serializers.DictField())
     identifier_unique = serializers.BooleanField(

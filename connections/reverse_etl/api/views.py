@@ -12,10 +12,10 @@ from rest_framework.response import Response
 
 from connections.reverse_etl.api.serializers import (
     ConnectionReportSerializer,
-    PreviewRequestSerializer,
-    PreviewSerializer,
     RetlModelCreateSerializer,
     RetlModelSerializer,
+    RetlPreviewRequestSerializer,
+    RetlPreviewSerializer,
     RetlSourceCreateSerializer,
     RetlSourceSerializer,
     report_data,
@@ -206,13 +206,13 @@ class RetlModelViewSet(WorkspaceResourceViewSet):
         "query (10 unless `limit`, at most 100), read-only and under a time limit, and "
         "whether the identifier is unique and non-null among them. An edited `query` or "
         "`identifier_column` may be previewed before saving (needs edit rights).",
-        request=PreviewRequestSerializer,
-        responses={200: PreviewSerializer},
+        request=RetlPreviewRequestSerializer,
+        responses={200: RetlPreviewSerializer},
     )
     def preview(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         model = self.get_object()
         body = request.data if request.data is not None else {}
-        incoming = PreviewRequestSerializer(data=body)
+        incoming = RetlPreviewRequestSerializer(data=body)
         incoming.is_valid(raise_exception=True)
         preview = model_service.preview_model(
             principal=self.principal, model=model, **incoming.validated_data

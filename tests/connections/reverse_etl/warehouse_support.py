@@ -87,3 +87,15 @@ def warehouse(django_db_blocker: Any) -> Iterator[WarehouseDb]:
             )
             for role in built.roles:
                 conn.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(role)))
+
+
+def database_dsn_of_tests() -> str:
+    """A libpq connection string to the tests' own database: a warehouse for models
+    whose query needs no table (``SELECT 'c1' AS customer_id``)."""
+    from django.db import connection
+    from psycopg.conninfo import make_conninfo
+
+    connection.ensure_connection()
+    params = connection.get_connection_params()
+    keep = ("host", "port", "user", "password", "dbname")
+    return make_conninfo(**{k: str(params[k]) for k in keep if params.get(k) not in (None, "")})
