@@ -21,13 +21,18 @@ as an attempt) while a run of an audience or trait it refers to, queued
 earlier, has not finished: referenced computations are computed first.
 
 Real-time: ``reevaluate_profiles(space_id, profile_ids)`` applies the same diff
-for the real-time computations of the space restricted to those profiles.
+for the real-time computations of the space restricted to those profiles, in one
+transaction; after the feed, only the computations the new events can change
+(by event name, or through a computation they refer to). Audiences referring to
+no real-time computation are evaluated together: their diffs in one statement,
+each write once for all of them.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -570,13 +575,45 @@ def reevaluate_profiles(
     computations = Computation.objects.filter(
         space_id=space_id, enabled=True, compute_mode=ComputationMode.REALTIME
     ).select_related("space")
+    ordered = dependency_order(computations)
+    realtime_keys = {c.key for c in ordered}
+    # Everything the pass may evaluate: what the events reach, and what refers
+    # to that (transitively).
+    reached = {r.key for r in ordered if _affected(r, got, {})}
+    for r in ordered:
+        if _references(r) & reached:
+            reached.add(r.key)
+    if not reached:
+        return {}
     changed: dict[str, Diff] = {}
     moved: dict[str, set[int]] = {}
     # One transaction for the pass (a commit per computation cost more than the
-    # evaluation); computations are locked in dependency order, as the window
-    # check locks them.
+    # evaluation); its computations locked at once, in dependency order, as the
+    # window check locks them.
     with transaction.atomic():
-        for computation in dependency_order(computations):
+        ready = _lock_in_order([r.pk for r in ordered if r.key in reached])
+        # Audiences that refer to no real-time computation: evaluated together,
+        # one statement for their diffs and one per write for all of them.
+        together = [
+            r
+            for r in ordered
+            if r.pk in ready
+            and r.kind == ComputationKind.AUDIENCE
+            and not (_references(r) & realtime_keys)
+        ]
+        plans = []
+        for r in together:
+            wanted = _affected(r, got, moved)
+            if wanted:
+                scope = sorted(wanted | {p for p, k in canonical_of.items() if k in wanted})
+                plans.append((r, sorted(wanted), scope))
+        for key, entries in _apply_together(plans, moment).items():
+            changed[key] = entries
+            moved[key] = {canonical_of.get(p, p) for p in (*entries.entered, *entries.exited)}
+        done = {r.pk for r in together}
+        for computation in ordered:
+            if computation.pk not in ready or computation.pk in done:
+                continue
             wanted = _affected(computation, got, moved)
             if not wanted:
                 continue
@@ -589,6 +626,118 @@ def reevaluate_profiles(
                     canonical_of.get(p, p) for p in (*diff.entered, *diff.exited, *diff.changed)
                 }
     return changed
+
+
+def _lock_in_order(ids: Sequence[int]) -> set[int]:
+    """Row-locks these computations in the given order (one statement); returns
+    those enabled whose first full run has applied."""
+    if not ids:
+        return set()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT c.id, c.enabled AND c.last_success_time IS NOT NULL "
+            "FROM engage_computation c JOIN unnest(%s::bigint[]) WITH ORDINALITY AS u(id, n) "
+            "ON c.id = u.id ORDER BY u.n FOR UPDATE OF c",
+            [list(ids)],
+        )
+        return {row[0] for row in cursor.fetchall() if row[1]}
+
+
+def _apply_together(
+    plans: Sequence[tuple[Computation, Sequence[int], Sequence[int]]], now: dt.datetime
+) -> dict[str, Diff]:
+    """Real-time audiences (locked by the caller), each for its canonical profiles
+    and diffed against its members among its scope: the diffs in one statement,
+    then each write once for all of them (history, members, profile traits,
+    sizes). Returns the diff of each audience that changed."""
+    if not plans:
+        return {}
+    parts: list[str] = []
+    values: dict[str, Any] = {"now_": now}
+    for n, (c, canonical, scope) in enumerate(plans):
+        sql, params = _query(c, now, canonical)
+        # Each query's parameters under names of its own (p0 -> a3_p0).
+        sql = re.sub(r"%\((p\d+)\)s", rf"%(a{n}_\1)s", sql)
+        values.update({f"a{n}_{k}": v for k, v in params.items()})
+        values[f"a{n}_c_"], values[f"a{n}_scope_"] = c.pk, list(scope)
+        parts.append(
+            f"SELECT %(a{n}_c_)s::bigint AS c, coalesce(s.profile_id, m.profile_id) AS profile_id, "
+            "m.value::text AS old, s.value::text AS new "
+            f"FROM ({sql}) s FULL JOIN (SELECT m.profile_id, m.value FROM {MEMBERS} m "
+            f"WHERE m.computation_id = %(a{n}_c_)s AND m.profile_id = ANY(%(a{n}_scope_)s)) m "
+            "ON m.profile_id = s.profile_id WHERE s.value IS DISTINCT FROM m.value"
+        )
+    by_id = {c.pk: c for c, _canonical, _scope in plans}
+    with connection.cursor() as cursor:
+        cursor.execute(" UNION ALL ".join(parts), values)
+        rows = cursor.fetchall()
+        if not rows:
+            return {}
+        stamp = now.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        arrays: dict[str, Any] = {
+            "c_": [r[0] for r in rows],
+            "p_": [r[1] for r in rows],
+            "old_": [r[2] for r in rows],
+            "new_": [r[3] for r in rows],
+            "key_": [by_id[r[0]].key for r in rows],
+            "now_": now,
+            "stamp_": stamp,
+        }
+        d = (
+            "(SELECT x.c, x.p AS profile_id, x.key, x.old::jsonb AS old, x.new::jsonb AS new "
+            "FROM unnest(%(c_)s::bigint[], %(p_)s::bigint[], %(key_)s::text[], "
+            "%(old_)s::text[], %(new_)s::text[]) AS x(c, p, key, old, new))"
+        )
+        cursor.execute(
+            f"INSERT INTO {CHANGES} (computation_id, run_id, profile_id, old, new, time) "
+            "SELECT d.c, NULL, d.profile_id, coalesce(d.old, 'false'::jsonb), "
+            f"coalesce(d.new, 'false'::jsonb), %(now_)s FROM {d} d ORDER BY d.c, d.profile_id",
+            arrays,
+        )
+        cursor.execute(
+            f"DELETE FROM {MEMBERS} m USING {d} d WHERE m.computation_id = d.c "
+            "AND m.profile_id = d.profile_id AND d.new IS NULL",
+            arrays,
+        )
+        cursor.execute(
+            f"INSERT INTO {MEMBERS} (computation_id, profile_id, value, since, update_time) "
+            f"SELECT d.c, d.profile_id, d.new, %(now_)s, %(now_)s FROM {d} d "
+            "WHERE d.new IS NOT NULL ORDER BY d.c, d.profile_id "
+            "ON CONFLICT (computation_id, profile_id) DO UPDATE SET value = EXCLUDED.value, "
+            "since = EXCLUDED.since, update_time = EXCLUDED.update_time",
+            arrays,
+        )
+        # Profiles locked in id order, as everyone else locks them, before the update.
+        cursor.execute(
+            f"SELECT 1 FROM {PROFILES} WHERE id = ANY(%(p_)s::bigint[]) ORDER BY id FOR UPDATE",
+            arrays,
+        )
+        cursor.execute(
+            f"UPDATE {PROFILES} p SET traits = p.traits || u.traits, "
+            "trait_times = p.trait_times || u.times FROM ("
+            "SELECT d.profile_id, jsonb_object_agg(d.key, coalesce(d.new, 'false'::jsonb)) "
+            "AS traits, jsonb_object_agg(d.key, to_jsonb(%(stamp_)s::text)) AS times "
+            f"FROM {d} d GROUP BY d.profile_id) u WHERE p.id = u.profile_id",
+            arrays,
+        )
+        diffs: dict[int, Diff] = {}
+        for c_id, profile_id, _old, new in rows:
+            diff = diffs.setdefault(c_id, Diff())
+            (diff.exited if new is None else diff.entered).append(profile_id)
+        # Members in, members out: no count over every member per change.
+        cursor.execute(
+            f"UPDATE {Computation._meta.db_table} c SET size = c.size + x.delta, "
+            "update_time = %(now_)s FROM unnest(%(ids_)s::bigint[], %(deltas_)s::bigint[]) "
+            "AS x(id, delta) WHERE c.id = x.id",
+            {
+                "now_": timezone.now(),
+                "ids_": list(diffs),
+                "deltas_": [len(d.entered) - len(d.exited) for d in diffs.values()],
+            },
+        )
+    for c_id, diff in diffs.items():
+        sync_changes(by_id[c_id], run=None, diff=diff)
+    return {by_id[c_id].key: diff for c_id, diff in diffs.items()}
 
 
 def _affected(

@@ -14,7 +14,14 @@ import pytest
 from django.contrib.auth.models import User
 from django.utils import timezone
 
-from engage.models import Computation, ComputationMember, ProfileEvent, RunTrigger
+from engage.models import (
+    Computation,
+    ComputationChange,
+    ComputationMember,
+    Profile,
+    ProfileEvent,
+    RunTrigger,
+)
 from engage.services import computation_runs
 from engage.services.computations import do_create_computation
 from switchyard.access import Principal
@@ -116,3 +123,25 @@ def test_an_identifier_added_by_a_track_call_reevaluates_everything(
     fed(world, track_with_new_anonymous_id)
 
     assert members(world, readers) == {"u1"}
+
+
+def test_audiences_entered_in_one_pass_all_show_on_the_profile(alice: User, world: World) -> None:
+    recent = timezone.now() - dt.timedelta(minutes=1)
+    world.identify("u1", at=recent)
+    world.identify("u2", at=recent)
+    weekly = create(alice, world, "Weekly buyers", did("Order Completed", window=within(7)))
+    daily = create(alice, world, "Daily buyers", did("Order Completed", window=within(1)))
+
+    def both_buy() -> None:
+        world.track("u1", "Order Completed", at=recent)
+        world.track("u2", "Order Completed", at=recent)
+
+    fed(world, both_buy)
+
+    assert members(world, weekly) == members(world, daily) == {"u1", "u2"}
+    traits = Profile.objects.get(pk=world.pid("u1")).traits
+    assert (traits["weekly_buyers"], traits["daily_buyers"]) == (True, True)
+    history = ComputationChange.objects.filter(computation__in=[weekly, daily], run=None)
+    assert sorted(history.values_list("old", "new")) == [(False, True)] * 4
+    weekly.refresh_from_db()
+    assert weekly.size == 2
