@@ -156,6 +156,24 @@ def lint(tree: Path, contract: str) -> subprocess.CompletedProcess[str]:
             "import django.db",
             "engage.identity.planted -> django.db",
         ),
+        (
+            "reverse-etl",
+            "connections.services.planted",
+            "from connections.reverse_etl import models",
+            "connections.services.planted -> connections.reverse_etl.models",
+        ),
+        (
+            "reverse-etl-public-entry-points",
+            "connections.reverse_etl.services.planted",
+            "from connections.views import sources",
+            "connections.reverse_etl.services.planted -> connections.views.sources",
+        ),
+        (
+            "reverse-etl-layers",
+            "connections.reverse_etl.services.planted",
+            "from connections.reverse_etl.api import views",
+            "connections.reverse_etl.services.planted -> connections.reverse_etl.api.views",
+        ),
     ],
 )
 def test_contract_reports_a_planted_import(
