@@ -7,9 +7,11 @@ Engage Admins, owners) may connect it to any destination of the space's workspac
 (as in Segment, an Engage User needs no Connections role for that).
 A destination of a source that feeds a space cannot be connected: its messages
 would come back as events of the space's profiles (Segment: "create a new
-instance with the Engage space as its source"). A new connection's first sync
-is the backfill of every current member / value, queued after the commit
-(``destination_syncs``)."""
+instance with the Engage space as its source"); nor one whose source has another
+enabled destination of its catalog type (the ``integrations`` object names a type,
+so that one would get the messages too: ``computation_sync.AmbiguousDestination``).
+A new connection's first sync is the backfill of every current member / value,
+queued after the commit (``destination_syncs``)."""
 
 from __future__ import annotations
 
@@ -30,7 +32,7 @@ from engage.models import (
     SpaceSource,
     SyncState,
 )
-from engage.services import computation_runs, destination_syncs
+from engage.services import computation_runs, computation_sync, destination_syncs
 from engage.services.computation_runs import computing_q
 from switchyard import locking
 from switchyard.access import Action, Principal
@@ -117,7 +119,8 @@ def _action(computation: Computation, verb: str) -> AuditAction:
 
 def connectable(principal: Principal, computation: Computation) -> QuerySet[Destination]:
     """The destinations ``principal`` may connect to ``computation``: of the space's
-    workspace, on a source that feeds no space, not yet connected."""
+    workspace, on a source that feeds no space, not yet connected (one sharing its
+    source with another of its type is refused by ``do_connect_destination``)."""
     feeding = SpaceSource.objects.filter(source_id=OuterRef("source_id"))
     connected = ComputationDestination.objects.filter(
         computation=computation, destination_id=OuterRef("pk")
@@ -144,6 +147,17 @@ def _destination(principal: Principal, computation: Computation, key: object) ->
             "come back as the space's events; connect a destination of a source of its own",
             field="destination",
         )
+    name = computation_sync.destination_name(found)
+    for other in Destination.objects.filter(source_id=found.source_id, enabled=True).exclude(
+        pk=found.pk
+    ):
+        if computation_sync.destination_name(other) == name:
+            raise FailedPrecondition(
+                f"destination {key!r} shares its source with {other.key_id}, of the same type "
+                f"({name}): the messages' integrations object could not keep them from it; "
+                "connect a destination of a source of its own",
+                field="destination",
+            )
     return found
 
 

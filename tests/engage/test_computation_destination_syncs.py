@@ -172,7 +172,8 @@ def test_a_disconnected_destination_is_skipped(acme: Acme, world: World, out: Se
 def test_the_beat_queues_again_syncs_left_pending(acme: Acme, world: World, out: Setup) -> None:
     buyers = computed(acme, world)
     stalled = connected(acme, buyers, out.destination())
-    fresh = connected(acme, buyers, out.destination())
+    other = make_setup(acme.owner, acme.workspace, slug="engage-more")
+    fresh = connected(acme, buyers, other.destination())
     long_ago = timezone.now() - destination_syncs.STALE_AFTER - dt.timedelta(minutes=1)
     ComputationDestination.objects.filter(pk=stalled.pk).update(update_time=long_ago)
     with queued_tasks() as queued:

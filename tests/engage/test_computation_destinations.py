@@ -20,7 +20,7 @@ from engage.models import (
     SyncState,
 )
 from engage.services import computation_runs
-from tests.connections.delivery_support import make_setup
+from tests.connections.delivery_support import Setup, make_setup
 from tests.engage.compute_support import NOW, did, within
 from tests.engage.spaces_support import Acme, make_acme
 from tests.engage.test_computations_api import AUDIENCES, COUNTER, TRAITS, audience
@@ -175,6 +175,17 @@ def test_a_destination_of_a_source_feeding_a_space_is_refused(
     answer = connect(acme, "buyers", webhook.key_id)
     assert answer.status_code == 400
     assert "connected to a space" in answer.json()["error"]
+    assert not ComputationDestination.objects.exists()
+
+
+def test_a_destination_sharing_its_source_with_one_of_its_type_is_refused(
+    acme: Acme, webhook: Destination
+) -> None:
+    create(acme, "Buyers", BUYERS)
+    twin = Setup(acme.owner, acme.workspace, webhook.source).destination()
+    answer = connect(acme, "buyers", webhook.key_id)
+    assert answer.status_code == 400
+    assert f"shares its source with {twin.key_id}" in answer.json()["error"]
     assert not ComputationDestination.objects.exists()
 
 

@@ -124,13 +124,18 @@ def world(contract_world: World) -> dict[str, Any]:
         principal=owner, workspace=acme.workspace, slug="old", display_name="Old"
     )
     do_request_space_deletion(principal=owner, space=doomed)
-    # Destinations for audiences and traits: on a source of their own (one feeding a
-    # space is refused), one connected to each computation and one free to connect.
-    engage_out = do_create_source(
-        principal=owner, workspace=acme.workspace, slug="engage-out", display_name="Out"
-    )
+    # Destinations for audiences and traits, each on a source of its own (one feeding
+    # a space, or sharing its source with one of its type, is refused): one connected
+    # to each computation and one free to connect.
     free, connected = (
-        do_create_destination(principal=owner, source=engage_out, **EQUALS) for _ in range(2)
+        do_create_destination(
+            principal=owner,
+            source=do_create_source(
+                principal=owner, workspace=acme.workspace, slug=slug, display_name=slug
+            ),
+            **EQUALS,
+        )
+        for slug in ("engage-out", "engage-more")
     )
     for computation in Computation.objects.filter(space=space):
         do_connect_destination(
