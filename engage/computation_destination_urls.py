@@ -16,4 +16,9 @@ urlpatterns = [
         computation_destinations.disconnect,
         name="computation-destination-disconnect",
     ),
+    path(
+        f"{DESTINATIONS}compute-without/",
+        computation_destinations.compute_without,
+        name="computation-compute-without-destinations",
+    ),
 ]

@@ -430,7 +430,8 @@ def notify(run_id: int, diff: Diff) -> None:
         computation.last_run_time = finished
         computation.last_success_time = finished
         computation.failure = ""
-        if computation.enabled:
+        # A batch one that stopped computing meanwhile (§5.5) stays NOT_COMPUTING.
+        if computation.enabled and computation.status != ComputationStatus.NOT_COMPUTING:
             computation.status = ComputationStatus.LIVE
         computation.save(
             update_fields=[

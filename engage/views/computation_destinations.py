@@ -16,6 +16,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from engage.models import Computation, ComputationDestination, ComputationKind, SyncState
 from engage.services import computation_destinations as service
+from engage.services import computations as computation_service
 from engage.views.computation_pages import KINDS, REFUSAL
 from switchyard import access
 from switchyard.errors import SwitchyardError
@@ -136,4 +137,24 @@ def disconnect(
         except SwitchyardError as exc:
             refuse(exc)
             return _fragment(request, workspace, computation, error=exc.message, status=400)
+    return _done(request, workspace, computation)
+
+
+@workspace_view(COMPUTATION, action="change")
+@require_POST
+def compute_without(
+    request: UIRequest, workspace: Workspace, computation: Computation
+) -> HttpResponse:
+    """The batch setting "Compute without connected destinations" (§5.5): a checkbox
+    posted as it is (absent: off)."""
+    wanted = request.POST.get("compute_without_destinations") == "on"
+    try:
+        computation = computation_service.do_update_computation(
+            principal=request.principal,
+            computation=computation,
+            changes={"compute_without_destinations": wanted},
+        )
+    except SwitchyardError as exc:
+        refuse(exc)
+        return _fragment(request, workspace, computation, error=exc.message, status=400)
     return _done(request, workspace, computation)

@@ -274,3 +274,18 @@ def test_the_openapi_schema_publishes_the_destinations() -> None:
         schemas["ComputationDestination"]["properties"]
     )
     assert "ConnectAudienceDestinationRequest" in schemas
+
+
+def test_a_run_queued_before_it_stopped_computing_leaves_it_not_computing(acme: Acme) -> None:
+    create(acme, "Lapsed", LAPSED)
+    (run,) = ComputationRun.objects.all()
+    patch = {
+        "audience": {"compute_without_destinations": False},
+        "update_mask": {"paths": ["audience.compute_without_destinations"]},
+    }
+    answer = acme.client().patch(f"{AUDIENCES}/lapsed", patch, format="json")
+    assert answer.json()["status"] == "NOT_COMPUTING"
+    computation_runs.execute(run.pk, now=NOW)
+    lapsed = Computation.objects.get(key="lapsed")
+    assert lapsed.status == ComputationStatus.NOT_COMPUTING
+    assert lapsed.last_success_time is not None

@@ -151,3 +151,47 @@ def test_read_only_roles_see_the_status_without_forms(
     assert ComputationDestination.objects.count() == 1
     stranger = browser(acme, acme.member())
     assert stranger.get(URL, headers=HTMX).status_code == 404
+
+
+def test_a_batch_audience_is_computed_without_destinations_or_not(acme: Acme) -> None:
+    between = {
+        "type": "between",
+        "start": {"value": 1, "unit": "days"},
+        "end": {"value": 9, "unit": "days"},
+    }
+    lapsed = do_create_computation(
+        principal=acme.principal,
+        space=acme.workspace.spaces.get(slug="main"),
+        kind="audience",
+        display_name="Lapsed",
+        definition={
+            "version": 1,
+            "type": "users",
+            "include_anonymous": False,
+            "include_historical": True,
+            "root": did("Order Completed", window=between),
+        },
+    )
+    assert lapsed.compute_mode == "batch"
+    url = URL.replace("/buyers/", "/lapsed/")
+    client = browser(acme)
+    html = client.get(url, headers=HTMX).content.decode()
+    assert (
+        'name="compute_without_destinations" id="id_compute_without_destinations" checked' in html
+    )
+
+    answer = client.post(f"{url}compute-without/", {}, headers=HTMX)
+    assert answer.status_code == 200
+    lapsed.refresh_from_db()
+    assert (lapsed.compute_without_destinations, lapsed.status) == (False, "NOT_COMPUTING")
+    assert "is not computed until one is" in answer.content.decode()
+
+    client.post(f"{url}compute-without/", {"compute_without_destinations": "on"}, headers=HTMX)
+    lapsed.refresh_from_db()
+    assert (lapsed.compute_without_destinations, lapsed.status) == (True, "PREPARING")
+
+    reader = browser(acme, acme.member("unify-and-engage-read-only"))
+    assert reader.post(f"{url}compute-without/", {}, headers=HTMX).status_code == 403
+    assert 'id="compute-without-destinations"' not in reader.get(url, headers=HTMX).content.decode()
+    lapsed.refresh_from_db()
+    assert lapsed.compute_without_destinations is True
