@@ -79,6 +79,7 @@ RESULTS = ComputationResult._meta.db_table
 CHANGES = ComputationChange._meta.db_table
 PROFILES = Profile._meta.db_table
 IDENTIFIERS = ProfileIdentifier._meta.db_table
+MERGES = ProfileMerge._meta.db_table
 
 
 class Waiting(Exception):
@@ -637,7 +638,8 @@ def _lock_in_order(ids: Sequence[int]) -> set[int]:
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT c.id, c.enabled AND c.last_success_time IS NOT NULL "
-            "FROM engage_computation c JOIN unnest(%s::bigint[]) WITH ORDINALITY AS u(id, n) "
+            f"FROM {Computation._meta.db_table} c "
+            "JOIN unnest(%s::bigint[]) WITH ORDINALITY AS u(id, n) "
             "ON c.id = u.id ORDER BY u.n FOR UPDATE OF c",
             [list(ids)],
         )
@@ -736,8 +738,11 @@ def _apply_together(
                 "deltas_": [len(d.entered) - len(d.exited) for d in diffs.values()],
             },
         )
-    for c_id, diff in diffs.items():
-        sync_changes(by_id[c_id], run=None, diff=diff)
+    # The syncs' hook, for the audiences connected to a destination (it does
+    # nothing for the others: one query here instead of one per audience).
+    connected = ComputationDestination.objects.filter(computation_id__in=list(diffs))
+    for c_id in set(connected.values_list("computation_id", flat=True)):
+        sync_changes(by_id[c_id], run=None, diff=diffs[c_id])
     return {by_id[c_id].key: diff for c_id, diff in diffs.items()}
 
 
@@ -828,16 +833,18 @@ def reevaluate_messages(space_id: int, source_id: int, message_ids: Sequence[str
             before = received.get(profile_id, frozenset())
             received[profile_id] = None if named is None or before is None else before | {named}
         touched = list(received)
-        # Identifiers added or profiles merged by these messages: anything may change.
-        for profile_id in (
-            *ProfileIdentifier.objects.filter(
-                profile_id__in=touched, source_id=source_id, first_message_id__in=ids
-            ).values_list("profile_id", flat=True),
-            *ProfileMerge.objects.filter(
-                into_id__in=touched, source_id=source_id, message_id__in=ids
-            ).values_list("into_id", flat=True),
-        ):
-            received[profile_id] = None
+        # Identifiers added or profiles merged by these messages: anything may
+        # change (one statement; arrays, not IN lists of a thousand parameters).
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT i.profile_id FROM {IDENTIFIERS} i WHERE i.profile_id = ANY(%(p_)s) "
+                "AND i.source_id = %(s_)s AND i.first_message_id = ANY(%(m_)s) UNION "
+                f"SELECT g.into_id FROM {MERGES} g WHERE g.into_id = ANY(%(p_)s) "
+                "AND g.source_id = %(s_)s AND g.message_id = ANY(%(m_)s)",
+                {"p_": touched, "s_": source_id, "m_": ids},
+            )
+            for (profile_id,) in cursor.fetchall():
+                received[profile_id] = None
         reevaluate_profiles(space_id, touched, received=received)
     except Exception:
         logger.exception("real-time re-evaluation of space %s failed", space_id)
