@@ -1,4 +1,5 @@
 from connections.reverse_etl.models.queries import RetlModel
 from connections.reverse_etl.models.sources import RetlSource
+from connections.reverse_etl.models.syncs import RetlMapping, RetlSync, RetlSyncRecord
 
-__all__ = ["RetlModel", "RetlSource"]
+__all__ = ["RetlMapping", "RetlModel", "RetlSource", "RetlSync", "RetlSyncRecord"]
