@@ -41,3 +41,13 @@ def do_send_test_event(
     message.setdefault("messageId", f"test-{uuid.uuid4().hex}")
     key = subscription.key_id if subscription is not None else None
     return tester.send_test_event(destination, definition, message, key)
+
+
+def send_now(destination: Destination, message: dict[str, Any]) -> dict[str, Any]:
+    """Deliver ``message`` (with its ``messageId``) to ``destination`` now, through its
+    enabled mappings whose trigger matches, and answer per mapping what was sent and
+    what came back (the Event Tester's path: destination filters bypassed, no
+    delivery rows, counters or retries). For producers inside Switchyard that record
+    each message's outcome themselves and retry at their next run: Reverse ETL syncs
+    (``connections.reverse_etl.services.syncs``). Permission checks are the caller's."""
+    return tester.send_test_event(destination, definition_of(destination), message)
