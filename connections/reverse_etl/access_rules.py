@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from django.db import models
 from django.db.models import Q
 
-from connections.reverse_etl.models import RetlModel, RetlSource
+from connections.reverse_etl.models import RetlMapping, RetlModel, RetlSource, RetlSync
 from switchyard.access import registry, rules
 from switchyard.access.registry import tenancy
 from switchyard.access.roles import Scope
@@ -42,3 +42,6 @@ def _all_sources_rule(
 def register() -> None:
     registry.register(RetlSource, _all_sources_rule)
     registry.register(RetlModel, rules.belongs_to("source", RetlSource))
+    # A mapping belongs to its model (and so its source), a sync run to its mapping.
+    registry.register(RetlMapping, rules.belongs_to("model", RetlModel))
+    registry.register(RetlSync, rules.belongs_to("mapping", RetlMapping))
