@@ -563,7 +563,6 @@ def reevaluate_profiles(
     condition (the windows' edges are the window check's)."""
     if not profile_ids:
         return {}
-    moment = now or timezone.now()
     rows = Profile.objects.filter(space_id=space_id, pk__in=list(profile_ids))
     canonical_of = {p: c or p for p, c in rows.values_list("pk", "canonical_id")}
     if not canonical_of:
@@ -594,6 +593,9 @@ def reevaluate_profiles(
     # window check locks them.
     with transaction.atomic():
         ready = _lock_in_order([r.pk for r in ordered if r.key in reached])
+        # The clock is read once the locks are held (when the caller gives none,
+        # as the feed does), so updates apply in the order of their instants.
+        moment = now or timezone.now()
         # Audiences that refer to no real-time computation: evaluated together,
         # one statement for their diffs and one per write for all of them.
         together = [
