@@ -13,6 +13,8 @@ import pytest
 from axes.models import AccessAttempt
 from django.utils import timezone
 
+from connections.reverse_etl.services import syncs as retl_syncs
+from connections.reverse_etl.services.mappings import do_create_mapping
 from connections.reverse_etl.services.models import do_create_retl_model
 from connections.reverse_etl.services.sources import do_create_retl_source
 from connections.services.destinations import do_create_destination
@@ -146,7 +148,7 @@ def world(contract_world: World) -> dict[str, Any]:
     retl_source = do_create_retl_source(
         principal=owner, workspace=acme.workspace, slug="dwh", display_name="DWH", dsn=retl_dsn
     )
-    do_create_retl_model(
+    retl_model = do_create_retl_model(
         principal=owner,
         source=retl_source,
         slug="customers",
@@ -154,6 +156,19 @@ def world(contract_world: World) -> dict[str, Any]:
         query=RETL_QUERY,
         identifier_column="customer_id",
     )
+    retl_mappings = [
+        do_create_mapping(
+            principal=owner,
+            model=retl_model,
+            destination=acme.destination,
+            display_name=f"Plans {n}",
+            event_type="identify",
+            columns={"traits.plan": "plan"},
+        )
+        for n in (1, 2)
+    ]
+    # The second mapping has a run queued (nothing is enqueued: no commit happens here).
+    retl_sync = retl_syncs.start_sync(retl_mappings[1])
     return {
         "api": contract_world.owner,
         "token_id": contract_world.owner_token.pk,
@@ -174,6 +189,9 @@ def world(contract_world: World) -> dict[str, Any]:
         "free_destination": free.key_id,
         "connected_destination": connected.key_id,
         "retl_dsn": retl_dsn,
+        "retl_mapping": retl_mappings[0].key_id,
+        "retl_running": retl_mappings[1].key_id,
+        "retl_sync": retl_sync.key_id,
     }
 
 
@@ -583,6 +601,58 @@ ENDPOINTS: list[tuple[str, str, Any, str, dict | None]] = [
         {"enabled": False},
     ),
     ("delete", f"{RETL}/models/customers", None, "reverse_etl_model.deleted", None),
+    (
+        "post",
+        f"{RETL}/mappings",
+        {
+            "reverse_etl_mapping": {
+                "model": "workspaces/acme/reverse-etl/models/customers",
+                "destination": "workspaces/acme/sources/web/destinations/{destination}",
+                "display_name": "Plans",
+                "event_type": "track",
+                "event_name": "Plan Synced",
+                "columns": {"properties.plan": "plan"},
+            }
+        },
+        "reverse_etl_mapping.created",
+        None,
+    ),
+    (
+        "patch",
+        f"{RETL}/mappings/{{retl_mapping}}",
+        mask("reverse_etl_mapping", "send_deleted", True),
+        "reverse_etl_mapping.updated",
+        None,
+    ),
+    ("delete", f"{RETL}/mappings/{{retl_mapping}}", None, "reverse_etl_mapping.deleted", None),
+    (
+        "post",
+        f"{RETL}/mappings/{{retl_mapping}}:duplicate",
+        None,
+        "reverse_etl_mapping.created",
+        None,
+    ),
+    (
+        "post",
+        f"{RETL}/mappings/{{retl_mapping}}/syncs:run",
+        None,
+        "reverse_etl_sync.started",
+        {"status": "QUEUED"},
+    ),
+    (
+        "post",
+        f"{RETL}/mappings/{{retl_mapping}}/syncs:reset",
+        None,
+        "reverse_etl_mapping.reset",
+        {"reset": True},
+    ),
+    (
+        "post",
+        f"{RETL}/mappings/{{retl_running}}/syncs/{{retl_sync}}:cancel",
+        None,
+        "reverse_etl_sync.canceled",
+        {"status": "CANCELED"},
+    ),
 ]
 
 # Mutating methods the API documents that change nothing stored, so audit nothing.

@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 
-from connections.reverse_etl.models import RetlModel, RetlSource
+from connections.reverse_etl.models import RetlMapping, RetlModel, RetlSource
+from connections.reverse_etl.services.mappings import do_create_mapping
 from connections.reverse_etl.services.models import do_create_retl_model
 from connections.reverse_etl.services.sources import do_create_retl_source
 from tests.connections.reverse_etl.warehouse_support import WarehouseDb, warehouse
@@ -99,6 +100,28 @@ def model_body(tenant: Tenant, n: int) -> dict[str, Any]:
     }
 
 
+def make_mapping(tenant: Tenant, n: int) -> RetlMapping:
+    return do_create_mapping(
+        principal=tenant.principal,
+        model=make_model(tenant, n),
+        destination=tenant.destination,
+        display_name=f"Mapping {n}",
+        event_type="identify",
+        columns={"traits.plan": "plan"},
+    )
+
+
+def mapping_body(tenant: Tenant, n: int) -> dict[str, Any]:
+    return {
+        "model": make_model(tenant, n).resource_name,
+        "destination": tenant.destination.resource_name,
+        "display_name": "Plans",
+        "event_type": "track",
+        "event_name": "Plan Synced",
+        "columns": {"properties.plan": "plan"},
+    }
+
+
 RETL_RESOURCES: tuple[Resource, ...] = (
     Resource(
         id="reverse-etl-sources",
@@ -146,6 +169,30 @@ RETL_RESOURCES: tuple[Resource, ...] = (
             "create": "reverse_etl_model.created",
             "update": "reverse_etl_model.updated",
             "delete": "reverse_etl_model.deleted",
+        },
+    ),
+    Resource(
+        id="reverse-etl-mappings",
+        member_get=GRANTED_ONLY,
+        reader_role=READER,
+        collection="workspaces/{workspace}/reverse-etl/mappings",
+        resource_key="reverse_etl_mapping",
+        collection_key="reverse_etl_mappings",
+        item_param="retl_mapping",
+        make=make_mapping,
+        key_of=lambda mapping: mapping.key_id,
+        create=mapping_body,
+        update=(Change("display_name", "Renamed"),),
+        concurrent=(
+            Change("display_name", "Plans to CRM"),
+            Change("send_deleted", True),
+            Change("enabled", False),
+        ),
+        delete=True,
+        audit={
+            "create": "reverse_etl_mapping.created",
+            "update": "reverse_etl_mapping.updated",
+            "delete": "reverse_etl_mapping.deleted",
         },
     ),
 )

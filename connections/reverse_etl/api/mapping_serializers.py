@@ -1,0 +1,155 @@
+"""Config API shapes of Reverse ETL mappings and their sync runs."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from rest_framework import serializers
+
+from connections.reverse_etl.api.serializers import MODEL_NAME, parse_name
+from connections.reverse_etl.models import RetlMapping, RetlSync, RetlSyncRecord
+from switchyard import names
+from switchyard.api.schema import PatternCharField
+from switchyard.errors import InvalidArgument
+
+_SLUG = names.SLUG_PATTERN.removeprefix("^").removesuffix("$")
+DESTINATION_NAME = f"^workspaces/{_SLUG}/sources/{_SLUG}/destinations/[A-Za-z0-9_]+$"
+MAPPING_KEY = r"rmap_[a-z0-9]+"
+SYNC_KEY = r"rsyn_[a-z0-9]+"
+
+
+def parse_destination(value: str, workspace_slug: str) -> str:
+    """``workspaces/{w}/sources/{s}/destinations/{id}`` inside ``workspace_slug`` -> id."""
+    match = re.fullmatch(r"workspaces/([^/]+)/sources/[^/]+/destinations/([^/]+)", value)
+    if match is None:
+        raise InvalidArgument(
+            f"invalid destination {value!r}: expected "
+            "'workspaces/{workspace}/sources/{source}/destinations/{destination}'",
+            field="destination",
+        )
+    if match.group(1) != workspace_slug:
+        raise InvalidArgument("destination must be inside this workspace", field="destination")
+    return match.group(2)
+
+
+class ColumnsField(serializers.DictField):
+    child = serializers.CharField(max_length=191)
+
+
+class RetlMappingSerializer(serializers.ModelSerializer):
+    name = serializers.CharField(
+        source="resource_name",
+        read_only=True,
+        help_text="workspaces/{workspace}/reverse-etl/mappings/{mapping}",
+    )
+    id = serializers.CharField(source="key_id", read_only=True, help_text="rmap_...")
+    model = serializers.CharField(source="model.resource_name", read_only=True)
+    destination = serializers.CharField(source="destination.resource_name", read_only=True)
+    event_type = serializers.CharField(read_only=True)
+    display_name = serializers.CharField(max_length=100)
+    event_name = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    user_id_column = serializers.CharField(required=False, allow_blank=True, max_length=191)
+    columns = ColumnsField(
+        required=False,
+        help_text='message field -> model column: {"properties.plan": "plan"} (track), '
+        '{"traits.email": "email"} (identify)',
+    )
+    send_added = serializers.BooleanField(required=False)
+    send_updated = serializers.BooleanField(required=False)
+    send_deleted = serializers.BooleanField(required=False)
+    enabled = serializers.BooleanField(required=False)
+
+    class Meta:
+        model = RetlMapping
+        fields = (
+            "name",
+            "id",
+            "model",
+            "destination",
+            "display_name",
+            "event_type",
+            "event_name",
+            "user_id_column",
+            "columns",
+            "send_added",
+            "send_updated",
+            "send_deleted",
+            "enabled",
+            "create_time",
+            "update_time",
+        )
+        read_only_fields = ("create_time", "update_time")
+
+
+class RetlMappingCreateSerializer(serializers.Serializer):
+    model = PatternCharField(pattern=MODEL_NAME, help_text="the Reverse ETL model whose rows sync")
+    destination = PatternCharField(
+        pattern=DESTINATION_NAME, help_text="a destination of this workspace"
+    )
+    display_name = serializers.CharField(max_length=100)
+    event_type = serializers.ChoiceField(choices=("track", "identify"))
+    event_name = serializers.CharField(required=False, allow_blank=True, default="", max_length=200)
+    user_id_column = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=191
+    )
+    columns = ColumnsField(required=False, default=dict)
+    send_added = serializers.BooleanField(default=True)
+    send_updated = serializers.BooleanField(default=True)
+    send_deleted = serializers.BooleanField(default=False)
+    enabled = serializers.BooleanField(default=True)
+
+    def validate_model(self, value: str) -> str:
+        return parse_name(value, "models", self.context["workspace"].slug, field="model")
+
+    def validate_destination(self, value: str) -> str:
+        return parse_destination(value, self.context["workspace"].slug)
+
+
+class RetlSyncSerializer(serializers.ModelSerializer):
+    name = serializers.CharField(
+        source="resource_name",
+        read_only=True,
+        help_text="workspaces/{workspace}/reverse-etl/mappings/{mapping}/syncs/{sync}",
+    )
+    id = serializers.CharField(source="key_id", read_only=True, help_text="rsyn_...")
+    extraction = serializers.SerializerMethodField()
+    load = serializers.SerializerMethodField()
+
+    class Meta:
+        model = RetlSync
+        fields = (
+            "name",
+            "id",
+            "status",
+            "extraction",
+            "load",
+            "error",
+            "create_time",
+            "update_time",
+            "finish_time",
+        )
+        read_only_fields = fields
+
+    def get_extraction(self, sync: RetlSync) -> dict[str, Any]:
+        return {
+            "extracted": sync.extracted,
+            "added": sync.added,
+            "updated": sync.updated,
+            "deleted": sync.deleted,
+            "duplicates": sync.duplicates,
+            "null_ids": sync.null_ids,
+        }
+
+    def get_load(self, sync: RetlSync) -> dict[str, Any]:
+        failed = (
+            sync.records.filter(outcome=RetlSyncRecord.Outcome.FAILED)
+            .order_by("pk")
+            .values("record_id", "change", "reason", "payload")[:10]
+        )
+        return {
+            "successful": sync.successful,
+            "failed": sync.failed,
+            "skipped": sync.skipped,
+            "failed_samples": list(failed),
+        }
