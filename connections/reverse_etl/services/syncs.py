@@ -29,7 +29,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -146,30 +146,59 @@ def _set(sync: RetlSync, **values: Any) -> None:
     RetlSync.objects.filter(pk=sync.pk).update(**values, update_time=timezone.now())
 
 
+def _advance(sync: RetlSync, status: str) -> None:
+    """The next step's status, unless a cancel asked meanwhile (CANCELING stays)."""
+    moved = RetlSync.objects.filter(pk=sync.pk).exclude(status=Status.CANCELING)
+    if moved.update(status=status, update_time=timezone.now()):
+        sync.status = status
+
+
 def _canceling(sync: RetlSync) -> bool:
     return RetlSync.objects.filter(pk=sync.pk, status=Status.CANCELING).exists()
 
 
 def run_sync(sync_id: int) -> dict[str, Any]:
-    """Do the run's steps that are not done yet (a redelivered task resumes)."""
+    """Do the run's steps that are not done yet (a redelivered task resumes). A
+    session advisory lock per run keeps a redelivered message from running it twice
+    at once: the second worker finds it taken and leaves the run to the first."""
     sync = RetlSync.objects.select_related("mapping__model__source", "mapping__destination").get(
         pk=sync_id
     )
     if sync.status not in RetlSync.ACTIVE:
         return {"sync": sync.key_id, "status": sync.status}
+    lock = f"retl-sync:{sync.key_id}"
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(hashtext(%s))", [lock])
+        (taken,) = cursor.fetchone() or (False,)
+    if not taken:
+        return {"sync": sync.key_id, "status": sync.status, "running_elsewhere": True}
     try:
-        if not sync.extract_done and sync.status != Status.CANCELING:
-            _set(sync, status=Status.EXTRACTING)
+        return _run_steps(sync)
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(hashtext(%s))", [lock])
+
+
+def _run_steps(sync: RetlSync) -> dict[str, Any]:
+    try:
+        if not sync.extract_done:
+            if _canceling(sync):  # canceled before anything was extracted
+                _finish(sync, Status.CANCELED)
+                return {"sync": sync.key_id, "status": sync.status}
+            _advance(sync, Status.EXTRACTING)
             _extract(sync)
         if not sync.load_done:
-            if sync.status != Status.CANCELING and not _canceling(sync):
-                _set(sync, status=Status.LOADING)
+            _advance(sync, Status.LOADING)
             _load(sync)
         if not sync.commit_done:
             _commit(sync)
     except WarehouseError as exc:
         _finish(sync, Status.FAILED, error=exc.message)
         return {"sync": sync.key_id, "status": sync.status, "error": exc.message}
+    except Exception:  # a bug of ours: the run ends FAILED rather than holding the mapping
+        logger.exception("reverse etl sync %s failed", sync.key_id)
+        _finish(sync, Status.FAILED, error="internal error: see the worker's log")
+        return {"sync": sync.key_id, "status": sync.status, "error": "internal"}
     _finish(sync, Status.CANCELED if _canceling(sync) else Status.SUCCEEDED)
     return {"sync": sync.key_id, "status": sync.status, "successful": sync.successful}
 
@@ -221,8 +250,7 @@ def _load(sync: RetlSync) -> None:
             after = record.id
             _set(sync, load_after=after)
     _set(sync, load_done=True)
-    if not _canceling(sync):
-        _set(sync, status=Status.COMMITTING)
+    _advance(sync, Status.COMMITTING)
 
 
 def _stop_loading(sync: RetlSync) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import psycopg
 import pytest
 from django.contrib.auth.models import User
 
@@ -14,6 +15,7 @@ from connections.reverse_etl.models import RetlSync, RetlSyncRecord
 from connections.reverse_etl.services import syncs
 from connections.reverse_etl.services.mappings import do_duplicate_mapping
 from tests.connections.delivery_support import Reply, Server
+from tests.connections.reverse_etl import warehouse_support
 from tests.connections.reverse_etl.sync_support import Synced, make_synced
 from tests.connections.reverse_etl.warehouse_support import WarehouseDb, warehouse
 from workspace.models import Workspace
@@ -243,3 +245,32 @@ def test_a_duplicated_mapping_is_disabled_and_keeps_its_own_snapshot(synced: Syn
     syncs.run_sync(sync.pk)
     sync.refresh_from_db()
     assert sync.added == 3
+
+
+def test_a_run_canceled_before_its_extract_ends_canceled_without_sending(
+    synced: Synced,
+) -> None:
+    sync = syncs.do_run_now(principal=synced.principal, mapping=synced.mapping)
+    syncs._set(sync, status="EXTRACTING")  # a worker took it, then the cancel came
+    syncs.do_cancel(principal=synced.principal, sync=sync)
+
+    syncs.run_sync(sync.pk)
+    sync.refresh_from_db()
+
+    assert sync.status == "CANCELED"
+    assert not sync.extract_done
+    assert synced.server.requests == []
+
+
+def test_a_run_another_worker_holds_is_left_to_it(synced: Synced) -> None:
+    sync = syncs.do_run_now(principal=synced.principal, mapping=synced.mapping)
+    lock = f"retl-sync:{sync.key_id}"
+    with psycopg.connect(warehouse_support.database_dsn_of_tests(), autocommit=True) as other:
+        other.execute("SELECT pg_advisory_lock(hashtext(%s))", (lock,))
+
+        answer = syncs.run_sync(sync.pk)
+
+    assert answer["running_elsewhere"] is True
+    sync.refresh_from_db()
+    assert sync.status == "QUEUED"
+    assert synced.server.requests == []
