@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from django.db.models import Count
 from rest_framework import serializers
 
 from connections.reverse_etl.api.serializers import MODEL_NAME, parse_name
@@ -147,8 +148,17 @@ class RetlSyncSerializer(serializers.ModelSerializer):
             .order_by("pk")
             .values("record_id", "change", "reason", "payload")[:10]
         )
+        by_change = dict(
+            sync.records.filter(outcome=RetlSyncRecord.Outcome.SUCCESSFUL)
+            .values("change")
+            .annotate(n=Count("pk"))
+            .values_list("change", "n")
+        )
         return {
             "successful": sync.successful,
+            "new": by_change.get("added", 0),
+            "updated": by_change.get("updated", 0),
+            "deleted": by_change.get("deleted", 0),
             "failed": sync.failed,
             "skipped": sync.skipped,
             "failed_samples": list(failed),

@@ -64,6 +64,8 @@ class RetlSync(models.Model):
         COMMITTING = "COMMITTING"
         CANCELING = "CANCELING"
         SUCCEEDED = "SUCCEEDED"
+        # Some records failed to load (they are sent again at the next run).
+        PARTIALLY_SUCCEEDED = "PARTIALLY_SUCCEEDED"
         FAILED = "FAILED"
         CANCELED = "CANCELED"
 
@@ -71,7 +73,7 @@ class RetlSync(models.Model):
 
     key_id = models.CharField(max_length=32, unique=True)  # rsyn_...
     mapping = models.ForeignKey(RetlMapping, on_delete=models.CASCADE, related_name="syncs")
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
+    status = models.CharField(max_length=24, choices=Status.choices, default=Status.QUEUED)
     extract_done = models.BooleanField(default=False)
     load_done = models.BooleanField(default=False)
     commit_done = models.BooleanField(default=False)

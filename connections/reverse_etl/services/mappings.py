@@ -225,7 +225,8 @@ def message_for(
     mapping: RetlMapping, record_id: str, change: str, row: dict[str, Any] | None, sync_key: str
 ) -> dict[str, Any]:
     """The Track or Identify message for one changed record. A deleted record has no
-    row: its message carries the identifier and ``context.reverse_etl.change``.
+    row: its message carries the identifier, every mapped field as null (as Segment
+    sends deletions) and ``context.reverse_etl.change``.
     The messageId is stable per (run, mapping, record) so a resent message dedupes."""
     values = row or {}
     user_column = mapping.user_id_column or mapping.model.identifier_column
@@ -233,8 +234,8 @@ def message_for(
     root = FIELD_ROOT[mapping.event_type]
     fields: dict[str, Any] = {}
     for target, column in mapping.columns.items():
-        if column in values:
-            fields[target.split(".", 1)[1]] = values[column]
+        if column in values or row is None:
+            fields[target.split(".", 1)[1]] = values.get(column)
     message: dict[str, Any] = {
         "type": mapping.event_type,
         "messageId": f"retl-{sync_key}-{mapping.key_id}-{record_id}"[:200],

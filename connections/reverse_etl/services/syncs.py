@@ -199,7 +199,10 @@ def _run_steps(sync: RetlSync) -> dict[str, Any]:
         logger.exception("reverse etl sync %s failed", sync.key_id)
         _finish(sync, Status.FAILED, error="internal error: see the worker's log")
         return {"sync": sync.key_id, "status": sync.status, "error": "internal"}
-    _finish(sync, Status.CANCELED if _canceling(sync) else Status.SUCCEEDED)
+    if _canceling(sync):
+        _finish(sync, Status.CANCELED)
+    else:
+        _finish(sync, Status.PARTIALLY_SUCCEEDED if sync.failed else Status.SUCCEEDED)
     return {"sync": sync.key_id, "status": sync.status, "successful": sync.successful}
 
 

@@ -162,9 +162,10 @@ def test_a_finished_sync_shows_its_extraction_and_load_results(
 
     shown = api.get(f"{MAPPINGS}/{synced.mapping.key_id}/syncs/{started['id']}").json()
 
-    assert shown["status"] == "SUCCEEDED"
+    assert shown["status"] == "PARTIALLY_SUCCEEDED"
     assert shown["extraction"]["added"] == 3
     assert (shown["load"]["successful"], shown["load"]["failed"]) == (2, 1)
+    assert (shown["load"]["new"], shown["load"]["updated"]) == (2, 0)
     (sample,) = shown["load"]["failed_samples"]
     assert sample["reason"]
     assert sample["payload"]["type"] == "identify"

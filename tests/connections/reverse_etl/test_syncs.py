@@ -100,6 +100,7 @@ def test_deleted_rows_are_sent_only_when_the_mapping_sends_deletions(
     (message,) = synced.received()
     assert message["userId"] == "c3"
     assert message["context"]["reverse_etl"]["change"] == "deleted"
+    assert message["traits"] == {"email": None, "plan": None}
 
 
 def test_a_deletion_the_mapping_does_not_send_is_skipped_and_not_offered_again(
@@ -124,6 +125,7 @@ def test_a_failed_record_is_recorded_with_its_reason_and_sent_again_next_run(
 
     first = run(synced)
 
+    assert first.status == "PARTIALLY_SUCCEEDED"
     assert (first.successful, first.failed) == (2, 1)
     failed = RetlSyncRecord.objects.get(sync=first, outcome="failed")
     assert failed.reason
@@ -134,7 +136,7 @@ def test_a_failed_record_is_recorded_with_its_reason_and_sent_again_next_run(
 
     second = run(synced)
 
-    assert (second.added, second.successful) == (1, 1)
+    assert (second.status, second.added, second.successful) == ("SUCCEEDED", 1, 1)
     assert synced.received_ids() == [failed.record_id]
 
 
