@@ -22,12 +22,13 @@ from __future__ import annotations
 from django.db import transaction
 
 from connections.reverse_etl.choices import AuditAction
-from connections.reverse_etl.models import RetlModel
+from connections.reverse_etl.models import RetlMapping, RetlModel, RetlSync
 from connections.reverse_etl.services.models import audit_record
 from connections.reverse_etl.services.sources import warehouse_of
 from connections.reverse_etl.warehouses.base import ExtractResult, Record
 from switchyard import locking
 from switchyard.access import Principal
+from switchyard.errors import AlreadyExists
 
 EXTRACT_TIMEOUT_S = 3600.0
 PAGE_SIZE = 1000
@@ -62,11 +63,18 @@ def reset(model: RetlModel) -> None:
 
 
 def do_reset_model(*, principal: Principal, model: RetlModel) -> None:
-    """Segment's "Reset sync": forget what was synced, so every row is added next
-    time. Audited; the warehouse is changed once the permission check passed."""
+    """Segment's "Reset sync" for every mapping of the model (each mapping keeps its
+    own snapshot, keyed by the mapping: ``services.syncs``) and the model's own:
+    every row is added next time. Refused while a run of one of its mappings is
+    active. Audited; the warehouse is changed once the permission check passed."""
     with transaction.atomic():
         locked = locking.lock_for_update(
             principal, "change", model, write=True, related=("workspace", "source")
         )
+        mappings = list(RetlMapping.objects.filter(model=locked).order_by("pk"))
+        if RetlSync.objects.filter(mapping__in=mappings, status__in=RetlSync.ACTIVE).exists():
+            raise AlreadyExists("cannot reset while a sync of one of the model's mappings runs")
         reset(locked)
+        for mapping in mappings:
+            warehouse_of(locked.source).reset(mapping.key_id)
         audit_record(principal, AuditAction.RETL_MODEL_RESET, locked, after={"reset": True})

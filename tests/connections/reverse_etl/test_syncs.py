@@ -12,8 +12,9 @@ import pytest
 from django.contrib.auth.models import User
 
 from connections.reverse_etl.models import RetlSync, RetlSyncRecord
-from connections.reverse_etl.services import syncs
+from connections.reverse_etl.services import extract, syncs
 from connections.reverse_etl.services.mappings import do_duplicate_mapping
+from switchyard.errors import AlreadyExists
 from tests.connections.delivery_support import Reply, Server
 from tests.connections.reverse_etl import warehouse_support
 from tests.connections.reverse_etl.sync_support import Synced, make_synced
@@ -149,6 +150,24 @@ def test_reset_makes_the_next_run_send_everything_again(synced: Synced) -> None:
 
     assert (sync.added, sync.successful) == (3, 3)
     assert synced.received_ids() == ["c1", "c2", "c3"]
+
+
+def test_resetting_the_model_resets_its_mappings(synced: Synced) -> None:
+    run(synced)
+    synced.server.requests.clear()
+
+    extract.do_reset_model(principal=synced.principal, model=synced.model)
+    sync = run(synced)
+
+    assert (sync.added, sync.successful) == (3, 3)
+    assert synced.received_ids() == ["c1", "c2", "c3"]
+
+
+def test_resetting_the_model_is_refused_while_a_mapping_runs(synced: Synced) -> None:
+    syncs.do_run_now(principal=synced.principal, mapping=synced.mapping)
+
+    with pytest.raises(AlreadyExists):
+        extract.do_reset_model(principal=synced.principal, model=synced.model)
 
 
 def test_a_second_run_while_one_is_active_is_refused_with_a_conflict(synced: Synced) -> None:
