@@ -13,8 +13,18 @@ from django.db import connection
 
 from connections.models import Event
 from engage.compute.sql import audience_members, trait_values
-from engage.models import ProfileIdentifier, Space
+from engage.models import (
+    Computation,
+    ComputationMember,
+    ComputationRun,
+    ProfileIdentifier,
+    RunTrigger,
+    Space,
+)
+from engage.services import computation_runs
+from engage.services.computations import do_create_computation
 from engage.services.resolution import ResolverEvent, resolve_events
+from switchyard.access import Principal
 
 NOW = dt.datetime(2026, 6, 1, 12, 0, tzinfo=dt.UTC)
 SOURCE = 7
@@ -171,3 +181,44 @@ def prop(path: str, cmp: str, value: Any = None, kind: str = "property") -> dict
 
 def trait(name: str, cmp: str, value: Any = None) -> dict[str, Any]:
     return {"kind": "trait", "trait": name, "cmp": cmp, "value": value}
+
+
+def audience(root: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    """A users audience definition around ``root``."""
+    return {
+        "version": 1,
+        "type": "users",
+        "include_anonymous": False,
+        "include_historical": True,
+        "root": root,
+        **extra,
+    }
+
+
+def create(me: Principal, world: World, name: str, definition: dict[str, Any], **kw: Any) -> Any:
+    """An audience (or ``kind="trait"``) created through the service, as the API does."""
+    kind = kw.pop("kind", "audience")
+    return do_create_computation(
+        principal=me,
+        space=world.space,
+        kind=kind,
+        display_name=name,
+        definition=definition,
+        **kw,
+    )
+
+
+def run_now(computation: Computation, at: dt.datetime = NOW) -> ComputationRun:
+    """The run its create/edit queued (or a new one), executed to the end."""
+    run = computation_runs.queue_run(computation, RunTrigger.MANUAL)
+    computation_runs.execute(run.pk, now=at)
+    run.refresh_from_db()
+    return run
+
+
+def members(world: World, computation: Computation) -> set[str]:
+    """The members' labels (user ids)."""
+    ids = ComputationMember.objects.filter(computation=computation).values_list(
+        "profile_id", flat=True
+    )
+    return set(world.label(list(ids)))

@@ -14,7 +14,7 @@ from django.urls import reverse
 
 from engage.models import Computation, ComputationKind, ComputationRun
 from engage.services.computations import do_create_computation
-from tests.engage.compute_support import World, did, trait, within
+from tests.engage.compute_support import World, audience, did, trait, within
 from tests.engage.spaces_support import Acme, make_acme
 from workspace.models import AuditEntry
 
@@ -39,16 +39,6 @@ def browser(user: Any) -> Client:
     client = Client()
     client.force_login(user)
     return client
-
-
-def audience(root: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "version": 1,
-        "type": "users",
-        "include_anonymous": False,
-        "include_historical": True,
-        "root": root,
-    }
 
 
 BUYERS = audience(

@@ -28,7 +28,7 @@ from engage.services import computation_sync as sync
 from engage.services.computation_destinations import do_connect_destination
 from engage.services.computations import do_create_computation, do_request_run
 from tests.connections.delivery_support import Server, make_setup
-from tests.engage.compute_support import World, trait, within
+from tests.engage.compute_support import World, audience, trait, within
 from tests.engage.spaces_support import Acme, make_acme
 from tests.worker_support import celery_worker, eventually
 
@@ -49,16 +49,6 @@ def hook() -> Iterator[Server]:
     running = Server()
     yield running
     running.close()
-
-
-def audience(root: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "version": 1,
-        "type": "users",
-        "include_anonymous": False,
-        "include_historical": True,
-        "root": root,
-    }
 
 
 def finished_run(computation: Computation) -> None:

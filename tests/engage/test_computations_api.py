@@ -10,7 +10,7 @@ import pytest
 
 from engage.models import Computation, ComputationKey, ComputationRun, RunTrigger
 from engage.services import computation_runs
-from tests.engage.compute_support import NOW, World, ago, did, trait, within
+from tests.engage.compute_support import NOW, World, ago, audience, did, trait, within
 from tests.engage.spaces_support import Acme, make_acme
 from workspace.models import AuditEntry
 
@@ -31,17 +31,6 @@ def acme() -> Acme:
 @pytest.fixture
 def world(acme: Acme) -> World:
     return World(acme.workspace.spaces.get(slug="main"))
-
-
-def audience(root: dict[str, Any], **extra: Any) -> dict[str, Any]:
-    return {
-        "version": 1,
-        "type": "users",
-        "include_anonymous": False,
-        "include_historical": True,
-        "root": root,
-        **extra,
-    }
 
 
 BUYERS = audience(did("Order Completed", window=within(7)))

@@ -17,7 +17,6 @@ from django.utils import timezone
 from engage.models import (
     Computation,
     ComputationChange,
-    ComputationMember,
     Profile,
     ProfileEvent,
     RunTrigger,
@@ -25,7 +24,7 @@ from engage.models import (
 from engage.services import computation_runs
 from engage.services.computations import do_create_computation
 from switchyard.access import Principal
-from tests.engage.compute_support import SOURCE, World, did, within
+from tests.engage.compute_support import SOURCE, World, audience, did, members, within
 from tests.engage.identity_support import make_space
 from workspace.models import Workspace
 
@@ -35,16 +34,6 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def world(alice: User, make_workspace: Callable[..., Workspace]) -> World:
     return World(make_space(make_workspace(alice, "acme")))
-
-
-def audience(root: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "version": 1,
-        "type": "users",
-        "include_anonymous": False,
-        "include_historical": True,
-        "root": root,
-    }
 
 
 def create(alice: User, world: World, name: str, root: dict[str, Any]) -> Computation:
@@ -58,13 +47,6 @@ def create(alice: User, world: World, name: str, root: dict[str, Any]) -> Comput
     run = computation_runs.queue_run(computation, RunTrigger.MANUAL)
     computation_runs.execute(run.pk, now=timezone.now())
     return computation
-
-
-def members(world: World, computation: Computation) -> set[str]:
-    ids = ComputationMember.objects.filter(computation=computation).values_list(
-        "profile_id", flat=True
-    )
-    return set(world.label(list(ids)))
 
 
 def fed(world: World, send: Callable[[], None]) -> None:

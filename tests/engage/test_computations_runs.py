@@ -26,7 +26,18 @@ from engage.models import (
 from engage.services import computation_runs
 from engage.services.computations import do_create_computation, do_update_computation
 from switchyard.access import Principal
-from tests.engage.compute_support import NOW, World, ago, did, trait, within
+from tests.engage.compute_support import (
+    NOW,
+    World,
+    ago,
+    audience,
+    create,
+    did,
+    members,
+    run_now,
+    trait,
+    within,
+)
 from tests.engage.identity_support import make_space
 from workspace.models import AuditEntry, Workspace
 
@@ -41,44 +52,6 @@ def world(alice: User, make_workspace: Callable[..., Workspace]) -> World:
 @pytest.fixture
 def me(alice: User) -> Principal:
     return Principal(alice)
-
-
-def audience(root: dict[str, Any], **extra: Any) -> dict[str, Any]:
-    return {
-        "version": 1,
-        "type": "users",
-        "include_anonymous": False,
-        "include_historical": True,
-        "root": root,
-        **extra,
-    }
-
-
-def create(me: Principal, world: World, name: str, definition: dict[str, Any], **kw: Any) -> Any:
-    kind = kw.pop("kind", "audience")
-    return do_create_computation(
-        principal=me,
-        space=world.space,
-        kind=kind,
-        display_name=name,
-        definition=definition,
-        **kw,
-    )
-
-
-def run_now(computation: Computation, at: dt.datetime = NOW) -> ComputationRun:
-    """The run its create/edit queued (or a new one), executed to the end."""
-    run = computation_runs.queue_run(computation, RunTrigger.MANUAL)
-    computation_runs.execute(run.pk, now=at)
-    run.refresh_from_db()
-    return run
-
-
-def members(world: World, computation: Computation) -> set[str]:
-    ids = ComputationMember.objects.filter(computation=computation).values_list(
-        "profile_id", flat=True
-    )
-    return set(world.label(list(ids)))
 
 
 def trait_of(world: World, user: str, key: str) -> Any:
