@@ -123,8 +123,11 @@ def resource(kind: str, collection: str, noun: str) -> Resource:
     )
 
 
+DESTINATION_RESOURCES = (
+    resource("audience", "audiences/{audience}", "audience"),
+    resource("trait", "computed-traits/{computed_trait}", "computed_trait"),
+)
+
+
 class TestComputationDestinationResources(ResourceContract):
-    RESOURCES = (
-        resource("audience", "audiences/{audience}", "audience"),
-        resource("trait", "computed-traits/{computed_trait}", "computed_trait"),
-    )
+    RESOURCES = DESTINATION_RESOURCES

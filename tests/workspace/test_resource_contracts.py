@@ -313,21 +313,38 @@ NOT_RESOURCES = {
             ("computed-traits/{computed_trait}/members/{member}", "members, read-only"),
         )
     },  # tests/engage/test_computations_api.py
+    **{
+        f"/v1beta/workspaces/{{workspace}}/reverse-etl/{path}": why
+        for path, why in (
+            ("sources/{retl_source}:test", "runs the connection checks"),
+            ("models/{retl_model}:preview", "reads the model's first rows"),
+            ("mappings/{retl_mapping}:duplicate", "creates a disabled copy"),
+            ("mappings/{retl_mapping}/syncs", "sync runs, read-only"),
+            ("mappings/{retl_mapping}/syncs/{retl_sync}", "sync runs, read-only"),
+            ("mappings/{retl_mapping}/syncs/{retl_sync}:cancel", "cancels a run"),
+            ("mappings/{retl_mapping}/syncs:run", "queues a run"),
+            ("mappings/{retl_mapping}/syncs:reset", "forgets the snapshot"),
+        )
+    },  # tests/connections/reverse_etl/
 }
 
 
 def test_every_api_path_belongs_to_a_resource_under_contract(
     openapi_document: dict[str, Any],
 ) -> None:
+    from tests.connections.reverse_etl.test_resource_contracts import RETL_RESOURCES
     from tests.connections.test_resource_contracts import CONNECTION_RESOURCES
+    from tests.engage.test_computation_destination_contracts import DESTINATION_RESOURCES
     from tests.engage.test_resource_contracts import ENGAGE_RESOURCES
     from tests.privacy.test_resource_contracts import PRIVACY_RESOURCES
 
     resources = (
         *WORKSPACE_RESOURCES,
         *CONNECTION_RESOURCES,
+        *RETL_RESOURCES,
         *PRIVACY_RESOURCES,
         *ENGAGE_RESOURCES,
+        *DESTINATION_RESOURCES,
     )
     covered = {p for r in resources for p in r.openapi_paths()}
     assert set(openapi_document["paths"]) - covered == set(NOT_RESOURCES)
