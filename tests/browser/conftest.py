@@ -48,6 +48,7 @@ def allow_async_unsafe() -> Iterator[None]:
 def browser(allow_async_unsafe: None) -> Iterator[Browser]:
     # Never download a browser: the system Chromium must be there, else fail (not skip).
     assert CHROMIUM.exists(), f"{CHROMIUM} is missing; install the 'chromium' Debian package"
+    earlier = set(threading.enumerate())
     with sync_playwright() as p:
         browser = p.chromium.launch(
             executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
@@ -62,19 +63,22 @@ def browser(allow_async_unsafe: None) -> Iterator[Browser]:
 
             connections.close_all()
             browser.close()
-    _wait_for_live_server_requests()
+    _wait_for_live_server_requests(earlier)
 
 
-def _wait_for_live_server_requests(timeout: float = 10.0) -> None:
+def _wait_for_live_server_requests(earlier: set[threading.Thread], timeout: float = 10.0) -> None:
     """Let the live server's request threads end once the browser is gone.
 
     Chromium keeps HTTP connections alive; each holds a live-server thread, and
     that thread its database connection, until the socket closes. Waiting keeps
-    them from racing the flush and the test database's teardown.
+    them from racing the flush and the test database's teardown. Only threads this
+    test started: a request thread of an earlier test's local HTTP server, held by
+    a client's kept-alive connection, would otherwise cost every browser test the
+    whole timeout.
     """
     deadline = time.monotonic() + timeout
     for thread in threading.enumerate():
-        if "process_request_thread" in thread.name:
+        if "process_request_thread" in thread.name and thread not in earlier:
             thread.join(max(0.0, deadline - time.monotonic()))
 
 
