@@ -62,6 +62,9 @@ SMOKE = (
     "tests/engage/test_pipeline",
     "tests/engage/test_csv_upload.py",
     "tests/engage/test_profile_api_errors.py",
+    "tests/engage/test_computations_realtime_worker.py",
+    "tests/engage/test_computation_destinations_worker.py",
+    "tests/connections/reverse_etl/test_syncs_worker.py",
     "tests/browser/test_engage_profiles.py",
     "tests/browser/test_source_flow.py",
 )
