@@ -17,11 +17,11 @@ from django.db import transaction
 from connections.models import Destination
 from connections.reverse_etl.choices import AuditAction
 from connections.reverse_etl.models import RetlMapping, RetlModel
+from connections.reverse_etl.services.models import audit_record
 from switchyard import access, locking, names
 from switchyard.access import Principal
 from switchyard.errors import InvalidArgument
 from switchyard.validation import clean_bool, clean_text
-from workspace.services import audit
 
 DISPLAY_NAME_MAX = 100
 EVENT_NAME_MAX = 200
@@ -54,24 +54,6 @@ def snapshot(mapping: RetlMapping) -> dict[str, Any]:
         "send_deleted": mapping.send_deleted,
         "enabled": mapping.enabled,
     }
-
-
-def _audit(
-    principal: Principal,
-    action: AuditAction,
-    mapping: RetlMapping,
-    *,
-    before: dict[str, Any] | None = None,
-    after: dict[str, Any] | None = None,
-) -> None:
-    audit.record(
-        principal,
-        action,
-        workspace=mapping.workspace,
-        resource_name=mapping.resource_name,
-        before=before,
-        after=after,
-    )
 
 
 def _clean_columns(value: object, event_type: str) -> dict[str, str]:
@@ -142,7 +124,7 @@ def do_create_mapping(
     )
     with transaction.atomic():
         mapping.save()
-        _audit(principal, AuditAction.RETL_MAPPING_CREATED, mapping, after=snapshot(mapping))
+        audit_record(principal, AuditAction.RETL_MAPPING_CREATED, mapping, after=snapshot(mapping))
     return mapping
 
 
@@ -181,7 +163,7 @@ def do_update_mapping(
             for key in changed:
                 setattr(locked, key, values[key])
             locked.save(update_fields=[*changed, "update_time"])
-            _audit(
+            audit_record(
                 principal,
                 AuditAction.RETL_MAPPING_UPDATED,
                 locked,
@@ -197,7 +179,7 @@ def do_delete_mapping(*, principal: Principal, mapping: RetlMapping) -> None:
             principal, "change", mapping, write=True, related=("workspace", "model", "destination")
         )
         before = snapshot(locked)
-        _audit(principal, AuditAction.RETL_MAPPING_DELETED, locked, before=before)
+        audit_record(principal, AuditAction.RETL_MAPPING_DELETED, locked, before=before)
         locked.delete()
 
 

@@ -12,7 +12,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 
 from connections.reverse_etl.choices import AuditAction
-from connections.reverse_etl.models import RetlModel, RetlSource
+from connections.reverse_etl.models import RetlMapping, RetlModel, RetlSource
 from connections.reverse_etl.models.queries import IDENTIFIER_MAX, QUERY_MAX
 from connections.reverse_etl.services.sources import warehouse_of
 from connections.reverse_etl.warehouses.base import Preview, QueryError, WarehouseError
@@ -124,16 +124,17 @@ def do_create_retl_model(
 def audit_record(
     principal: Principal,
     action: AuditAction,
-    model: RetlModel,
+    resource: RetlModel | RetlMapping,
     *,
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
 ) -> None:
+    """An audit entry for a model or a mapping (both named inside their workspace)."""
     audit.record(
         principal,
         action,
-        workspace=model.workspace,
-        resource_name=model.resource_name,
+        workspace=resource.workspace,
+        resource_name=resource.resource_name,
         before=before,
         after=after,
     )
