@@ -218,8 +218,30 @@ def preview_model(
         if identifier_column is None
         else _clean_identifier(identifier_column)
     )
+    return _preview(model.source, sql_text, identifier, limit)
+
+
+def preview_query(
+    *,
+    principal: Principal,
+    source: RetlSource,
+    query: object,
+    identifier_column: object,
+    limit: object = PREVIEW_ROWS,
+) -> Preview:
+    """The first rows of a query not saved as a model yet (the new-model page's SQL
+    editor): whoever may add models to the source may run it."""
+    if type(limit) is not int or not 1 <= limit <= PREVIEW_ROWS_MAX:
+        raise InvalidArgument(
+            f"limit must be a whole number from 1 to {PREVIEW_ROWS_MAX}", field="limit"
+        )
+    access.require(principal, "change", source, write=True)
+    return _preview(source, _clean_query(query), _clean_identifier(identifier_column), limit)
+
+
+def _preview(source: RetlSource, sql_text: str, identifier: str, limit: int) -> Preview:
     try:
-        preview = warehouse_of(model.source).preview(
+        preview = warehouse_of(source).preview(
             sql_text, identifier, limit=limit, timeout_s=PREVIEW_TIMEOUT_S
         )
     except QueryError as exc:

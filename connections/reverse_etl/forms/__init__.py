@@ -1,0 +1,1 @@
+"""Forms of the Reverse ETL pages; the services check every value again."""
