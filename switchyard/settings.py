@@ -330,6 +330,13 @@ DELIVERY_MAX_ATTEMPTS = int(os.environ.get("DELIVERY_MAX_ATTEMPTS", "10"))
 DELIVERY_RETRY_WINDOW = int(os.environ.get("DELIVERY_RETRY_WINDOW", str(4 * 3600)))
 DELIVERY_RETRY_BASE_SECONDS = float(os.environ.get("DELIVERY_RETRY_BASE_SECONDS", "10"))
 DELIVERY_RETRY_MAX_DELAY_SECONDS = float(os.environ.get("DELIVERY_RETRY_MAX_DELAY_SECONDS", "3600"))
+# Reverse ETL's load (direct delivery, connections.services.delivery.deliver_mapped)
+# retries within the sync run: a few attempts, short capped waits, Retry-After
+# honoured up to a cap. What still fails is retried at the next syncs.
+RETL_LOAD_ATTEMPTS = int(os.environ.get("RETL_LOAD_ATTEMPTS", "3"))
+RETL_LOAD_RETRY_BASE_SECONDS = float(os.environ.get("RETL_LOAD_RETRY_BASE_SECONDS", "1"))
+RETL_LOAD_RETRY_MAX_DELAY_SECONDS = float(os.environ.get("RETL_LOAD_RETRY_MAX_DELAY_SECONDS", "10"))
+RETL_LOAD_RETRY_AFTER_MAX_SECONDS = float(os.environ.get("RETL_LOAD_RETRY_AFTER_MAX_SECONDS", "30"))
 # A worker's claim on a batch or retry expires after this long (a killed worker's
 # work is picked up again by the sweep); batches nobody claimed are re-queued after
 # DELIVERY_UNCLAIMED_SECONDS.

@@ -1,18 +1,25 @@
 """The Event Tester (``do_send_test_event``): who may send a test event and what a
 test event must look like; the sending is the data plane's
-(``connections.dataplane.delivery.tester``)."""
+(``connections.dataplane.delivery.tester``). ``deliver_mapped``: the public entry
+point of direct delivery (``connections.dataplane.delivery.direct``) for producers
+inside Switchyard."""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from connections.dataplane.delivery import tester
+from django.conf import settings
+
+from connections.dataplane.delivery import direct, tester
 from connections.models import Destination, Subscription
 from connections.services.destinations import definition_of
 from switchyard import access
 from switchyard.access import Principal
 from switchyard.errors import InvalidArgument, NotFound
+
+Resolver = Callable[[Any], Any]
 
 
 def do_send_test_event(
@@ -43,11 +50,33 @@ def do_send_test_event(
     return tester.send_test_event(destination, definition, message, key)
 
 
-def send_now(destination: Destination, message: dict[str, Any]) -> dict[str, Any]:
-    """Deliver ``message`` (with its ``messageId``) to ``destination`` now, through its
-    enabled mappings whose trigger matches, and answer per mapping what was sent and
-    what came back (the Event Tester's path: destination filters bypassed, no
-    delivery rows, counters or retries). For producers inside Switchyard that record
-    each message's outcome themselves and retry at their next run: Reverse ETL syncs
-    (``connections.reverse_etl.services.syncs``). Permission checks are the caller's."""
-    return tester.send_test_event(destination, definition_of(destination), message)
+def deliver_mapped(
+    destination: Destination,
+    action_key: str,
+    field_mappings: Resolver,
+    messages: Sequence[tuple[str, dict[str, Any]]],
+) -> list[direct.Outcome]:
+    """Deliver messages a producer inside Switchyard holds (Reverse ETL's load:
+    ``connections.reverse_etl.services.syncs``) to ``destination`` now, through
+    ``action_key`` with the producer's compiled ``field_mappings`` (the mapping
+    kit's ``mapping.compile``), not the destination's own mappings or filters.
+    Batching actions send one request per batch; retryable failures are retried
+    within the call (``RETL_LOAD_ATTEMPTS`` attempts, waits from
+    ``RETL_LOAD_RETRY_BASE_SECONDS`` capped at ``RETL_LOAD_RETRY_MAX_DELAY_SECONDS``,
+    Retry-After honoured up to ``RETL_LOAD_RETRY_AFTER_MAX_SECONDS``). Answers one
+    final outcome per message, in order; nothing is recorded (the producer records
+    the outcomes). Permission checks are the caller's."""
+    policy = direct.Policy(
+        attempts=max(1, int(settings.RETL_LOAD_ATTEMPTS)),
+        base_delay=float(settings.RETL_LOAD_RETRY_BASE_SECONDS),
+        max_delay=float(settings.RETL_LOAD_RETRY_MAX_DELAY_SECONDS),
+        retry_after_cap=float(settings.RETL_LOAD_RETRY_AFTER_MAX_SECONDS),
+    )
+    return direct.deliver(
+        destination,
+        definition_of(destination),
+        action_key,
+        field_mappings,
+        messages,
+        policy=policy,
+    )

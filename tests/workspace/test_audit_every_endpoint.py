@@ -162,8 +162,8 @@ def world(contract_world: World) -> dict[str, Any]:
             model=retl_model,
             destination=acme.destination,
             display_name=f"Plans {n}",
-            event_type="identify",
-            columns={"traits.plan": "plan"},
+            action="send",
+            field_mappings={"data": {"plan": {"@path": "$.properties.plan"}}},
         )
         for n in (1, 2)
     ]
@@ -609,9 +609,8 @@ ENDPOINTS: list[tuple[str, str, Any, str, dict | None]] = [
                 "model": "workspaces/acme/reverse-etl/models/customers",
                 "destination": "workspaces/acme/sources/web/destinations/{destination}",
                 "display_name": "Plans",
-                "event_type": "track",
-                "event_name": "Plan Synced",
-                "columns": {"properties.plan": "plan"},
+                "action": "send",
+                "field_mappings": {"data": {"plan": {"@path": "$.properties.plan"}}},
             }
         },
         "reverse_etl_mapping.created",
@@ -620,7 +619,7 @@ ENDPOINTS: list[tuple[str, str, Any, str, dict | None]] = [
     (
         "patch",
         f"{RETL}/mappings/{{retl_mapping}}",
-        mask("reverse_etl_mapping", "send_deleted", True),
+        mask("reverse_etl_mapping", "record_selection", "DELETED"),
         "reverse_etl_mapping.updated",
         None,
     ),

@@ -22,22 +22,24 @@ from django.conf import settings
 uniform: Callable[[float, float], float] = random.uniform
 
 
-def ceiling(attempts: int) -> float:
-    """The longest wait after ``attempts`` attempts."""
+def ceiling(attempts: int, *, base: float | None = None, cap: float | None = None) -> float:
+    """The longest wait after ``attempts`` attempts (``base`` and ``cap`` default to
+    the pipeline's settings; direct delivery passes its own, shorter ones)."""
     return min(
-        settings.DELIVERY_RETRY_MAX_DELAY_SECONDS,
-        settings.DELIVERY_RETRY_BASE_SECONDS * 2 ** max(0, attempts - 1),
+        settings.DELIVERY_RETRY_MAX_DELAY_SECONDS if cap is None else cap,
+        (settings.DELIVERY_RETRY_BASE_SECONDS if base is None else base)
+        * 2 ** max(0, attempts - 1),
     )
 
 
-def floor(attempts: int) -> float:
+def floor(attempts: int, *, base: float | None = None, cap: float | None = None) -> float:
     """The shortest wait after ``attempts`` attempts: half the ceiling."""
-    return ceiling(attempts) / 2
+    return ceiling(attempts, base=base, cap=cap) / 2
 
 
-def delay(attempts: int) -> float:
+def delay(attempts: int, *, base: float | None = None, cap: float | None = None) -> float:
     """Seconds to wait after ``attempts`` attempts: the floor, plus a draw up to the ceiling."""
-    low, high = floor(attempts), ceiling(attempts)
+    low, high = floor(attempts, base=base, cap=cap), ceiling(attempts, base=base, cap=cap)
     return low + uniform(0, high - low)
 
 

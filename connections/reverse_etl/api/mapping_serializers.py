@@ -34,8 +34,11 @@ def parse_destination(value: str, workspace_slug: str) -> str:
     return match.group(2)
 
 
-class ColumnsField(serializers.DictField):
-    child = serializers.CharField(max_length=191)
+SELECTIONS = tuple(RetlMapping.RecordSelection.values)
+FIELD_MAPPINGS_HELP = (
+    "action field -> value or mapping-kit directive; a model column is read as "
+    '{"@path": "$.properties.<column>"}'
+)
 
 
 class RetlMappingSerializer(serializers.ModelSerializer):
@@ -47,18 +50,14 @@ class RetlMappingSerializer(serializers.ModelSerializer):
     id = serializers.CharField(source="key_id", read_only=True, help_text="rmap_...")
     model = serializers.CharField(source="model.resource_name", read_only=True)
     destination = serializers.CharField(source="destination.resource_name", read_only=True)
-    event_type = serializers.CharField(read_only=True)
+    action = serializers.CharField(read_only=True, help_text="an action of the destination")
     display_name = serializers.CharField(max_length=100)
-    event_name = serializers.CharField(required=False, allow_blank=True, max_length=200)
-    user_id_column = serializers.CharField(required=False, allow_blank=True, max_length=191)
-    columns = ColumnsField(
+    field_mappings = serializers.JSONField(required=False, help_text=FIELD_MAPPINGS_HELP)
+    record_selection = serializers.ChoiceField(
+        choices=SELECTIONS,
         required=False,
-        help_text='message field -> model column: {"properties.plan": "plan"} (track), '
-        '{"traits.email": "email"} (identify)',
+        help_text="ADDED, UPDATED, ADDED_OR_UPDATED (default) or DELETED records",
     )
-    send_added = serializers.BooleanField(required=False)
-    send_updated = serializers.BooleanField(required=False)
-    send_deleted = serializers.BooleanField(required=False)
     enabled = serializers.BooleanField(required=False)
 
     class Meta:
@@ -69,13 +68,9 @@ class RetlMappingSerializer(serializers.ModelSerializer):
             "model",
             "destination",
             "display_name",
-            "event_type",
-            "event_name",
-            "user_id_column",
-            "columns",
-            "send_added",
-            "send_updated",
-            "send_deleted",
+            "action",
+            "field_mappings",
+            "record_selection",
             "enabled",
             "create_time",
             "update_time",
@@ -88,16 +83,18 @@ class RetlMappingCreateSerializer(serializers.Serializer):
     destination = PatternCharField(
         pattern=DESTINATION_NAME, help_text="a destination of this workspace"
     )
-    display_name = serializers.CharField(max_length=100)
-    event_type = serializers.ChoiceField(choices=("track", "identify"))
-    event_name = serializers.CharField(required=False, allow_blank=True, default="", max_length=200)
-    user_id_column = serializers.CharField(
-        required=False, allow_blank=True, default="", max_length=191
+    action = serializers.CharField(max_length=64, help_text="an action key of the destination")
+    display_name = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=100,
+        help_text="defaults to the action's name",
     )
-    columns = ColumnsField(required=False, default=dict)
-    send_added = serializers.BooleanField(default=True)
-    send_updated = serializers.BooleanField(default=True)
-    send_deleted = serializers.BooleanField(default=False)
+    field_mappings = serializers.JSONField(
+        required=False, default=None, help_text=FIELD_MAPPINGS_HELP + "; defaults to the action's"
+    )
+    record_selection = serializers.ChoiceField(choices=SELECTIONS, default="ADDED_OR_UPDATED")
     enabled = serializers.BooleanField(default=True)
 
     def validate_model(self, value: str) -> str:

@@ -26,7 +26,7 @@ from switchyard.api.viewsets import WorkspaceResourceViewSet
 from switchyard.errors import InvalidArgument, NotFound
 
 DELETED = inline_serializer("RetlMappingDeleted", {})
-IMMUTABLE = ("model", "destination", "event_type")
+IMMUTABLE = ("model", "destination", "action")
 
 
 @extend_schema_view(
@@ -34,16 +34,20 @@ IMMUTABLE = ("model", "destination", "event_type")
     retrieve=extend_schema(summary="Get Reverse ETL Mapping"),
     create=extend_schema(
         summary="Create Reverse ETL Mapping",
-        description="Needs edit rights on the model's source. Each selected change of the "
-        "model (send_added / send_updated / send_deleted) becomes a Track or Identify "
-        "message built from `columns`, delivered through the destination's enabled mappings.",
+        description="Needs edit rights on the model's source. Each change of the model "
+        "that `record_selection` selects is mapped by `field_mappings` (default: the "
+        "action's) onto the fields of `action` (an action of the destination; unknown "
+        "actions are refused naming the offered ones) and delivered through it. The "
+        "name defaults to the action's.",
         request=inline_serializer(
             "CreateReverseEtlMapping", {"reverse_etl_mapping": RetlMappingCreateSerializer()}
         ),
     ),
     partial_update=extend_schema(
         summary="Update Reverse ETL Mapping",
-        description="The model, destination and event type are immutable.",
+        description="The model, destination and action are immutable; "
+        "`field_mappings` members may be masked one by one "
+        "(`reverse_etl_mapping.field_mappings.<field>`).",
     ),
     destroy=extend_schema(summary="Delete Reverse ETL Mapping", responses={200: DELETED}),
 )

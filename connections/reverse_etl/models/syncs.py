@@ -11,12 +11,25 @@ from workspace.models import Workspace
 
 class RetlMapping(models.Model):
     """What a model's changed rows become and where they go: each selected change
-    is one Track or Identify message built from the mapped columns, delivered to
-    ``destination`` through its enabled mappings (subscriptions)."""
+    is a message (``services.mappings.message_for``) that ``field_mappings`` (the
+    mapping kit's directives, checked against the action's fields) map onto the
+    fields of ``action``, one action of ``destination``'s catalog definition."""
 
-    class EventType(models.TextChoices):
-        TRACK = "track"
-        IDENTIFY = "identify"
+    class RecordSelection(models.TextChoices):
+        """Segment's "Define sync behavior" for destinations without sync modes."""
+
+        ADDED = "ADDED", "Added records"
+        UPDATED = "UPDATED", "Updated records"
+        ADDED_OR_UPDATED = "ADDED_OR_UPDATED", "Added or updated records"
+        DELETED = "DELETED", "Deleted records"
+
+    # Which changes (the engine's added / updated / deleted) each selection sends.
+    SENDS = {
+        "ADDED": frozenset({"added"}),
+        "UPDATED": frozenset({"updated"}),
+        "ADDED_OR_UPDATED": frozenset({"added", "updated"}),
+        "DELETED": frozenset({"deleted"}),
+    }
 
     key_id = models.CharField(max_length=32, unique=True)  # rmap_...: the URL and bookkeeping key
     workspace = models.ForeignKey(
@@ -26,16 +39,13 @@ class RetlMapping(models.Model):
     destination = models.ForeignKey(
         Destination, on_delete=models.CASCADE, related_name="reverse_etl_mappings"
     )
-    display_name = models.CharField(max_length=100)
-    event_type = models.CharField(max_length=16, choices=EventType.choices)
-    event_name = models.CharField(max_length=200, blank=True, default="")  # Track only
-    # The column whose value is the message's userId ("" = the model's identifier).
-    user_id_column = models.CharField(max_length=191, blank=True, default="")
-    # {"properties.plan": "plan"} (Track) / {"traits.email": "email"} (Identify).
-    columns = models.JSONField(default=dict)
-    send_added = models.BooleanField(default=True)
-    send_updated = models.BooleanField(default=True)
-    send_deleted = models.BooleanField(default=False)
+    display_name = models.CharField(max_length=100)  # defaults to the action's name
+    action = models.CharField(max_length=64)  # an action key of the destination's definition
+    # {action field: mapping-kit value}, reading the message: "$.properties.<column>".
+    field_mappings = models.JSONField(default=dict)
+    record_selection = models.CharField(
+        max_length=24, choices=RecordSelection.choices, default=RecordSelection.ADDED_OR_UPDATED
+    )
     enabled = models.BooleanField(default=True)
     create_time = models.DateTimeField(auto_now_add=True)
     update_time = models.DateTimeField(auto_now=True)
@@ -64,7 +74,7 @@ class RetlSync(models.Model):
         COMMITTING = "COMMITTING"
         CANCELING = "CANCELING"
         SUCCEEDED = "SUCCEEDED"
-        # Some records failed to load (they are sent again at the next run).
+        # Some records failed to load (retried at the next syncs, up to 5 syncs / 14 days).
         PARTIALLY_SUCCEEDED = "PARTIALLY_SUCCEEDED"
         FAILED = "FAILED"
         CANCELED = "CANCELED"
@@ -133,6 +143,9 @@ class RetlSyncRecord(models.Model):
     reason = models.TextField(blank=True, default="")
     payload = models.JSONField(null=True, blank=True)  # a sample: the message sent
     committed = models.BooleanField(default=False)
+    # A failed record given up (5 syncs or 14 days): committed all the same, so it
+    # is not retried until it changes again.
+    given_up = models.BooleanField(default=False)
 
     class Meta:
         constraints = (
@@ -141,3 +154,25 @@ class RetlSyncRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.record_id}: {self.outcome}"
+
+
+class RetlRecordRetry(models.Model):
+    """A record of a mapping that failed to load and is retried at the next syncs
+    (it stays a change, so the next extract re-reads its latest values): since
+    when and at how many syncs it failed. Deleted when the record loads or is
+    given up (the docs: up to 14 days or 5 syncs)."""
+
+    mapping = models.ForeignKey(RetlMapping, on_delete=models.CASCADE, related_name="retries")
+    record_id = models.TextField()
+    first_failure_time = models.DateTimeField()
+    attempts = models.PositiveIntegerField(default=0)  # syncs at which it failed
+    last_reason = models.TextField(blank=True, default="")
+    update_time = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = (
+            models.UniqueConstraint(fields=("mapping", "record_id"), name="retl_retry_once"),
+        )
+
+    def __str__(self) -> str:
+        return f"{self.record_id}: {self.attempts} failed sync(s)"

@@ -1,11 +1,12 @@
-"""Reverse ETL mappings: a model's changed rows -> Track or Identify messages for
-one destination of the workspace.
+"""Reverse ETL mappings: a model's changes -> one action of a destination.
 
-The column mapping names, per message field, the model column that fills it:
-``{"properties.plan": "plan"}`` for a Track, ``{"traits.email": "email"}`` for an
-Identify. The message (``message_for``) is what the destination's own mappings
-(its subscriptions: the mapping kit's triggers and field directives) then turn
-into requests, so a warehouse row reaches a destination as an event would.
+A mapping names an ``action`` of the destination's catalog definition, the
+``field_mappings`` that fill the action's fields (the mapping kit's directives,
+checked as connections' own subscriptions are: ``ActionDef.validate_mapping``),
+which changes it sends (``record_selection``), and defaults its name to the
+action's name. Each selected change becomes a message (``message_for``) shaped
+like Segment's Reverse ETL events, so directives read a model column as
+``$.properties.<column>``.
 """
 
 from __future__ import annotations
@@ -14,30 +15,23 @@ from typing import Any
 
 from django.db import transaction
 
+from connections.catalog import ActionDef
 from connections.models import Destination
 from connections.reverse_etl.choices import AuditAction
 from connections.reverse_etl.models import RetlMapping, RetlModel
 from connections.reverse_etl.services.models import audit_record
+from connections.services.destinations import definition_of
 from switchyard import access, locking, names
 from switchyard.access import Principal
 from switchyard.errors import InvalidArgument
+from switchyard.nested_edits import rebase
 from switchyard.validation import clean_bool, clean_text
 
 DISPLAY_NAME_MAX = 100
-EVENT_NAME_MAX = 200
-COLUMNS_MAX = 200
-# A mapped field lives under the message's properties (Track) or traits (Identify).
-FIELD_ROOT = {"track": "properties", "identify": "traits"}
-UPDATABLE = {
-    "display_name",
-    "event_name",
-    "user_id_column",
-    "columns",
-    "send_added",
-    "send_updated",
-    "send_deleted",
-    "enabled",
-}
+UPDATABLE = {"display_name", "field_mappings", "record_selection", "enabled"}
+# Segment's Reverse ETL event names per change.
+EVENT_OF_CHANGE = {"added": "new", "updated": "updated", "deleted": "deleted"}
+Selection = RetlMapping.RecordSelection
 
 
 def snapshot(mapping: RetlMapping) -> dict[str, Any]:
@@ -45,42 +39,60 @@ def snapshot(mapping: RetlMapping) -> dict[str, Any]:
         "display_name": mapping.display_name,
         "model": mapping.model.slug,
         "destination": mapping.destination.key_id,
-        "event_type": mapping.event_type,
-        "event_name": mapping.event_name,
-        "user_id_column": mapping.user_id_column,
-        "columns": mapping.columns,
-        "send_added": mapping.send_added,
-        "send_updated": mapping.send_updated,
-        "send_deleted": mapping.send_deleted,
+        "action": mapping.action,
+        "field_mappings": mapping.field_mappings,
+        "record_selection": mapping.record_selection,
         "enabled": mapping.enabled,
     }
 
 
-def _clean_columns(value: object, event_type: str) -> dict[str, str]:
+def clean_action(destination: Destination, value: object) -> ActionDef:
+    """An action of the destination's definition, or 400 naming what it offers."""
+    definition = definition_of(destination)
+    action = definition.action(value) if isinstance(value, str) else None
+    if action is None:
+        offered = ", ".join(a.key for a in definition.actions)
+        raise InvalidArgument(
+            f"unknown action {value!r} for {definition.name}; it offers: {offered}",
+            field="action",
+        )
+    return action
+
+
+def clean_field_mappings(action: ActionDef, value: object) -> dict[str, Any]:
+    problems = action.validate_mapping(value)
+    if problems:
+        raise InvalidArgument(
+            f"invalid field mappings for action {action.name!r}: " + "; ".join(problems),
+            field="field_mappings",
+        )
+    assert isinstance(value, dict)
+    return value
+
+
+def _with_defaults(action: ActionDef, value: object) -> object:
+    """The action's default field mappings (the catalog's), with the given ones
+    over them: a field given null drops its default."""
+    if value is None:
+        return action.default_mapping()
     if not isinstance(value, dict):
-        raise InvalidArgument("columns must be an object of field -> column", field="columns")
-    if len(value) > COLUMNS_MAX:
-        raise InvalidArgument(f"at most {COLUMNS_MAX} mapped columns", field="columns")
-    root = FIELD_ROOT[event_type]
-    cleaned: dict[str, str] = {}
-    for target, column in value.items():
-        parts = str(target).split(".")
-        if len(parts) != 2 or parts[0] != root or not parts[1]:
-            raise InvalidArgument(
-                f"mapped field {target!r} must be {root}.<name> for a {event_type} mapping",
-                field="columns",
-            )
-        cleaned[str(target)] = clean_text(column, field=f"columns.{target}", limit=191)
-    return cleaned
+        return value  # refused by clean_field_mappings
+    merged = {**action.default_mapping(), **value}
+    return {key: v for key, v in merged.items() if v is not None}
 
 
-def _clean_event(event_type: object, event_name: object) -> tuple[str, str]:
-    if event_type not in FIELD_ROOT:
-        raise InvalidArgument("event_type must be track or identify", field="event_type")
-    name = clean_text(event_name, field="event_name", limit=EVENT_NAME_MAX, required=False)
-    if event_type == "track" and not name:
-        raise InvalidArgument("a track mapping needs an event_name", field="event_name")
-    return str(event_type), name
+def clean_record_selection(value: object) -> str:
+    if value not in Selection.values:
+        raise InvalidArgument(
+            f"record_selection must be one of {', '.join(Selection.values)}",
+            field="record_selection",
+        )
+    return str(value)
+
+
+def sends(mapping: RetlMapping, change: str) -> bool:
+    """Whether the mapping's record selection sends this change."""
+    return change in RetlMapping.SENDS[mapping.record_selection]
 
 
 def do_create_mapping(
@@ -88,38 +100,32 @@ def do_create_mapping(
     principal: Principal,
     model: RetlModel,
     destination: Destination,
-    display_name: object,
-    event_type: object,
-    event_name: object = "",
-    user_id_column: object = "",
-    columns: object = None,
-    send_added: object = True,
-    send_updated: object = True,
-    send_deleted: object = False,
+    action: object,
+    display_name: object = "",
+    field_mappings: object = None,
+    record_selection: object = Selection.ADDED_OR_UPDATED,
     enabled: object = True,
 ) -> RetlMapping:
     """Whoever may change the model adds mappings to it; the destination must be one
-    of the model's workspace that the principal may read."""
+    of the model's workspace that the principal may read. The given field mappings
+    go over the action's defaults (the catalog's; null drops one); without a name,
+    the action's."""
     access.require(principal, "change", model, write=True)
     if destination.source.workspace_id != model.workspace_id:
         raise InvalidArgument("the destination is not in this workspace", field="destination")
     access.require(principal, "view", destination)
-    kind, name = _clean_event(event_type, event_name)
+    chosen = clean_action(destination, action)
     mapping = RetlMapping(
         key_id=names.generate_id("rmap"),
         workspace=model.workspace,
         model=model,
         destination=destination,
-        display_name=clean_text(display_name, field="display_name", limit=DISPLAY_NAME_MAX),
-        event_type=kind,
-        event_name=name,
-        user_id_column=clean_text(
-            user_id_column, field="user_id_column", limit=191, required=False
+        display_name=clean_text(
+            display_name or chosen.name, field="display_name", limit=DISPLAY_NAME_MAX
         ),
-        columns=_clean_columns(columns if columns is not None else {}, kind),
-        send_added=clean_bool(send_added, field="send_added"),
-        send_updated=clean_bool(send_updated, field="send_updated"),
-        send_deleted=clean_bool(send_deleted, field="send_deleted"),
+        action=chosen.key,
+        field_mappings=clean_field_mappings(chosen, _with_defaults(chosen, field_mappings)),
+        record_selection=clean_record_selection(record_selection),
         enabled=clean_bool(enabled, field="enabled"),
     )
     with transaction.atomic():
@@ -135,7 +141,7 @@ def do_update_mapping(
     if unknown:
         raise InvalidArgument(
             f"cannot update mapping field(s) {sorted(unknown)}: "
-            "the model, destination and event type are immutable"
+            "the model, destination and action are immutable"
         )
     with transaction.atomic():
         locked = locking.lock_for_update(
@@ -147,17 +153,15 @@ def do_update_mapping(
             values["display_name"] = clean_text(
                 changes["display_name"], field="display_name", limit=DISPLAY_NAME_MAX
             )
-        if "event_name" in changes:
-            values["event_name"] = _clean_event(locked.event_type, changes["event_name"])[1]
-        if "user_id_column" in changes:
-            values["user_id_column"] = clean_text(
-                changes["user_id_column"], field="user_id_column", limit=191, required=False
+        if "field_mappings" in changes:
+            action = clean_action(locked.destination, locked.action)
+            values["field_mappings"] = clean_field_mappings(
+                action, rebase(changes["field_mappings"], locked.field_mappings)
             )
-        if "columns" in changes:
-            values["columns"] = _clean_columns(changes["columns"], locked.event_type)
-        for flag in ("send_added", "send_updated", "send_deleted", "enabled"):
-            if flag in changes:
-                values[flag] = clean_bool(changes[flag], field=flag)
+        if "record_selection" in changes:
+            values["record_selection"] = clean_record_selection(changes["record_selection"])
+        if "enabled" in changes:
+            values["enabled"] = clean_bool(changes["enabled"], field="enabled")
         changed = [k for k, v in values.items() if getattr(locked, k) != v]
         if changed:
             for key in changed:
@@ -186,47 +190,53 @@ def do_delete_mapping(*, principal: Principal, mapping: RetlMapping) -> None:
 def do_duplicate_mapping(*, principal: Principal, mapping: RetlMapping) -> RetlMapping:
     """Segment's "Duplicate mapping": the same settings, disabled, named "(copy)"; it
     has its own snapshot, so its first run sends every row."""
-    base = snapshot(mapping)
     return do_create_mapping(
         principal=principal,
         model=mapping.model,
         destination=mapping.destination,
+        action=mapping.action,
         display_name=f"{mapping.display_name} (copy)"[:DISPLAY_NAME_MAX],
-        event_type=base["event_type"],
-        event_name=base["event_name"],
-        user_id_column=base["user_id_column"],
-        columns=base["columns"],
-        send_added=base["send_added"],
-        send_updated=base["send_updated"],
-        send_deleted=base["send_deleted"],
+        field_mappings=mapping.field_mappings,
+        record_selection=mapping.record_selection,
         enabled=False,
     )
 
 
+def message_id_of(mapping: RetlMapping, record_id: str, sync_key: str) -> str:
+    """Stable per (run, mapping, record): a message resent after a crash dedupes."""
+    return f"retl-{sync_key}-{mapping.key_id}-{record_id}"[:200]
+
+
 def message_for(
-    mapping: RetlMapping, record_id: str, change: str, row: dict[str, Any] | None, sync_key: str
+    mapping: RetlMapping,
+    record_id: str,
+    change: str,
+    row: dict[str, Any] | None,
+    sync_key: str,
+    columns: tuple[str, ...] = (),
 ) -> dict[str, Any]:
-    """The Track or Identify message for one changed record. A deleted record has no
-    row: its message carries the identifier, every mapped field as null (as Segment
-    sends deletions) and ``context.reverse_etl.change``.
-    The messageId is stable per (run, mapping, record) so a resent message dedupes."""
-    values = row or {}
-    user_column = mapping.user_id_column or mapping.model.identifier_column
-    user_id = values.get(user_column, record_id) if row is not None else record_id
-    root = FIELD_ROOT[mapping.event_type]
-    fields: dict[str, Any] = {}
-    for target, column in mapping.columns.items():
-        if column in values or row is None:
-            fields[target.split(".", 1)[1]] = values.get(column)
-    message: dict[str, Any] = {
-        "type": mapping.event_type,
-        "messageId": f"retl-{sync_key}-{mapping.key_id}-{record_id}"[:200],
-        "userId": str(user_id),
-        root: fields,
+    """The message the field mappings read for one changed record, shaped like
+    Segment's Reverse ETL events: a Track named ``new`` / ``updated`` /
+    ``deleted`` whose ``properties`` are the row's columns. A deleted record has
+    no row: every column of the model (``columns``) is null except the
+    identifier (as Segment sends deletions)."""
+    if row is None:
+        properties: dict[str, Any] = dict.fromkeys(columns)
+        properties[mapping.model.identifier_column] = record_id
+    else:
+        properties = row
+    return {
+        "type": "track",
+        "event": EVENT_OF_CHANGE.get(change, change),
+        "messageId": message_id_of(mapping, record_id, sync_key),
+        "properties": properties,
         "context": {
-            "reverse_etl": {"mapping": mapping.key_id, "record_id": record_id, "change": change}
+            "reverse_etl": {
+                "mapping": mapping.key_id,
+                "model": mapping.model.key_id,
+                "sync": sync_key,
+                "record_id": record_id,
+                "change": change,
+            }
         },
     }
-    if mapping.event_type == "track":
-        message["event"] = mapping.event_name
-    return message

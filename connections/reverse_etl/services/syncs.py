@@ -9,24 +9,31 @@
      (each mapping has its own snapshot: two mappings of one model deliver to
      different places); the extraction results are stored on the run.
   2. **load**: pages through the changes (keyset on the identifier, resumed
-     after ``load_after``); each change the mapping sends becomes a message
-     (``mappings.message_for``) delivered now through the destination's enabled
-     mappings (``connections.services.delivery.send_now``), its outcome recorded
-     per record (successful, or failed with the reason and the message as a
-     sample). A record whose outcome is recorded is not sent again by this run.
-     Changes the mapping does not send (say, deletions) are recorded skipped and
-     still committed: they were handled.
-  3. **commit**: ``commit_snapshot`` of the successful and skipped ids only, so
-     failed records stay changes and are sent again at the next run.
+     after ``load_after``), ``PAGE_SIZE`` at a time: each change the mapping's
+     record selection sends becomes a message (``mappings.message_for``) that the
+     mapping's field mappings map onto its action, delivered through
+     ``connections.services.delivery.deliver_mapped`` (batched, retryable
+     failures retried within the call). Per page: one cancel check, the
+     outcomes written at once (``bulk_create``), the counters and ``load_after``
+     updated once. A record whose outcome is recorded is not sent again by this
+     run. Changes the mapping does not send are recorded skipped and committed.
+     A failed record stays a change and is retried at the next syncs (re-read by
+     their extract); ``RetlRecordRetry`` counts its failed syncs since its first
+     failure, and after 5 syncs or 14 days it is given up: recorded failed with
+     the reason and committed, so it is sent again only once it changes again.
+  3. **commit**: ``commit_snapshot`` of the successful, skipped and given-up ids
+     only, so failed records stay changes for the next run.
 - ``do_cancel``: an active run becomes CANCELING; the load stops at its next
-  record, commits what it delivered (processed records are not resent) and
+  page, commits what it delivered (processed records are not resent) and
   ends CANCELED.
 - ``do_reset_mapping``: forget the mapping's snapshot: everything is added next time.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
@@ -35,11 +42,13 @@ from django.utils import timezone
 
 from connections.reverse_etl import task_names
 from connections.reverse_etl.choices import AuditAction
-from connections.reverse_etl.models import RetlMapping, RetlSync, RetlSyncRecord
-from connections.reverse_etl.services.mappings import message_for
+from connections.reverse_etl.models import RetlMapping, RetlRecordRetry, RetlSync, RetlSyncRecord
+from connections.reverse_etl.services import alerts
+from connections.reverse_etl.services.mappings import message_for, sends
 from connections.reverse_etl.services.sources import warehouse_of
 from connections.reverse_etl.warehouses.base import Record, WarehouseError
-from connections.services.delivery import send_now
+from connections.rules import mapping as mapping_kit
+from connections.services.delivery import deliver_mapped
 from switchyard import access, locking, names
 from switchyard.access import Principal
 from switchyard.errors import AlreadyExists, FailedPrecondition
@@ -48,10 +57,14 @@ from workspace.services import audit
 logger = logging.getLogger("switchyard.reverse_etl")
 
 EXTRACT_TIMEOUT_S = 3600.0
-PAGE_SIZE = 500
+PAGE_SIZE = 1000
 COMMIT_CHUNK = 1000
 REASON_MAX = 1000
+# Automatic retry of records that failed to load (the docs): up to 5 syncs or 14 days.
+RETRY_SYNCS = 5
+RETRY_WINDOW = dt.timedelta(days=14)
 Status = RetlSync.Status
+FAILED = RetlSyncRecord.Outcome.FAILED
 
 
 class SyncAlreadyRunning(AlreadyExists):
@@ -208,6 +221,7 @@ def _run_steps(sync: RetlSync) -> dict[str, Any]:
 
 def _finish(sync: RetlSync, status: str, *, error: str = "") -> None:
     _set(sync, status=status, error=error[:REASON_MAX], finish_time=timezone.now())
+    alerts.sync_finished(sync)  # alerts on failed / partially successful runs
 
 
 def _extract(sync: RetlSync) -> None:
@@ -228,15 +242,18 @@ def _extract(sync: RetlSync) -> None:
     )
 
 
-def _sends(mapping: RetlMapping, change: str) -> bool:
-    return bool(getattr(mapping, f"send_{change}"))
-
-
 def _load(sync: RetlSync) -> None:
+    """Page by page: one cancel check, one delivery call (batched, retried within
+    it), the outcomes written at once with the counters, the retry rows and the
+    keyset position in one transaction. Records whose outcome this run recorded
+    (a resumed run) are not sent again."""
     mapping = sync.mapping
     warehouse = warehouse_of(mapping.model.source)
+    loader = _Loader(sync)
     after = sync.load_after or None
     while True:
+        if _canceling(sync):
+            return _stop_loading(sync)
         page = warehouse.changes(mapping.key_id, sync.extract_id, after=after, limit=PAGE_SIZE)
         if not page:
             break
@@ -245,13 +262,13 @@ def _load(sync: RetlSync) -> None:
                 sync=sync, record_id__in=[r.id for r in page]
             ).values_list("record_id", flat=True)
         )
-        for record in page:
-            if _canceling(sync):
-                return _stop_loading(sync)
-            if record.id not in done:
-                _load_one(sync, record)
-            after = record.id
-            _set(sync, load_after=after)
+        after = page[-1].id
+        loader.load_page([r for r in page if r.id not in done], after)
+    # Retry rows of records that are no longer changes (deleted before they
+    # loaded, or changed back) have nothing left to retry.
+    RetlRecordRetry.objects.filter(mapping=mapping).exclude(
+        record_id__in=RetlSyncRecord.objects.filter(sync=sync).values("record_id")
+    ).delete()
     _set(sync, load_done=True)
     _advance(sync, Status.COMMITTING)
 
@@ -261,46 +278,151 @@ def _stop_loading(sync: RetlSync) -> None:
 
 
 def _load_one(sync: RetlSync, record: Record) -> None:
-    mapping = sync.mapping
-    outcome: str
-    sample: dict[str, Any] | None
-    if not _sends(mapping, record.change):
-        outcome, reason, sample = RetlSyncRecord.Outcome.SKIPPED, "", None
-    else:
-        message = message_for(mapping, record.id, record.change, record.row, sync.key_id)
-        outcome, reason = _deliver(mapping, message)
-        sample = message
-    RetlSyncRecord.objects.create(
+    """One record as a page of its own (the tests' worker that died mid-load)."""
+    _Loader(sync).load_page([record], record.id)
+
+
+class _Loader:
+    """The load of one run: the mapping compiled once, the model's columns read
+    once (only when a deletion is sent)."""
+
+    def __init__(self, sync: RetlSync) -> None:
+        self.sync = sync
+        self.mapping = sync.mapping
+        self._columns: tuple[str, ...] | None = None
+        self.resolve: Callable[[Any], Any] | None = None
+        self.problem = ""
+        try:
+            self.resolve = mapping_kit.compile(self.mapping.field_mappings)
+        except mapping_kit.InvalidMapping as exc:  # saved valid; the kit changed since
+            self.problem = f"the field mappings cannot run: {exc}"
+
+    def columns(self) -> tuple[str, ...]:
+        if self._columns is None:
+            model = self.mapping.model
+            self._columns = warehouse_of(model.source).columns(
+                model.query, timeout_s=EXTRACT_TIMEOUT_S
+            )
+        return self._columns
+
+    def load_page(self, records: list[Record], after: str) -> None:
+        sync, mapping = self.sync, self.mapping
+        now = timezone.now()
+        retries = {
+            r.record_id: r
+            for r in RetlRecordRetry.objects.filter(
+                mapping=mapping, record_id__in=[r.id for r in records]
+            )
+        }
+        rows: list[RetlSyncRecord] = []
+        to_send: list[tuple[Record, dict[str, Any]]] = []
+        for record in records:
+            retry = retries.get(record.id)
+            if not sends(mapping, record.change):
+                rows.append(_row(sync, record, RetlSyncRecord.Outcome.SKIPPED))
+            elif retry is not None and now - retry.first_failure_time >= RETRY_WINDOW:
+                # Retried for 14 days already: given up without sending again.
+                reason = f"gave up after {RETRY_WINDOW.days} days: {retry.last_reason}"
+                rows.append(_row(sync, record, FAILED, reason, given_up=True))
+            else:
+                columns = self.columns() if record.row is None else ()
+                message = message_for(
+                    mapping, record.id, record.change, record.row, sync.key_id, columns
+                )
+                to_send.append((record, message))
+        for (record, message), (outcome, reason) in zip(
+            to_send, self._deliver(to_send), strict=True
+        ):
+            if outcome == RetlSyncRecord.Outcome.SUCCESSFUL:
+                rows.append(_row(sync, record, outcome))
+                continue
+            retry = retries.get(record.id)
+            attempts = (retry.attempts if retry is not None else 0) + 1
+            first = retry.first_failure_time if retry is not None else now
+            if attempts >= RETRY_SYNCS:
+                reason = f"gave up after {RETRY_SYNCS} syncs: {reason}"
+                rows.append(_row(sync, record, FAILED, reason, message, given_up=True))
+            else:
+                rows.append(_row(sync, record, FAILED, reason, message))
+                retries[record.id] = RetlRecordRetry(
+                    mapping=mapping,
+                    record_id=record.id,
+                    first_failure_time=first,
+                    attempts=attempts,
+                    last_reason=reason[:REASON_MAX],
+                )
+        self._record(rows, retries, after)
+
+    def _deliver(self, to_send: list[tuple[Record, dict[str, Any]]]) -> list[tuple[str, str]]:
+        if not to_send:
+            return []
+        if self.resolve is None:
+            return [(FAILED, self.problem)] * len(to_send)
+        messages = [(str(m["messageId"]), m) for _, m in to_send]
+        try:
+            answers = deliver_mapped(
+                self.mapping.destination, self.mapping.action, self.resolve, messages
+            )
+        except Exception as exc:  # the page's problem, never the run's end
+            logger.exception("reverse etl delivery for sync %s failed", self.sync.key_id)
+            return [(FAILED, f"delivery failed: {exc}")] * len(to_send)
+        return [
+            (RetlSyncRecord.Outcome.SUCCESSFUL, "") if a.delivered else (FAILED, a.reason)
+            for a in answers
+        ]
+
+    def _record(
+        self, rows: list[RetlSyncRecord], retries: dict[str, RetlRecordRetry], after: str
+    ) -> None:
+        """The page's outcomes, counters, retry rows and position, all at once."""
+        sync = self.sync
+        counts = {"successful": 0, "failed": 0, "skipped": 0}
+        for row in rows:
+            counts[row.outcome] += 1
+        still_failing = {r.record_id for r in rows if r.outcome == FAILED and not r.given_up}
+        handled = [r.record_id for r in rows if r.record_id not in still_failing]
+        pending = [retries[i] for i in still_failing]
+        with transaction.atomic():
+            RetlSyncRecord.objects.bulk_create(rows)
+            if handled:
+                RetlRecordRetry.objects.filter(mapping=self.mapping, record_id__in=handled).delete()
+            if pending:
+                RetlRecordRetry.objects.bulk_create(
+                    pending,
+                    update_conflicts=True,
+                    unique_fields=["mapping", "record_id"],
+                    update_fields=["attempts", "last_reason", "update_time"],
+                )
+            RetlSync.objects.filter(pk=sync.pk).update(
+                successful=F("successful") + counts["successful"],
+                failed=F("failed") + counts["failed"],
+                skipped=F("skipped") + counts["skipped"],
+                load_after=after,
+                update_time=timezone.now(),
+            )
+        for key, n in counts.items():
+            setattr(sync, key, getattr(sync, key) + n)
+        sync.load_after = after
+
+
+def _row(
+    sync: RetlSync,
+    record: Record,
+    outcome: str,
+    reason: str = "",
+    sample: dict[str, Any] | None = None,
+    *,
+    given_up: bool = False,
+) -> RetlSyncRecord:
+    return RetlSyncRecord(
         sync=sync,
         record_id=record.id,
         change=record.change,
         outcome=outcome,
         reason=reason[:REASON_MAX],
         payload=sample,
+        given_up=given_up,
     )
-    counter = {"successful": "successful", "failed": "failed", "skipped": "skipped"}[outcome]
-    RetlSync.objects.filter(pk=sync.pk).update(**{counter: F(counter) + 1})
-    setattr(sync, counter, getattr(sync, counter) + 1)
-
-
-def _deliver(mapping: RetlMapping, message: dict[str, Any]) -> tuple[str, str]:
-    """Successful when at least one of the destination's mappings sent it and every
-    one that sent it succeeded; otherwise failed with the first reason."""
-    try:
-        report = send_now(mapping.destination, message)
-    except Exception as exc:  # one record's problem, never the run's end
-        logger.exception("reverse etl delivery of %s failed", message.get("messageId"))
-        return RetlSyncRecord.Outcome.FAILED, f"delivery failed: {exc}"
-    sent = [m for m in report["mappings"] if m.get("sent")]
-    problems = [
-        m for m in report["mappings"] if "result" in m and m["result"]["status"] != "delivered"
-    ]
-    if problems:
-        result = problems[0]["result"]
-        return RetlSyncRecord.Outcome.FAILED, f"{result['code']}: {result['message']}"
-    if not sent:
-        return RetlSyncRecord.Outcome.FAILED, "no enabled mapping of the destination matches"
-    return RetlSyncRecord.Outcome.SUCCESSFUL, ""
 
 
 def _commit(sync: RetlSync) -> None:
@@ -309,7 +431,7 @@ def _commit(sync: RetlSync) -> None:
     mapping = sync.mapping
     warehouse = warehouse_of(mapping.model.source)
     pending = RetlSyncRecord.objects.filter(sync=sync, committed=False).exclude(
-        outcome=RetlSyncRecord.Outcome.FAILED
+        outcome=RetlSyncRecord.Outcome.FAILED, given_up=False
     )
     while True:
         chunk = list(pending.order_by("pk").values_list("pk", "record_id")[:COMMIT_CHUNK])

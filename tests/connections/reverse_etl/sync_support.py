@@ -1,14 +1,17 @@
 # ruff: noqa: S608 - model queries are SQL text by design; table names are generated here.
 """A warehouse table behind a model, a webhook destination on a local HTTP server,
-and a mapping between them, for the sync run tests."""
+and a mapping between them (the Webhook's Send action posting the whole message),
+for the sync run tests."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
 
+import pytest
 from django.contrib.auth.models import User
 
+from connections.dataplane.delivery import direct
 from connections.reverse_etl.models import RetlMapping, RetlModel, RetlSync
 from connections.reverse_etl.services.mappings import do_create_mapping
 from connections.reverse_etl.services.models import do_create_retl_model
@@ -17,6 +20,19 @@ from switchyard.access import Principal
 from tests.connections.delivery_support import Received, Server, make_setup
 from tests.connections.reverse_etl.warehouse_support import WarehouseDb
 from workspace.models import Workspace
+
+
+@pytest.fixture
+def waits(settings: Any, monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """The load's in-call retry waits, recorded instead of slept (so retries cost
+    no time), with small pinned delays; the test's list of what was waited."""
+    settings.RETL_LOAD_ATTEMPTS = 3
+    settings.RETL_LOAD_RETRY_BASE_SECONDS = 0.01
+    settings.RETL_LOAD_RETRY_MAX_DELAY_SECONDS = 0.02
+    settings.RETL_LOAD_RETRY_AFTER_MAX_SECONDS = 30
+    recorded: list[float] = []
+    monkeypatch.setattr(direct, "sleep", recorded.append)
+    return recorded
 
 
 @dataclass
@@ -29,12 +45,21 @@ class Synced:
     principal: Principal
 
     def received(self) -> list[dict[str, Any]]:
-        """The messages the destination received (the webhook posts the whole event)."""
-        return [r.json() for r in self.server.requests]
+        """The messages the destination received (the mapping's webhook posts the whole
+        message, one request each, or arrays of them when batching)."""
+        found: list[dict[str, Any]] = []
+        for request in self.server.requests:
+            body = request.json()
+            found += body if isinstance(body, list) else [body]
+        return found
 
     def received_ids(self, requests: list[Received] | None = None) -> list[str]:
         found = requests if requests is not None else self.server.requests
-        return sorted(r.json()["context"]["reverse_etl"]["record_id"] for r in found)
+        messages: list[dict[str, Any]] = []
+        for request in found:
+            body = request.json()
+            messages += body if isinstance(body, list) else [body]
+        return sorted(m["context"]["reverse_etl"]["record_id"] for m in messages)
 
     def latest(self) -> RetlSync:
         return RetlSync.objects.filter(mapping=self.mapping).latest("create_time", "id")
@@ -72,11 +97,11 @@ def make_synced(
         identifier_column="customer_id",
     )
     setup = make_setup(owner, workspace)
-    destination, _ = setup.webhook(server.url + "/hook", trigger='type = "identify"')
+    destination = setup.destination("actions-webhook")
     values: dict[str, Any] = {
         "display_name": "Customers to the hook",
-        "event_type": "identify",
-        "columns": {"traits.email": "email", "traits.plan": "plan"},
+        "action": "send",
+        "field_mappings": {"url": server.url + "/hook", "method": "POST", "data": {"@path": "$."}},
         **mapping,
     }
     created = do_create_mapping(principal=principal, model=model, destination=destination, **values)

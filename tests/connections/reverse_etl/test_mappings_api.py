@@ -12,7 +12,7 @@ from rest_framework.test import APIClient
 
 from connections.reverse_etl.models import RetlMapping, RetlSync
 from connections.reverse_etl.services import syncs
-from tests.connections.delivery_support import Reply, Server
+from tests.connections.delivery_support import Reply, Server, make_setup
 from tests.connections.reverse_etl.sync_support import Synced, make_synced
 from tests.connections.reverse_etl.warehouse_support import WarehouseDb, warehouse
 from workspace.models import AuditEntry, Workspace
@@ -49,74 +49,133 @@ def test_a_mapping_is_created_read_updated_and_deleted(api: APIClient, synced: S
     body = {
         "model": synced.model.resource_name,
         "destination": synced.mapping.destination.resource_name,
-        "display_name": "Plans as track",
-        "event_type": "track",
-        "event_name": "Plan Synced",
-        "columns": {"properties.plan": "plan"},
-        "send_deleted": True,
+        "display_name": "Plans to the hook",
+        "action": "send",
+        "field_mappings": {
+            "url": synced.server.url + "/plans",
+            "data": {"plan": {"@path": "$.properties.plan"}},
+        },
+        "record_selection": "DELETED",
     }
     created = api.post(MAPPINGS, {"reverse_etl_mapping": body}, format="json")
     assert created.status_code == 200, created.json()
     item = created.json()
-    assert item["event_type"] == "track"
-    assert item["columns"] == {"properties.plan": "plan"}
-    assert (item["send_added"], item["send_updated"], item["send_deleted"]) == (True, True, True)
+    assert item["action"] == "send"
+    assert item["field_mappings"]["data"] == {"plan": {"@path": "$.properties.plan"}}
+    assert item["record_selection"] == "DELETED"
     url = f"{MAPPINGS}/{item['id']}"
     assert api.get(url).json()["name"] == item["name"]
 
     patched = api.patch(
         url,
         {
-            "reverse_etl_mapping": {"send_updated": False},
-            "update_mask": {"paths": ["reverse_etl_mapping.send_updated"]},
+            "reverse_etl_mapping": {
+                "record_selection": "ADDED",
+                "field_mappings": {"data": {"email": {"@path": "$.properties.email"}}},
+            },
+            "update_mask": {
+                "paths": [
+                    "reverse_etl_mapping.record_selection",
+                    "reverse_etl_mapping.field_mappings.data",
+                ]
+            },
         },
         format="json",
     )
     assert patched.status_code == 200, patched.json()
-    assert patched.json()["send_updated"] is False
+    assert patched.json()["record_selection"] == "ADDED"
+    mappings = patched.json()["field_mappings"]
+    assert mappings["data"] == {"email": {"@path": "$.properties.email"}}
+    assert mappings["url"] == synced.server.url + "/plans"  # a masked member: the rest stays
     assert AuditEntry.objects.filter(action="reverse_etl_mapping.updated").count() == 1
 
     assert api.delete(url).status_code == 200
     assert not RetlMapping.objects.filter(key_id=item["id"]).exists()
 
 
-def test_a_track_mapping_without_an_event_name_is_refused(api: APIClient, synced: Synced) -> None:
+def test_a_mapping_without_field_mappings_or_name_takes_the_actions_defaults(
+    api: APIClient, synced: Synced, alice: User, acme: Workspace
+) -> None:
+    setup = make_setup(alice, acme, slug="crm")
+    other = setup.destination("segment-connections", {"source_write_key": setup.write_key})
+    body = {
+        "model": synced.model.resource_name,
+        "destination": other.resource_name,
+        "action": "send_identify",
+    }
+    created = api.post(MAPPINGS, {"reverse_etl_mapping": body}, format="json")
+    assert created.status_code == 200, created.json()
+    item = created.json()
+    assert item["display_name"] == "Send Identify"
+    assert item["field_mappings"]["traits"] == {"@path": "$.traits"}
+    assert item["record_selection"] == "ADDED_OR_UPDATED"
+
+
+def test_an_unknown_action_is_refused_naming_the_offered_ones(
+    api: APIClient, synced: Synced
+) -> None:
     body = {
         "model": synced.model.resource_name,
         "destination": synced.mapping.destination.resource_name,
-        "display_name": "No name",
-        "event_type": "track",
+        "action": "send_identify",
     }
     refused = api.post(MAPPINGS, {"reverse_etl_mapping": body}, format="json")
     assert refused.status_code == 400
-    assert "event_name" in refused.json()["error"]
+    error = refused.json()["error"]
+    assert "send_identify" in error
+    assert "send" in error.split("offers:")[1]
     assert RetlMapping.objects.count() == 1
 
 
-def test_a_column_mapped_outside_the_event_types_root_is_refused(
+def test_invalid_field_mappings_are_refused_and_change_nothing(
     api: APIClient, synced: Synced
 ) -> None:
     url = f"{MAPPINGS}/{synced.mapping.key_id}"
+    for bad in (
+        {"data": {"@path": 3}},  # a directive the mapping kit refuses
+        {"colour": "blue"},  # not a field of the action
+        {"method": "POST"},  # the required url missing
+    ):
+        refused = api.patch(
+            url,
+            {
+                "reverse_etl_mapping": {"field_mappings": bad},
+                "update_mask": {"paths": ["reverse_etl_mapping.field_mappings"]},
+            },
+            format="json",
+        )
+        assert refused.status_code == 400, bad
+        assert "invalid field mappings" in refused.json()["error"]
+    body = {
+        "model": synced.model.resource_name,
+        "destination": synced.mapping.destination.resource_name,
+        "action": "send",  # the Webhook's defaults have no URL: it must be given
+    }
+    assert api.post(MAPPINGS, {"reverse_etl_mapping": body}, format="json").status_code == 400
+    synced.mapping.refresh_from_db()
+    assert synced.mapping.field_mappings["data"] == {"@path": "$."}
+    assert RetlMapping.objects.count() == 1
+
+
+def test_an_unknown_record_selection_is_refused(api: APIClient, synced: Synced) -> None:
     refused = api.patch(
-        url,
+        f"{MAPPINGS}/{synced.mapping.key_id}",
         {
-            "reverse_etl_mapping": {"columns": {"properties.plan": "plan"}},
-            "update_mask": {"paths": ["reverse_etl_mapping.columns"]},
+            "reverse_etl_mapping": {"record_selection": "EVERYTHING"},
+            "update_mask": {"paths": ["reverse_etl_mapping.record_selection"]},
         },
         format="json",
     )
     assert refused.status_code == 400
-    assert "traits.<name>" in refused.json()["error"]
-    synced.mapping.refresh_from_db()
-    assert synced.mapping.columns == {"traits.email": "email", "traits.plan": "plan"}
+    assert "record_selection" in refused.json()["error"]
 
 
-def test_the_event_type_cannot_change(api: APIClient, synced: Synced) -> None:
+def test_the_action_cannot_change(api: APIClient, synced: Synced) -> None:
     refused = api.patch(
         f"{MAPPINGS}/{synced.mapping.key_id}",
         {
-            "reverse_etl_mapping": {"event_type": "track"},
-            "update_mask": {"paths": ["reverse_etl_mapping.event_type"]},
+            "reverse_etl_mapping": {"action": "send"},
+            "update_mask": {"paths": ["reverse_etl_mapping.action"]},
         },
         format="json",
     )
@@ -129,6 +188,8 @@ def test_duplicate_answers_a_disabled_copy(api: APIClient, synced: Synced) -> No
     assert copied.json()["id"] != synced.mapping.key_id
     assert copied.json()["enabled"] is False
     assert copied.json()["display_name"] == "Customers to the hook (copy)"
+    assert copied.json()["action"] == "send"
+    assert copied.json()["field_mappings"] == synced.mapping.field_mappings
 
 
 def test_run_answers_a_queued_sync_and_a_second_run_is_a_conflict(
@@ -168,7 +229,7 @@ def test_a_finished_sync_shows_its_extraction_and_load_results(
     assert (shown["load"]["new"], shown["load"]["updated"]) == (2, 0)
     (sample,) = shown["load"]["failed_samples"]
     assert sample["reason"]
-    assert sample["payload"]["type"] == "identify"
+    assert sample["payload"]["event"] == "new"
 
 
 def test_syncs_of_a_mapping_in_another_workspace_are_not_found(

@@ -106,8 +106,8 @@ def make_mapping(tenant: Tenant, n: int) -> RetlMapping:
         model=make_model(tenant, n),
         destination=tenant.destination,
         display_name=f"Mapping {n}",
-        event_type="identify",
-        columns={"traits.plan": "plan"},
+        action="send",
+        field_mappings={"data": {"plan": {"@path": "$.properties.plan"}}},
     )
 
 
@@ -116,9 +116,8 @@ def mapping_body(tenant: Tenant, n: int) -> dict[str, Any]:
         "model": make_model(tenant, n).resource_name,
         "destination": tenant.destination.resource_name,
         "display_name": "Plans",
-        "event_type": "track",
-        "event_name": "Plan Synced",
-        "columns": {"properties.plan": "plan"},
+        "action": "send",
+        "field_mappings": {"data": {"plan": {"@path": "$.properties.plan"}}},
     }
 
 
@@ -185,7 +184,7 @@ RETL_RESOURCES: tuple[Resource, ...] = (
         update=(Change("display_name", "Renamed"),),
         concurrent=(
             Change("display_name", "Plans to CRM"),
-            Change("send_deleted", True),
+            Change("record_selection", "DELETED"),
             Change("enabled", False),
         ),
         delete=True,

@@ -17,16 +17,16 @@ from connections.reverse_etl.services.mappings import do_duplicate_mapping
 from switchyard.errors import AlreadyExists
 from tests.connections.delivery_support import Reply, Server
 from tests.connections.reverse_etl import warehouse_support
-from tests.connections.reverse_etl.sync_support import Synced, make_synced
+from tests.connections.reverse_etl.sync_support import Synced, make_synced, waits
 from tests.connections.reverse_etl.warehouse_support import WarehouseDb, warehouse
 from workspace.models import Workspace
 
-__all__ = ["warehouse"]
+__all__ = ["waits", "warehouse"]
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
-def _local_destinations(settings: object) -> None:
+def _local_destinations(settings: object, waits: list[float]) -> None:
     settings.DELIVERY_ALLOW_PRIVATE_NETWORKS = True  # type: ignore[attr-defined]
 
 
@@ -47,7 +47,7 @@ def run(synced: Synced) -> RetlSync:
     return sync
 
 
-def test_first_run_sends_every_row_as_an_identify_built_from_the_mapped_columns(
+def test_first_run_sends_every_row_as_a_new_record_message_with_its_columns(
     synced: Synced,
 ) -> None:
     sync = run(synced)
@@ -55,10 +55,11 @@ def test_first_run_sends_every_row_as_an_identify_built_from_the_mapped_columns(
     assert sync.status == "SUCCEEDED"
     assert (sync.extracted, sync.added, sync.updated, sync.deleted) == (3, 3, 0, 0)
     assert (sync.successful, sync.failed) == (3, 0)
-    by_id = {m["userId"]: m for m in synced.received()}
+    by_id = {m["properties"]["customer_id"]: m for m in synced.received()}
     assert sorted(by_id) == ["c1", "c2", "c3"]
-    assert by_id["c2"]["type"] == "identify"
-    assert by_id["c2"]["traits"] == {"email": "b@x.io", "plan": "pro"}
+    assert (by_id["c2"]["type"], by_id["c2"]["event"]) == ("track", "new")
+    assert by_id["c2"]["properties"] == {"customer_id": "c2", "email": "b@x.io", "plan": "pro"}
+    assert by_id["c2"]["messageId"] == f"retl-{sync.key_id}-{synced.mapping.key_id}-c2"
     outcomes = set(RetlSyncRecord.objects.filter(sync=sync).values_list("outcome", "committed"))
     assert outcomes == {("successful", True)}
 
@@ -73,7 +74,9 @@ def test_a_second_run_sends_only_the_added_and_updated_rows(synced: Synced) -> N
 
     assert (sync.added, sync.updated, sync.deleted) == (1, 1, 0)
     assert synced.received_ids() == ["c1", "c4"]
-    assert {m["userId"]: m["traits"]["plan"] for m in synced.received()}["c1"] == "enterprise"
+    by_id = {m["properties"]["customer_id"]: m for m in synced.received()}
+    assert (by_id["c1"]["event"], by_id["c1"]["properties"]["plan"]) == ("updated", "enterprise")
+    assert by_id["c4"]["event"] == "new"
 
 
 def test_a_run_without_changes_sends_nothing(synced: Synced) -> None:
@@ -87,21 +90,22 @@ def test_a_run_without_changes_sends_nothing(synced: Synced) -> None:
     assert synced.server.requests == []
 
 
-def test_deleted_rows_are_sent_only_when_the_mapping_sends_deletions(
+def test_deleted_records_are_sent_with_every_column_null_but_the_identifier(
     alice: User, acme: Workspace, warehouse: WarehouseDb, server: Server
 ) -> None:
-    synced = make_synced(alice, acme, warehouse, server, send_deleted=True)
-    run(synced)
-    synced.server.requests.clear()
+    synced = make_synced(alice, acme, warehouse, server, record_selection="DELETED")
+    first = run(synced)
+    assert (first.added, first.skipped, first.successful) == (3, 3, 0)
+    assert synced.server.requests == []
     synced.warehouse.run(f"DELETE FROM {synced.table} WHERE customer_id = 'c3'")
 
     sync = run(synced)
 
     assert (sync.deleted, sync.successful) == (1, 1)
     (message,) = synced.received()
-    assert message["userId"] == "c3"
+    assert (message["type"], message["event"]) == ("track", "deleted")
     assert message["context"]["reverse_etl"]["change"] == "deleted"
-    assert message["traits"] == {"email": None, "plan": None}
+    assert message["properties"] == {"customer_id": "c3", "email": None, "plan": None}
 
 
 def test_a_deletion_the_mapping_does_not_send_is_skipped_and_not_offered_again(
@@ -131,7 +135,9 @@ def test_a_failed_record_is_recorded_with_its_reason_and_sent_again_next_run(
     failed = RetlSyncRecord.objects.get(sync=first, outcome="failed")
     assert failed.reason
     assert failed.payload is not None
-    assert failed.payload["userId"] == failed.record_id
+    assert failed.payload["properties"]["customer_id"] == failed.record_id
+    assert failed.reason.startswith("errors.discarded.400")
+    assert len(synced.server.requests) == 3  # a 4xx is not retried within the run
     assert not failed.committed
     synced.server.requests.clear()
 
@@ -256,7 +262,8 @@ def test_a_duplicated_mapping_is_disabled_and_keeps_its_own_snapshot(synced: Syn
     copy = do_duplicate_mapping(principal=synced.principal, mapping=synced.mapping)
 
     assert not copy.enabled
-    assert copy.columns == synced.mapping.columns
+    assert copy.field_mappings == synced.mapping.field_mappings
+    assert (copy.action, copy.record_selection) == ("send", "ADDED_OR_UPDATED")
     with pytest.raises(syncs.FailedPrecondition):
         syncs.do_run_now(principal=synced.principal, mapping=copy)
     copy.enabled = True
