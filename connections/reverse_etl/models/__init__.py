@@ -1,7 +1,4 @@
-from connections.reverse_etl.models.alerts import RetlAlert, RetlAlertSettings, RetlMappingAlert
-from connections.reverse_etl.models.consent import RetlConsentCategory, RetlModelConsent
 from connections.reverse_etl.models.queries import RetlModel
-from connections.reverse_etl.models.schedules import RetlSchedule
 from connections.reverse_etl.models.sources import RetlSource
 from connections.reverse_etl.models.syncs import (
     RetlMapping,
@@ -11,15 +8,9 @@ from connections.reverse_etl.models.syncs import (
 )
 
 __all__ = [
-    "RetlAlert",
-    "RetlAlertSettings",
-    "RetlConsentCategory",
     "RetlMapping",
-    "RetlMappingAlert",
     "RetlModel",
-    "RetlModelConsent",
     "RetlRecordRetry",
-    "RetlSchedule",
     "RetlSource",
     "RetlSync",
     "RetlSyncRecord",
