@@ -3,14 +3,14 @@
 
 from django.urls import path
 
-from connections.reverse_etl.views import models, sources
+from connections.reverse_etl.views import models, sources, syncs
 
 app_name = "reverse_etl"
 
 RETL = "workspaces/<slug:slug>/reverse-etl/"
 
 urlpatterns = [
-    path(RETL, sources.source_list, name="overview"),
+    path(RETL, syncs.overview, name="overview"),
     path(RETL + "sources/", sources.source_list, name="sources"),
     path(RETL + "sources/<slug:source>/", sources.source_detail, name="source"),
     path(RETL + "sources/<slug:source>/edit/", sources.source_edit, name="source_edit"),
@@ -18,4 +18,6 @@ urlpatterns = [
     # After the source's own pages: a source slugged "new" keeps its edit page.
     path(RETL + "sources/new/<slug:warehouse>/", sources.source_add, name="source_add"),
     path(RETL + "models/<slug:model>/", models.model_detail, name="model"),
+    path(RETL + "mappings/<str:mapping>/syncs/", syncs.sync_history, name="syncs"),
+    path(RETL + "mappings/<str:mapping>/syncs/<str:sync>/", syncs.sync_detail, name="sync"),
 ]
