@@ -15,7 +15,17 @@ from typing import TYPE_CHECKING, Any
 from django.db import models
 from django.db.models import Q
 
-from connections.reverse_etl.models import RetlMapping, RetlModel, RetlSource, RetlSync
+from connections.reverse_etl.models import (
+    RetlAlert,
+    RetlAlertSettings,
+    RetlConsentCategory,
+    RetlMapping,
+    RetlMappingAlert,
+    RetlModel,
+    RetlModelConsent,
+    RetlSource,
+    RetlSync,
+)
 from switchyard.access import registry, rules
 from switchyard.access.registry import tenancy
 from switchyard.access.roles import Scope
@@ -45,3 +55,11 @@ def register() -> None:
     # A mapping belongs to its model (and so its source), a sync run to its mapping.
     registry.register(RetlMapping, rules.belongs_to("model", RetlModel))
     registry.register(RetlSync, rules.belongs_to("mapping", RetlMapping))
+    # Alerts: the workspace's settings and alerts as its sources; a mapping's alert
+    # and a model's consent columns as the mapping and the model. Consent categories
+    # are Workspace Owners' (Segment); everyone in the workspace reads them.
+    registry.register(RetlAlertSettings, _all_sources_rule)
+    registry.register(RetlAlert, _all_sources_rule)
+    registry.register(RetlMappingAlert, rules.belongs_to("mapping", RetlMapping))
+    registry.register(RetlModelConsent, rules.belongs_to("model", RetlModel))
+    registry.register(RetlConsentCategory, rules.members_read_owners_write())

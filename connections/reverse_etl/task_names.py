@@ -5,3 +5,5 @@ from __future__ import annotations
 from typing import Final
 
 RUN_SYNC: Final = "connections.reverse_etl.run_sync"
+SEND_ALERT: Final = "connections.reverse_etl.send_alert"
+CHECK_DELIVERY_RATES: Final = "connections.reverse_etl.check_delivery_rates"

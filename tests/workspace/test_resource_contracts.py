@@ -326,6 +326,18 @@ NOT_RESOURCES = {
             ("mappings/{retl_mapping}/syncs:reset", "forgets the snapshot"),
         )
     },  # tests/connections/reverse_etl/
+    **{
+        f"/v1beta/workspaces/{{workspace}}/reverse-etl/{path}": why
+        for path, why in (
+            ("alert-settings", "one per workspace, Get and Update only"),
+            ("mappings/{retl_mapping}/alert", "one per mapping, Get and Update only"),
+            ("alerts", "alerts raised, read-only"),
+            ("alerts/{retl_alert}", "alerts raised, read-only"),
+            ("alerts:markRead", "marks alerts read"),
+            ("consent-categories", "one per workspace, Get and Update only"),
+            ("models/{retl_model}/consent", "one per model, Get and Update only"),
+        )
+    },  # tests/connections/reverse_etl/test_alerts.py, test_consent.py
 }
 
 

@@ -1,6 +1,7 @@
 from django.urls import re_path
 from rest_framework.routers import SimpleRouter
 
+from connections.reverse_etl.api import alert_urls
 from connections.reverse_etl.api.mapping_views import RetlMappingViewSet, RetlSyncViewSet
 from connections.reverse_etl.api.views import RetlModelViewSet, RetlSourceViewSet
 
@@ -51,3 +52,4 @@ urlpatterns = [
         name="reverse-etl-sync-cancel",
     ),
 ]
+urlpatterns += alert_urls.urlpatterns  # alerts and consent

@@ -1,3 +1,5 @@
+from connections.reverse_etl.models.alerts import RetlAlert, RetlAlertSettings, RetlMappingAlert
+from connections.reverse_etl.models.consent import RetlConsentCategory, RetlModelConsent
 from connections.reverse_etl.models.queries import RetlModel
 from connections.reverse_etl.models.sources import RetlSource
 from connections.reverse_etl.models.syncs import (
@@ -8,8 +10,13 @@ from connections.reverse_etl.models.syncs import (
 )
 
 __all__ = [
+    "RetlAlert",
+    "RetlAlertSettings",
+    "RetlConsentCategory",
     "RetlMapping",
+    "RetlMappingAlert",
     "RetlModel",
+    "RetlModelConsent",
     "RetlRecordRetry",
     "RetlSource",
     "RetlSync",
