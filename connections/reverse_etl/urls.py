@@ -3,7 +3,7 @@
 
 from django.urls import path
 
-from connections.reverse_etl.views import models, sources, syncs
+from connections.reverse_etl.views import mappings, models, sources, syncs
 
 app_name = "reverse_etl"
 
@@ -18,6 +18,8 @@ urlpatterns = [
     # After the source's own pages: a source slugged "new" keeps its edit page.
     path(RETL + "sources/new/<slug:warehouse>/", sources.source_add, name="source_add"),
     path(RETL + "models/<slug:model>/", models.model_detail, name="model"),
+    path(RETL + "models/<slug:model>/mappings/new/", mappings.mapping_add, name="mapping_add"),
+    path(RETL + "mappings/<str:mapping>/", mappings.mapping_detail, name="mapping"),
     path(RETL + "mappings/<str:mapping>/syncs/", syncs.sync_history, name="syncs"),
     path(RETL + "mappings/<str:mapping>/syncs/<str:sync>/", syncs.sync_detail, name="sync"),
 ]

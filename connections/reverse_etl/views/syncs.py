@@ -164,7 +164,7 @@ def sync_history(request: UIRequest, workspace: Workspace, mapping: RetlMapping)
         "workspace": workspace,
         "nav": NAV,
         "mapping": mapping,
-        "action": action_label(mapping),
+        "action_name": action_label(mapping),
         "rows": [
             {"sync": s, "badge": status_badge(s.status), "duration": duration_words(s)}
             for s in syncs
