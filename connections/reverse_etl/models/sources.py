@@ -17,6 +17,10 @@ class RetlSource(models.Model):
         VERIFY_CA = "verify-ca"
         VERIFY_FULL = "verify-full"
 
+    class Bookkeeping(models.TextChoices):
+        WAREHOUSE = "WAREHOUSE"
+        SWITCHYARD = "SWITCHYARD"
+
     key_id = models.CharField(max_length=32, unique=True)  # rsrc_...
     workspace = models.ForeignKey(
         Workspace, on_delete=models.CASCADE, related_name="reverse_etl_sources"
@@ -36,6 +40,13 @@ class RetlSource(models.Model):
     # a key derived from SECRET_KEY); "" when not set. Never returned by the API.
     password_encrypted = models.TextField(blank=True, default="")
     dsn_encrypted = models.TextField(blank=True, default="")
+    # Where this source's snapshots live ("" until the first test connection or
+    # extract decides): the warehouse's bookkeeping schema, or Switchyard's own
+    # database when the user may only read. Kept once decided (a move would lose
+    # the snapshots, so every row would be sent again).
+    bookkeeping = models.CharField(
+        max_length=16, choices=Bookkeeping.choices, blank=True, default=""
+    )
     create_time = models.DateTimeField(auto_now_add=True)
     update_time = models.DateTimeField(auto_now=True)
 

@@ -1,10 +1,10 @@
 """The extract + diff engine, per model: what a sync run (to come) calls.
 
-1. ``extract(model)`` runs the model's query in the warehouse into the
-   bookkeeping schema, keyed by the unique identifier with an md5 of each row's
-   JSON, and diffs it against the last committed snapshot, all in SQL in the
-   warehouse: counts of added / updated / deleted (and of rows dropped for a
-   null or repeated identifier). It replaces the model's previous extract.
+1. ``extract(model)`` runs the model's query in the warehouse, keyed by the
+   unique identifier with a 64-bit hash of each row computed in SQL, and diffs
+   it against the last committed snapshot: counts of added / updated / deleted
+   (and of rows dropped for a null or repeated identifier). It replaces the
+   model's previous extract.
 2. ``changes(model, extract_id, after=..., limit=...)`` pages through the
    uncommitted changes (ordered by identifier) for loading.
 3. ``commit_snapshot(model, extract_id, ids)`` advances the snapshot only for
@@ -12,9 +12,11 @@
 4. ``reset(model)`` / ``do_reset_model`` forgets the snapshot: everything is
    added next time.
 
-Bookkeeping lives in the warehouse (schema ``__switchyard_retl``). A source
-whose user cannot write there raises ``BookkeepingUnavailable``; keeping the
-snapshot in Switchyard's own database for such sources is still to come.
+Bookkeeping lives in the warehouse (schema ``__switchyard_retl``), or, when the
+source's user may only read, in Switchyard's own database (schema
+``reverse_etl_bookkeeping``): the ``(identifier, hash)`` pairs are streamed out
+and diffed there. The source records which (``RetlSource.bookkeeping``: the
+first test connection or extract decides, ``services.sources.warehouse_of``).
 """
 
 from __future__ import annotations

@@ -7,16 +7,18 @@ and never shown again (the API answers ``password_set``/``dsn_set``).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
-from django.db import IntegrityError, transaction
-from psycopg.conninfo import conninfo_to_dict
+from django.db import IntegrityError, connection, transaction
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from connections.reverse_etl import credentials
 from connections.reverse_etl.choices import AuditAction
 from connections.reverse_etl.models import RetlSource
 from connections.reverse_etl.warehouses import catalog
 from connections.reverse_etl.warehouses.base import (
+    Bookkeeping,
+    BookkeepingOptions,
     ConnectionReport,
     ConnectionSettings,
     Warehouse,
@@ -270,12 +272,38 @@ def connection_settings(source: RetlSource) -> ConnectionSettings:
     )
 
 
+def switchyard_database_dsn() -> str:
+    """Switchyard's own database (PostgreSQL: DATABASE_URL's or the embedded one)
+    as a libpq connection string: where read-only sources keep their bookkeeping."""
+    params = connection.get_connection_params()
+    keep = ("host", "port", "user", "password", "dbname", "sslmode", "sslrootcert", "options")
+    return make_conninfo(**{k: str(params[k]) for k in keep if params.get(k) not in (None, "")})
+
+
+def record_bookkeeping(source: RetlSource, mode: Bookkeeping) -> None:
+    """Records where the source's snapshots live, once (the first test connection or
+    extract decides; moving them later would send every row again)."""
+    if source.bookkeeping:
+        return
+    RetlSource.objects.filter(pk=source.pk, bookkeeping="").update(bookkeeping=mode)
+    source.bookkeeping = mode
+
+
 def warehouse_of(source: RetlSource) -> Warehouse:
-    return catalog.connector(source.warehouse, connection_settings(source))
+    bookkeeping = BookkeepingOptions(
+        mode=cast(Bookkeeping, source.bookkeeping) if source.bookkeeping else None,
+        local_dsn=switchyard_database_dsn(),
+        on_decided=lambda mode: record_bookkeeping(source, mode),
+    )
+    return catalog.connector(source.warehouse, connection_settings(source), bookkeeping)
 
 
 def do_test_connection(*, principal: Principal, source: RetlSource) -> ConnectionReport:
     """The setup guide's checks, each reported. Needs the right to change the source:
-    the check connects with its credentials and may create the bookkeeping schema."""
+    the check connects with its credentials and may create the bookkeeping schema.
+    The first test decides where the source's bookkeeping lives."""
     access.require(principal, "change", source, write=True)
-    return warehouse_of(source).test_connection()
+    report = warehouse_of(source).test_connection()
+    if report.checks[0].passed:
+        record_bookkeeping(source, report.bookkeeping)
+    return report

@@ -2,14 +2,16 @@
 
 A connector talks to one warehouse with one set of credentials. It checks the
 connection (the setup guide's permission checks), previews a model's query,
-and runs the extract/diff engine: the model's rows land in a bookkeeping
-schema of the warehouse keyed by the unique identifier with a hash of each
-row, compared in the warehouse with the last committed snapshot.
+and runs the extract/diff engine: each row's identifier and a hash of the row,
+compared with the last committed snapshot, either in a bookkeeping schema of
+the warehouse (``WAREHOUSE``) or, for a user who may only read, in Switchyard's
+own database (``SWITCHYARD``: the pairs are streamed out of the warehouse).
 """
 
 from __future__ import annotations
 
 import abc
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -47,6 +49,18 @@ class ConnectionSettings:
     password: str = field(default="", repr=False)
     dsn: str = field(default="", repr=False)
     ssl_mode: str = "prefer"
+
+
+@dataclass(frozen=True)
+class BookkeepingOptions:
+    """Where a source's snapshots live. ``mode`` is the source's recorded choice
+    (None: not decided yet; the first extract decides, calling ``on_decided``);
+    ``local_dsn`` is Switchyard's own database (libpq conninfo), used for
+    ``SWITCHYARD`` bookkeeping ("" when unavailable)."""
+
+    mode: Bookkeeping | None = None
+    local_dsn: str = field(default="", repr=False)
+    on_decided: Callable[[Bookkeeping], None] | None = None
 
 
 @dataclass(frozen=True)
@@ -95,8 +109,11 @@ class Record:
 
 
 class Warehouse(abc.ABC):
-    def __init__(self, settings: ConnectionSettings) -> None:
+    def __init__(
+        self, settings: ConnectionSettings, bookkeeping: BookkeepingOptions | None = None
+    ) -> None:
         self.settings = settings
+        self.bookkeeping = bookkeeping or BookkeepingOptions()
 
     @abc.abstractmethod
     def test_connection(self) -> ConnectionReport: ...
@@ -110,8 +127,9 @@ class Warehouse(abc.ABC):
 
     @abc.abstractmethod
     def extract(self, key: str, query: str, identifier: str, *, timeout_s: float) -> ExtractResult:
-        """Run the model into the bookkeeping schema and diff it with the snapshot
-        of ``key`` (one model), replacing the previous extract of ``key``."""
+        """Hash the model's rows and diff them with the snapshot of ``key`` (one model
+        or mapping) where its bookkeeping lives, replacing the previous extract of
+        ``key``."""
 
     @abc.abstractmethod
     def changes(self, key: str, extract_id: str, *, after: str | None, limit: int) -> list[Record]:

@@ -9,7 +9,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from connections.reverse_etl.warehouses.base import ConnectionSettings, Warehouse
+from connections.reverse_etl.warehouses.base import (
+    BookkeepingOptions,
+    ConnectionSettings,
+    Warehouse,
+)
 
 
 @dataclass(frozen=True)
@@ -17,17 +21,17 @@ class WarehouseType:
     slug: str
     name: str
     settings: tuple[str, ...]  # what its setup guide asks for
-    connector: Callable[[ConnectionSettings], Warehouse] | None = None
+    connector: Callable[[ConnectionSettings, BookkeepingOptions], Warehouse] | None = None
 
     @property
     def implemented(self) -> bool:
         return self.connector is not None
 
 
-def _postgres(settings: ConnectionSettings) -> Warehouse:
+def _postgres(settings: ConnectionSettings, bookkeeping: BookkeepingOptions) -> Warehouse:
     from connections.reverse_etl.warehouses.postgres import PostgresWarehouse
 
-    return PostgresWarehouse(settings)
+    return PostgresWarehouse(settings, bookkeeping)
 
 
 WAREHOUSES: tuple[WarehouseType, ...] = (
@@ -56,7 +60,9 @@ WAREHOUSES: tuple[WarehouseType, ...] = (
 BY_SLUG = {w.slug: w for w in WAREHOUSES}
 
 
-def connector(slug: str, settings: ConnectionSettings) -> Warehouse:
+def connector(
+    slug: str, settings: ConnectionSettings, bookkeeping: BookkeepingOptions | None = None
+) -> Warehouse:
     kind = BY_SLUG[slug]
     assert kind.connector is not None, f"{slug} is not implemented"
-    return kind.connector(settings)
+    return kind.connector(settings, bookkeeping or BookkeepingOptions())

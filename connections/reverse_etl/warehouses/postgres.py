@@ -15,20 +15,23 @@ with the source's credentials):
   with ``psycopg.sql.Identifier`` / passed as parameters, never spliced.
 
 Bookkeeping lives in the schema ``__switchyard_retl`` (the guide's
-``__segment_reverse_etl``); per model ``<key>_snapshot`` (id, hash: what was
-delivered) and ``<key>_extract`` (the latest run: id, hash, change, the row
-as JSON for changed rows only), plus one ``extracts`` row per model naming its
-latest extract. The row hash is ``hash_record_extended(row, 0)`` (a 64-bit hash of
-the values by their types' hash functions; the row's text form for types without
-one): see ``ROW_HASH`` for why not md5 of the row's JSON.
+``__segment_reverse_etl``) or, when the user may only read, in the schema
+``reverse_etl_bookkeeping`` of Switchyard's own database (``SWITCHYARD``); per
+model ``<key>_snapshot`` (id, hash: what was delivered) and ``<key>_extract``
+(the latest run: one row per added/updated/deleted id with the row as JSON for
+added/updated, and count rows), plus one ``extracts`` row per model naming its
+latest extract. The row hash is computed in the warehouse, column by column with
+each type's hash function (``_row_hash``); md5 of the row's JSON cost 5-15x a
+plain copy (``to_jsonb`` alone ~12 s per million rows).
 """
 
 from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, replace
 from typing import Any
 
 import orjson
@@ -36,6 +39,7 @@ import psycopg
 from psycopg import errors, sql
 
 from connections.reverse_etl.warehouses.base import (
+    Bookkeeping,
     BookkeepingUnavailable,
     Check,
     ConnectionReport,
@@ -49,17 +53,15 @@ from connections.reverse_etl.warehouses.base import (
 )
 
 SCHEMA = "__switchyard_retl"
+# Bookkeeping in Switchyard's own database (SWITCHYARD): the same tables.
+LOCAL_SCHEMA = "reverse_etl_bookkeeping"
+# Rows per fetch of the server-side cursor that streams out of the warehouse.
+STREAM_BATCH = 10_000
 CONNECT_TIMEOUT_S = 10
 CHECK_TIMEOUT_S = 15
 APPLICATION_NAME = "switchyard-reverse-etl"
 KEY_RE = re.compile(r"^[a-z0-9_]{1,40}$")
 _CHANGED = sql.SQL("change IN ('added', 'updated', 'deleted')")
-# The row hash: a 64-bit hash of the row's values by their types' hash functions,
-# or of its text form for types without one. md5 of the row's JSON was the first
-# choice; it cost 5-15x a plain copy of the rows (to_jsonb alone ~12 s per million
-# rows here), where the issue's bar for the whole diff is 2x.
-ROW_HASH = sql.SQL("hash_record_extended(model, 0)")
-ROW_TEXT_HASH = sql.SQL("hashtextextended(model::text, 0)")
 # A commit this large refreshes the snapshot's statistics.
 ANALYZE_AFTER = 10_000
 # Hash joins and the duplicate check of a million rows stay in memory.
@@ -271,19 +273,67 @@ class PostgresWarehouse(Warehouse):
         )
 
     # -- the extract/diff engine ---------------------------------------------------
-    @staticmethod
-    def _tables(key: str) -> tuple[sql.Identifier, sql.Identifier, sql.Identifier]:
-        if not KEY_RE.match(key):
-            raise ValueError(f"bad bookkeeping key {key!r}")
-        return (
-            sql.Identifier(SCHEMA, f"{key}_snapshot"),
-            sql.Identifier(SCHEMA, f"{key}_extract"),
-            sql.Identifier(SCHEMA, "extracts"),
-        )
+    def _warehouse_store(self) -> _Store:
+        return _Store(SCHEMA, self.connect)
 
-    def _prepare(self, conn: psycopg.Connection[Any], key: str) -> None:
-        snapshot, _extract, extracts = self._tables(key)
-        self._ensure_schema(conn)
+    def _local_store(self) -> _Store:
+        dsn = self.bookkeeping.local_dsn
+        if not dsn:
+            raise BookkeepingUnavailable(
+                f"the user may not write schema {SCHEMA} and Switchyard's own database is not "
+                f"available for bookkeeping here; grant the user CREATE on the database"
+            )
+
+        def connect() -> psycopg.Connection[Any]:
+            try:
+                return psycopg.connect(
+                    dsn, connect_timeout=CONNECT_TIMEOUT_S, application_name=APPLICATION_NAME
+                )
+            except psycopg.Error as exc:
+                raise WarehouseError(
+                    f"could not connect to Switchyard's database for bookkeeping: "
+                    f"{_first_line(exc)}"
+                ) from exc
+
+        return _Store(LOCAL_SCHEMA, connect)
+
+    def bookkeeping_mode(self) -> Bookkeeping:
+        """The source's recorded mode, or (first extract) the one its user allows:
+        the warehouse when it may create the bookkeeping schema, else Switchyard."""
+        if self.bookkeeping.mode is not None:
+            return self.bookkeeping.mode
+        with self.connect() as conn:
+            try:
+                self._ensure_schema(conn)
+                mode: Bookkeeping = "WAREHOUSE"
+            except BookkeepingUnavailable:
+                if not self.bookkeeping.local_dsn:
+                    raise
+                mode = "SWITCHYARD"
+        self.bookkeeping = replace(self.bookkeeping, mode=mode)
+        if self.bookkeeping.on_decided is not None:
+            self.bookkeeping.on_decided(mode)
+        return mode
+
+    def _store(self) -> _Store:
+        if self.bookkeeping.mode == "SWITCHYARD":
+            return self._local_store()
+        return self._warehouse_store()
+
+    def _prepare(self, conn: psycopg.Connection[Any], store: _Store, key: str) -> None:
+        snapshot, _extract, extracts, _staging = store.tables(key)
+        if store.schema == SCHEMA:
+            self._ensure_schema(conn)
+        else:
+            try:
+                with conn.transaction():
+                    conn.execute(
+                        sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(
+                            sql.Identifier(store.schema)
+                        )
+                    )
+            except errors.UniqueViolation:
+                pass  # created concurrently
         try:
             with conn.transaction():
                 conn.execute(
@@ -301,35 +351,44 @@ class PostgresWarehouse(Warehouse):
             pass  # another extract created them concurrently
         except psycopg.Error as exc:
             raise BookkeepingUnavailable(
-                f"cannot create the bookkeeping tables in {SCHEMA}: {_first_line(exc)}"
+                f"cannot create the bookkeeping tables in {store.schema}: {_first_line(exc)}"
             ) from exc
 
     def extract(self, key: str, query: str, identifier: str, *, timeout_s: float) -> ExtractResult:
-        snapshot, extract, extracts = self._tables(key)
+        _tables(SCHEMA, key)  # refuses an unsafe key before connecting
+        if self.bookkeeping_mode() == "SWITCHYARD":
+            return self._extract_to_switchyard(key, query, identifier, timeout_s=timeout_s)
+        return self._extract_in_warehouse(key, query, identifier, timeout_s=timeout_s)
+
+    def _extract_in_warehouse(
+        self, key: str, query: str, identifier: str, *, timeout_s: float
+    ) -> ExtractResult:
+        store = self._warehouse_store()
+        snapshot, extract, extracts, _staging = store.tables(key)
         extract_id = uuid.uuid4().hex
         with self.connect() as conn:
-            self._prepare(conn, key)
+            self._prepare(conn, store, key)
             try:
                 with conn.transaction():
-                    conn.execute(_timeout(timeout_s))
-                    conn.execute(sql.SQL("SET LOCAL work_mem = {}").format(sql.Literal(WORK_MEM)))
+                    _tune(conn, timeout_s)
                     # Serialises extracts, commits and resets of one model.
                     conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"retl:{key}",))
-                    conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(extract))
-                    conn.execute(
-                        sql.SQL(
-                            "CREATE UNLOGGED TABLE {} (id text, hash bigint, change text, "
-                            "row json, committed boolean NOT NULL DEFAULT false)"
-                        ).format(extract)
+                    row_hash = _row_hash(_describe(conn, query))
+                    rows = sql.SQL(
+                        "SELECT (model.{ident})::text AS id, {row_hash} AS hash, model AS m "
+                        "FROM ({query}\n) AS model OFFSET 0"
+                    ).format(
+                        ident=sql.Identifier(identifier),
+                        row_hash=row_hash,
+                        query=_user_query(query),
                     )
-                    counts = self._fill(conn, snapshot, extract, query, identifier)
-                    conn.execute(
-                        sql.SQL(
-                            "INSERT INTO {} (key, extract_id) VALUES (%s, %s) ON CONFLICT (key) "
-                            "DO UPDATE SET extract_id = EXCLUDED.extract_id, create_time = now()"
-                        ).format(extracts),
-                        (key, extract_id),
+                    ids = sql.SQL("SELECT (model.{})::text AS id FROM ({}\n) AS model").format(
+                        sql.Identifier(identifier), _user_query(query)
                     )
+                    counts = self._diff(
+                        conn, snapshot, extract, rows, sql.SQL("row_to_json(h.m)::text"), ids
+                    )
+                    _name_extract(conn, extracts, key, extract_id)
             except errors.QueryCanceled as exc:
                 raise _query_error(exc) from exc
             except (errors.InsufficientPrivilege, errors.ReadOnlySqlTransaction) as exc:
@@ -341,137 +400,191 @@ class PostgresWarehouse(Warehouse):
                 raise _query_error(exc) from exc
         return ExtractResult(extract_id=extract_id, **counts)
 
-    def _fill(
+    def _extract_to_switchyard(
+        self, key: str, query: str, identifier: str, *, timeout_s: float
+    ) -> ExtractResult:
+        """For a user who may only read: the ``(identifier, row hash)`` pairs, hashed in
+        the warehouse, are streamed (server-side cursor) into a staging table of
+        Switchyard's database and diffed there like in the warehouse; then the JSON
+        of the added and updated rows only is fetched, in the same read-only
+        REPEATABLE READ transaction, so the rows are those that were hashed."""
+        store = self._local_store()
+        snapshot, extract, extracts, staging = store.tables(key)
+        extract_id = uuid.uuid4().hex
+        ident = sql.Identifier(identifier)
+        with store.connect() as local, self.connect() as wh:
+            self._prepare(local, store, key)
+            wh.read_only = True
+            wh.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
+            try:
+                with wh.transaction(), local.transaction():
+                    wh.execute(_timeout(timeout_s))
+                    _tune(local, timeout_s)
+                    local.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"retl:{key}",))
+                    row_hash = _row_hash(_describe(wh, query))
+                    local.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(staging))
+                    local.execute(
+                        sql.SQL("CREATE UNLOGGED TABLE {} (id text, hash bigint)").format(staging)
+                    )
+                    pairs = sql.SQL(
+                        "SELECT (model.{ident})::text, {row_hash} FROM ({query}\n) AS model "
+                        "LIMIT %s"
+                    ).format(ident=ident, row_hash=row_hash, query=_user_query(query))
+                    _stream(wh, pairs, (None,), local, staging, ("id", "hash"))
+                    local.execute(sql.SQL("ANALYZE {}").format(staging))
+                    rows = sql.SQL("SELECT id, hash FROM {} OFFSET 0").format(staging)
+                    ids = sql.SQL("SELECT id FROM {}").format(staging)
+                    counts = self._diff(local, snapshot, extract, rows, sql.SQL("NULL"), ids)
+                    self._fetch_rows(wh, local, extract, staging, query, identifier)
+                    local.execute(sql.SQL("DROP TABLE {}").format(staging))
+                    _name_extract(local, extracts, key, extract_id)
+            except errors.QueryCanceled as exc:
+                raise _query_error(exc) from exc
+            except psycopg.Error as exc:
+                raise _query_error(exc) from exc
+        return ExtractResult(extract_id=extract_id, **counts)
+
+    def _fetch_rows(
         self,
-        conn: psycopg.Connection[Any],
-        snapshot: sql.Identifier,
+        wh: psycopg.Connection[Any],
+        local: psycopg.Connection[Any],
         extract: sql.Identifier,
+        staging: sql.Identifier,
         query: str,
         identifier: str,
-    ) -> dict[str, int]:
-        try:
-            with conn.transaction():  # a savepoint: the fallback reruns it
-                extracted, null_ids, repeats = self._diff(
-                    conn, snapshot, extract, query, identifier, ROW_HASH
-                )
-        except errors.UndefinedFunction:
-            # A column type without an extended hash function (json, xml, point, ...):
-            # hash the row's text form instead.
-            extracted, null_ids, repeats = self._diff(
-                conn, snapshot, extract, query, identifier, ROW_TEXT_HASH
+    ) -> None:
+        """The JSON of the extract's added and updated rows, from the warehouse."""
+        changed = [
+            i
+            for (i,) in local.execute(
+                sql.SQL("SELECT id FROM {} WHERE change IN ('added', 'updated')").format(extract)
             )
-        index = sql.SQL("CREATE UNIQUE INDEX ON {} (id) WHERE {}").format(extract, _CHANGED)
-        if not repeats:
-            try:
-                with conn.transaction():
-                    conn.execute(index)
-            except errors.UniqueViolation:
-                repeats = True  # an identifier repeats among the changed rows
-        duplicates = 0
-        if repeats:
-            duplicates = self._drop_duplicates(conn, extract, query, identifier)
-            conn.execute(index)
-        found = dict(
-            conn.execute(
-                sql.SQL("SELECT change, count(*) FROM {} GROUP BY change").format(extract)
-            ).fetchall()
+        ]
+        if not changed:
+            return
+        local.execute(sql.SQL("TRUNCATE {}").format(staging))
+        local.execute(sql.SQL("ALTER TABLE {} ADD COLUMN row text").format(staging))
+        rows = sql.SQL(
+            "SELECT h.id, NULL::bigint, row_to_json(h.m)::text FROM (SELECT (model.{ident})::text "
+            "AS id, model AS m FROM ({query}\n) AS model) AS h JOIN unnest(%s::text[]) AS c(id) "
+            "ON c.id = h.id"
+        ).format(ident=sql.Identifier(identifier), query=_user_query(query))
+        _stream(wh, rows, (changed,), local, staging, ("id", "hash", "row"))
+        local.execute(
+            sql.SQL(
+                "UPDATE {extract} AS e SET row = s.row::json FROM {staging} AS s "
+                "WHERE e.id = s.id AND e.change IN ('added', 'updated')"
+            ).format(extract=extract, staging=staging)
         )
-        return {
-            "extracted": extracted,
-            "added": int(found.get("added", 0)),
-            "updated": int(found.get("updated", 0)),
-            "deleted": int(found.get("deleted", 0)),
-            "duplicates": duplicates,
-            "null_ids": null_ids,
-        }
 
     def _diff(
         self,
         conn: psycopg.Connection[Any],
         snapshot: sql.Identifier,
         extract: sql.Identifier,
-        query: str,
-        identifier: str,
-        row_hash: sql.SQL,
-    ) -> tuple[int, int, bool]:
-        """One pass over the model, full-joined with the snapshot by identifier: each
-        changed row (with its JSON) and each snapshot row missing from the result
-        (deleted) is stored. Returns the rows extracted, those with a null
-        identifier, and whether some identifier of the snapshot matched more than
-        one row (more matches than snapshot rows not deleted)."""
-        row = conn.execute(
+        rows: sql.Composable,
+        row_json: sql.Composable,
+        ids: sql.Composable,
+    ) -> dict[str, int]:
+        """One pass over ``rows`` (id, hash[, m]) full-joined with the snapshot by
+        identifier, into a new extract table: one row per added, updated (with its
+        JSON) and deleted identifier, plus one count row per other outcome
+        (``matched``, ``null_id``: id NULL), so no second pass counts. Grouping
+        also collapses a repeated identifier among the changes (``n`` > 1)."""
+        conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(extract))
+        conn.execute(
             sql.SQL(
                 """
-                WITH h AS (
-                    SELECT (model.{ident})::text AS id, {row_hash} AS hash, model AS m
-                    FROM ({query}
-                    ) AS model
-                ),
-                d AS MATERIALIZED (
-                    SELECT coalesce(h.id, s.id) AS id, h.hash,
-                           s.id IS NOT NULL AND h.hash IS NOT NULL AS matched,
-                           CASE WHEN h.hash IS NULL THEN 'deleted'
-                                WHEN h.id IS NULL THEN 'null_id'
-                                WHEN s.id IS NULL THEN 'added'
-                                WHEN s.hash <> h.hash THEN 'updated' END AS change,
-                           CASE WHEN h.id IS NOT NULL AND s.hash IS DISTINCT FROM h.hash
-                                THEN row_to_json(h.m) END AS row
-                    FROM h FULL JOIN {snapshot} AS s ON s.id = h.id
-                ),
-                changed AS (
-                    INSERT INTO {extract} (id, hash, change, row)
-                    SELECT id, hash, change, row FROM d
-                    WHERE change IN ('added', 'updated', 'deleted')
-                )
-                SELECT count(*) FILTER (WHERE hash IS NOT NULL),
-                       count(*) FILTER (WHERE change = 'null_id'),
-                       count(*) FILTER (WHERE matched),
-                       count(*) FILTER (WHERE change = 'deleted'),
-                       (SELECT count(*) FROM {snapshot})
-                FROM d
+                CREATE UNLOGGED TABLE {extract} AS
+                SELECT k AS id, max(hash) AS hash, change, min(row)::json AS row,
+                       count(*) AS n, false AS committed
+                FROM (
+                    SELECT CASE WHEN change IN ('added', 'updated', 'deleted') THEN id END AS k,
+                           hash, change, row
+                    FROM (
+                        SELECT coalesce(h.id, s.id) AS id, h.hash,
+                               CASE WHEN h.hash IS NULL THEN 'deleted'
+                                    WHEN h.id IS NULL THEN 'null_id'
+                                    WHEN s.id IS NULL THEN 'added'
+                                    WHEN s.hash <> h.hash THEN 'updated'
+                                    ELSE 'matched' END AS change,
+                               CASE WHEN h.id IS NOT NULL AND s.hash IS DISTINCT FROM h.hash
+                                    THEN {row_json} END AS row
+                        FROM ({rows}) AS h FULL JOIN {snapshot} AS s ON s.id = h.id
+                        OFFSET 0
+                    ) AS d
+                ) AS g
+                GROUP BY k, change
                 """
-            ).format(
-                ident=sql.Identifier(identifier),
-                row_hash=row_hash,
-                query=_user_query(query),
-                snapshot=snapshot,
-                extract=extract,
-            )
+            ).format(extract=extract, rows=rows, row_json=row_json, snapshot=snapshot)
+        )
+        found = conn.execute(
+            sql.SQL(
+                """
+                SELECT coalesce(sum(n) FILTER (WHERE change <> 'deleted'), 0),
+                       coalesce(sum(n) FILTER (WHERE change = 'null_id'), 0),
+                       coalesce(sum(n) FILTER (WHERE change IN ('matched', 'updated')), 0),
+                       count(*) FILTER (WHERE change = 'deleted'),
+                       bool_or(n > 1 AND id IS NOT NULL),
+                       (SELECT count(*) FROM {snapshot})
+                FROM {extract}
+                """
+            ).format(extract=extract, snapshot=snapshot)
         ).fetchone()
-        assert row is not None
-        extracted, null_ids, matched, deleted, committed = (int(v) for v in row)
-        return extracted, null_ids, matched > committed - deleted
+        assert found is not None
+        extracted, null_ids, matched, deleted, repeated, committed = found
+        # A snapshot row matched more than once: its identifier repeats in the model.
+        duplicates = 0
+        if repeated or matched > committed - deleted:
+            duplicates = self._drop_duplicates(conn, extract, ids)
+        conn.execute(sql.SQL("CREATE UNIQUE INDEX ON {} (id) WHERE {}").format(extract, _CHANGED))
+        by_change = dict(
+            conn.execute(
+                sql.SQL("SELECT change, count(*) FROM {} WHERE {} GROUP BY change").format(
+                    extract, _CHANGED
+                )
+            ).fetchall()
+        )
+        return {
+            "extracted": int(extracted),
+            "added": int(by_change.get("added", 0)),
+            "updated": int(by_change.get("updated", 0)),
+            "deleted": int(by_change.get("deleted", 0)),
+            "duplicates": duplicates,
+            "null_ids": int(null_ids),
+        }
 
     def _drop_duplicates(
-        self, conn: psycopg.Connection[Any], extract: sql.Identifier, query: str, identifier: str
+        self, conn: psycopg.Connection[Any], extract: sql.Identifier, ids: sql.Composable
     ) -> int:
         """Only for a model whose identifier repeats (rare: the preview warns of it):
-        every row of a repeated identifier is dropped (ErrRecordDuplicate). Runs the
-        query again to find them; returns how many rows were dropped."""
+        every row of a repeated identifier is dropped (ErrRecordDuplicate). Reads the
+        identifiers again (``ids``) to find them; returns how many rows were dropped."""
         row = conn.execute(
             sql.SQL(
                 """
                 WITH repeated AS (
-                    INSERT INTO {extract} (id, hash, change)
-                    SELECT id, count(*), 'duplicate'
-                    FROM (SELECT (model.{ident})::text AS id FROM ({query}
-                          ) AS model) AS ids
+                    INSERT INTO {extract} (id, hash, change, n)
+                    SELECT id, count(*), 'duplicate', count(*)
+                    FROM ({ids}) AS ids
                     WHERE id IS NOT NULL GROUP BY id HAVING count(*) > 1
-                    RETURNING id, hash
+                    RETURNING id, n
                 ),
                 gone AS (
                     DELETE FROM {extract} AS e USING repeated AS r
                     WHERE e.id = r.id AND e.change IN ('added', 'updated')
                 )
-                SELECT coalesce(sum(hash), 0) FROM repeated
+                SELECT coalesce(sum(n), 0) FROM repeated
                 """
-            ).format(extract=extract, ident=sql.Identifier(identifier), query=_user_query(query))
+            ).format(extract=extract, ids=ids)
         ).fetchone()
         assert row is not None
         return int(row[0])
 
-    def _check_current(self, conn: psycopg.Connection[Any], key: str, extract_id: str) -> None:
-        _snapshot, _extract, extracts = self._tables(key)
+    def _check_current(
+        self, conn: psycopg.Connection[Any], store: _Store, key: str, extract_id: str
+    ) -> None:
+        _snapshot, _extract, extracts, _staging = store.tables(key)
         try:
             row = conn.execute(
                 sql.SQL("SELECT extract_id FROM {} WHERE key = %s").format(extracts), (key,)
@@ -485,9 +598,10 @@ class PostgresWarehouse(Warehouse):
             )
 
     def changes(self, key: str, extract_id: str, *, after: str | None, limit: int) -> list[Record]:
-        _snapshot, extract, _extracts = self._tables(key)
-        with self.connect() as conn, conn.transaction():
-            self._check_current(conn, key, extract_id)
+        store = self._store()
+        _snapshot, extract, _extracts, _staging = store.tables(key)
+        with store.connect() as conn, conn.transaction():
+            self._check_current(conn, store, key, extract_id)
             rows = conn.execute(
                 sql.SQL(
                     "SELECT id, change, row::text FROM {} WHERE {} AND NOT committed "
@@ -501,10 +615,11 @@ class PostgresWarehouse(Warehouse):
         ]
 
     def commit_snapshot(self, key: str, extract_id: str, ids: list[str]) -> int:
-        snapshot, extract, _extracts = self._tables(key)
-        with self.connect() as conn, conn.transaction():
+        store = self._store()
+        snapshot, extract, _extracts, _staging = store.tables(key)
+        with store.connect() as conn, conn.transaction():
             conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"retl:{key}",))
-            self._check_current(conn, key, extract_id)
+            self._check_current(conn, store, key, extract_id)
             row = conn.execute(
                 sql.SQL(
                     """
@@ -531,19 +646,31 @@ class PostgresWarehouse(Warehouse):
         committed = int(row[0])
         if committed >= ANALYZE_AFTER:
             # Fresh statistics, so the next diff plans its join on the snapshot's size.
-            with self.connect() as conn:
-                conn.execute(sql.SQL("ANALYZE {}").format(snapshot))
+            with store.connect() as conn:
+                conn.autocommit = True
+                conn.execute(sql.SQL("VACUUM (ANALYZE) {}").format(snapshot))
         return committed
 
     def reset(self, key: str) -> None:
-        snapshot, extract, extracts = self._tables(key)
-        with self.connect() as conn:
-            exists = conn.execute("SELECT 1 FROM pg_namespace WHERE nspname = %s", (SCHEMA,))
+        _tables(SCHEMA, key)
+        mode = self.bookkeeping.mode
+        if mode in (None, "WAREHOUSE"):
+            self._reset_in(self._warehouse_store(), key)
+        if mode == "SWITCHYARD" or (mode is None and self.bookkeeping.local_dsn):
+            self._reset_in(self._local_store(), key)
+
+    @staticmethod
+    def _reset_in(store: _Store, key: str) -> None:
+        snapshot, extract, extracts, staging = store.tables(key)
+        with store.connect() as conn:
+            exists = conn.execute("SELECT 1 FROM pg_namespace WHERE nspname = %s", (store.schema,))
             if exists.fetchone() is None:
                 return
             with conn.transaction():
                 conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"retl:{key}",))
-                conn.execute(sql.SQL("DROP TABLE IF EXISTS {}, {}").format(snapshot, extract))
+                conn.execute(
+                    sql.SQL("DROP TABLE IF EXISTS {}, {}, {}").format(snapshot, extract, staging)
+                )
                 try:
                     with conn.transaction():
                         conn.execute(
@@ -551,3 +678,118 @@ class PostgresWarehouse(Warehouse):
                         )
                 except errors.UndefinedTable:
                     pass
+
+
+@dataclass(frozen=True)
+class _Store:
+    """Where a model's bookkeeping tables live: the warehouse or Switchyard's database."""
+
+    schema: str
+    connect: Callable[[], psycopg.Connection[Any]]
+
+    def tables(
+        self, key: str
+    ) -> tuple[sql.Identifier, sql.Identifier, sql.Identifier, sql.Identifier]:
+        return _tables(self.schema, key)
+
+
+def _tables(
+    schema: str, key: str
+) -> tuple[sql.Identifier, sql.Identifier, sql.Identifier, sql.Identifier]:
+    """Snapshot, extract, the extracts register, and (Switchyard's database) staging."""
+    if not KEY_RE.match(key):
+        raise ValueError(f"bad bookkeeping key {key!r}")
+    return (
+        sql.Identifier(schema, f"{key}_snapshot"),
+        sql.Identifier(schema, f"{key}_extract"),
+        sql.Identifier(schema, "extracts"),
+        sql.Identifier(schema, f"{key}_staging"),
+    )
+
+
+def _tune(conn: psycopg.Connection[Any], timeout_s: float) -> None:
+    conn.execute(_timeout(timeout_s))
+    conn.execute(sql.SQL("SET LOCAL work_mem = {}").format(sql.Literal(WORK_MEM)))
+    conn.execute("SET LOCAL jit = off")
+
+
+def _name_extract(
+    conn: psycopg.Connection[Any], extracts: sql.Identifier, key: str, extract_id: str
+) -> None:
+    conn.execute(
+        sql.SQL(
+            "INSERT INTO {} (key, extract_id) VALUES (%s, %s) ON CONFLICT (key) "
+            "DO UPDATE SET extract_id = EXCLUDED.extract_id, create_time = now()"
+        ).format(extracts),
+        (key, extract_id),
+    )
+
+
+def _describe(conn: psycopg.Connection[Any], query: str) -> list[tuple[str, int]]:
+    """The model's columns and their types' OIDs (domains arrive as their base type)."""
+    cur = conn.execute(
+        sql.SQL("SELECT * FROM ({}\n) AS model LIMIT %s").format(_user_query(query)), (0,)
+    )
+    return [(col.name, col.type_code) for col in cur.description or ()]
+
+
+def _row_hash(columns: list[tuple[str, int]]) -> sql.Composable:
+    """A 64-bit hash of the row from each column's hash by its type (xor, seeded by
+    position, a constant for NULL): about a third of ``hash_record_extended``'s cost,
+    which forms and takes apart a composite value per row. Types without a listed
+    hash function hash their text form. Columns named twice: the row's text form."""
+    names = [name for name, _oid in columns]
+    if len(set(names)) != len(names):
+        return sql.SQL("hashtextextended(model::text, 0)")
+    parts = []
+    for seed, (name, oid) in enumerate(columns):
+        col = sql.SQL("model.{}").format(sql.Identifier(name))
+        template = _TYPE_HASH.get(oid, "hashtextextended({col}::text, {seed})")
+        value = sql.SQL(template).format(col=col, seed=sql.Literal(seed))
+        parts.append(sql.SQL("coalesce({}, {})").format(value, sql.Literal(_NULL_HASH + seed)))
+    return sql.SQL(" # ").join(parts) if parts else sql.SQL("0::bigint")
+
+
+def _stream(
+    source: psycopg.Connection[Any],
+    statement: sql.Composed,
+    params: tuple[Any, ...],
+    target: psycopg.Connection[Any],
+    table: sql.Identifier,
+    columns: tuple[str, ...],
+) -> None:
+    """Rows of ``statement`` (a server-side cursor: never all in memory) copied into
+    ``table`` of the other database."""
+    copy = sql.SQL("COPY {} ({}) FROM STDIN").format(
+        table, sql.SQL(", ").join(sql.Identifier(c) for c in columns)
+    )
+    with source.cursor(name=f"retl_{uuid.uuid4().hex[:12]}") as src:
+        src.itersize = STREAM_BATCH
+        src.execute(statement, params)
+        with target.cursor() as dst, dst.copy(copy) as out:
+            while batch := src.fetchmany(STREAM_BATCH):
+                for row in batch:
+                    out.write_row(row)
+
+
+# The hash function of common column types (PostgreSQL's default hash opclass);
+# timestamptz as UTC time (no daylight saving: one instant, one value).
+_TYPE_HASH: dict[int, str] = {
+    16: "hashint4extended({col}::int, {seed})",  # bool
+    20: "hashint8extended({col}, {seed})",  # int8
+    21: "hashint2extended({col}, {seed})",  # int2
+    23: "hashint4extended({col}, {seed})",  # int4
+    25: "hashtextextended({col}, {seed})",  # text
+    700: "hashfloat4extended({col}, {seed})",  # float4
+    701: "hashfloat8extended({col}, {seed})",  # float8
+    1042: "hashbpcharextended({col}, {seed})",  # bpchar
+    1043: "hashtextextended({col}::text, {seed})",  # varchar
+    1083: "time_hash_extended({col}, {seed})",  # time
+    1114: "timestamp_hash_extended({col}, {seed})",  # timestamp
+    1184: "timestamp_hash_extended({col} AT TIME ZONE 'UTC', {seed})",  # timestamptz
+    1186: "interval_hash_extended({col}, {seed})",  # interval
+    1700: "hash_numeric_extended({col}, {seed})",  # numeric
+    2950: "uuid_hash_extended({col}, {seed})",  # uuid
+    3802: "jsonb_hash_extended({col}, {seed})",  # jsonb
+}
+_NULL_HASH = -6_917_529_027_641_081_856  # a NULL column's hash (plus its position)

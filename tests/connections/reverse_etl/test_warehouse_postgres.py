@@ -4,19 +4,69 @@ connection checks, the read-only preview, and the extract/diff engine."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import psycopg
 import pytest
 
 from connections.reverse_etl.warehouses.base import (
+    Bookkeeping,
+    BookkeepingOptions,
     BookkeepingUnavailable,
     QueryError,
     StaleExtract,
 )
-from connections.reverse_etl.warehouses.postgres import SCHEMA
-from tests.connections.reverse_etl.warehouse_support import WarehouseDb, warehouse
+from connections.reverse_etl.warehouses.postgres import LOCAL_SCHEMA, SCHEMA, PostgresWarehouse
+from tests.connections.reverse_etl.warehouse_support import (
+    WarehouseDb,
+    database_dsn_of_tests,
+    warehouse,
+)
 
 __all__ = ["warehouse"]
 
 TIMEOUT = 60.0
+
+
+@dataclass
+class Engine:
+    """The extract/diff engine with its bookkeeping in the warehouse, or in
+    Switchyard's own database (the tests' database)."""
+
+    warehouse: WarehouseDb
+    mode: Bookkeeping
+    local_dsn: str
+
+    def connector(self, user: str | None = None) -> PostgresWarehouse:
+        return self.warehouse.connector(
+            user, bookkeeping=BookkeepingOptions(mode=self.mode, local_dsn=self.local_dsn)
+        )
+
+
+@pytest.fixture(scope="module")
+def local_dsn(warehouse: WarehouseDb, django_db_blocker: Any) -> Iterator[str]:
+    with django_db_blocker.unblock():
+        dsn = database_dsn_of_tests()
+    yield dsn
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute(f'DROP SCHEMA IF EXISTS "{LOCAL_SCHEMA}" CASCADE')
+
+
+@pytest.fixture(params=["WAREHOUSE", "SWITCHYARD"])
+def engine(request: pytest.FixtureRequest, warehouse: WarehouseDb, local_dsn: str) -> Engine:
+    return Engine(warehouse, request.param, local_dsn)
+
+
+def local_tables(dsn: str, key: str) -> list[str]:
+    with psycopg.connect(dsn) as conn:
+        rows = conn.execute(
+            "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE n.nspname = %s AND c.relname LIKE %s AND c.relkind = 'r' ORDER BY 1",
+            (LOCAL_SCHEMA, f"{key}%"),
+        ).fetchall()
+    return [name for (name,) in rows]
 
 
 def users_table(warehouse: WarehouseDb, rows: int = 5) -> str:
@@ -133,10 +183,10 @@ def test_percent_signs_and_a_trailing_comment_are_the_query_s_own(
 
 
 def test_first_extract_adds_every_row_and_commit_advances_only_delivered_ids(
-    warehouse: WarehouseDb,
+    warehouse: WarehouseDb, engine: Engine
 ) -> None:
     table = users_table(warehouse, rows=5)
-    connector, key, query = warehouse.connector(), "rmod_first", f"SELECT * FROM {table}"
+    connector, key, query = engine.connector(), "rmod_first", f"SELECT * FROM {table}"
     first = connector.extract(key, query, "id", timeout_s=TIMEOUT)
     assert (first.extracted, first.added, first.updated, first.deleted) == (5, 5, 0, 0)
     records = connector.changes(key, first.extract_id, after=None, limit=100)
@@ -157,10 +207,10 @@ def test_first_extract_adds_every_row_and_commit_advances_only_delivered_ids(
 
 
 def test_added_updated_and_deleted_rows_are_found_in_the_warehouse(
-    warehouse: WarehouseDb,
+    warehouse: WarehouseDb, engine: Engine
 ) -> None:
     table = users_table(warehouse, rows=5)
-    connector, key, query = warehouse.connector(), "rmod_diff", f"SELECT * FROM {table}"
+    connector, key, query = engine.connector(), "rmod_diff", f"SELECT * FROM {table}"
     first = connector.extract(key, query, "id", timeout_s=TIMEOUT)
     connector.commit_snapshot(key, first.extract_id, [str(i) for i in range(1, 6)])
     unchanged = connector.extract(key, query, "id", timeout_s=TIMEOUT)
@@ -187,18 +237,20 @@ def test_added_updated_and_deleted_rows_are_found_in_the_warehouse(
     assert (again.added, again.updated, again.deleted) == (1, 1, 0)
 
 
-def test_commit_for_an_extract_that_was_replaced_is_refused(warehouse: WarehouseDb) -> None:
+def test_commit_for_an_extract_that_was_replaced_is_refused(
+    warehouse: WarehouseDb, engine: Engine
+) -> None:
     table = users_table(warehouse, rows=2)
-    connector, key, query = warehouse.connector(), "rmod_stale", f"SELECT * FROM {table}"
+    connector, key, query = engine.connector(), "rmod_stale", f"SELECT * FROM {table}"
     old = connector.extract(key, query, "id", timeout_s=TIMEOUT)
     connector.extract(key, query, "id", timeout_s=TIMEOUT)
     with pytest.raises(StaleExtract):
         connector.commit_snapshot(key, old.extract_id, ["1"])
 
 
-def test_reset_forgets_the_snapshot(warehouse: WarehouseDb) -> None:
+def test_reset_forgets_the_snapshot(warehouse: WarehouseDb, engine: Engine) -> None:
     table = users_table(warehouse, rows=3)
-    connector, key, query = warehouse.connector(), "rmod_reset", f"SELECT * FROM {table}"
+    connector, key, query = engine.connector(), "rmod_reset", f"SELECT * FROM {table}"
     first = connector.extract(key, query, "id", timeout_s=TIMEOUT)
     connector.commit_snapshot(key, first.extract_id, ["1", "2", "3"])
     connector.reset(key)
@@ -209,57 +261,172 @@ def test_reset_forgets_the_snapshot(warehouse: WarehouseDb) -> None:
 
 
 def test_null_and_repeated_identifiers_are_dropped_and_counted(
-    warehouse: WarehouseDb,
+    warehouse: WarehouseDb, engine: Engine
 ) -> None:
     query = "SELECT * FROM (VALUES ('a', 1), ('b', 2), ('b', 3), (NULL, 4)) AS v(id, n)"
-    connector = warehouse.connector()
+    connector = engine.connector()
     run = connector.extract("rmod_dupes", query, "id", timeout_s=TIMEOUT)
     assert (run.extracted, run.added, run.duplicates, run.null_ids) == (4, 1, 2, 1)
     records = connector.changes("rmod_dupes", run.extract_id, after=None, limit=9)
     assert [r.id for r in records] == ["a"]
 
 
-def test_an_odd_identifier_column_name_is_quoted_not_spliced(warehouse: WarehouseDb) -> None:
+def test_an_odd_identifier_column_name_is_quoted_not_spliced(
+    warehouse: WarehouseDb, engine: Engine
+) -> None:
     query = """SELECT 'x' AS "we'ird ""id"" ); DROP TABLE t; --", 1 AS n"""
-    connector = warehouse.connector()
+    connector = engine.connector()
     run = connector.extract(
         "rmod_odd", query, """we'ird "id" ); DROP TABLE t; --""", timeout_s=TIMEOUT
     )
     assert (run.added, run.null_ids) == (1, 0)
 
 
-def test_an_unsafe_bookkeeping_key_is_refused(warehouse: WarehouseDb) -> None:
+def test_an_unsafe_bookkeeping_key_is_refused(warehouse: WarehouseDb, engine: Engine) -> None:
     with pytest.raises(ValueError, match="bookkeeping key"):
-        warehouse.connector().extract(
+        engine.connector().extract(
             'x"; DROP SCHEMA public; --', "SELECT 1 AS id", "id", timeout_s=5
         )
 
 
-def test_extract_as_a_read_only_user_says_bookkeeping_is_unavailable(
+def read_only_role(warehouse: WarehouseDb, table: str) -> str:
+    return warehouse.make_role(
+        "GRANT USAGE ON SCHEMA public TO {role}", f"GRANT SELECT ON {table} TO {{role}}"
+    )
+
+
+def test_a_read_only_user_syncs_with_bookkeeping_in_switchyard_s_database(
+    warehouse: WarehouseDb, local_dsn: str
+) -> None:
+    table = users_table(warehouse, rows=5)
+    role = read_only_role(warehouse, table)
+    decided: list[str] = []
+    options = BookkeepingOptions(local_dsn=local_dsn, on_decided=decided.append)
+    connector = warehouse.connector(role, bookkeeping=options)
+    key, query = "rmod_readonly", f"SELECT * FROM {table} WHERE email LIKE 'u%'"
+
+    first = connector.extract(key, query, "id", timeout_s=TIMEOUT)
+    assert decided == ["SWITCHYARD"]
+    assert (first.extracted, first.added, first.updated, first.deleted) == (5, 5, 0, 0)
+    records = connector.changes(key, first.extract_id, after=None, limit=100)
+    assert records[0].row == {"id": 1, "email": "u1@example.com", "plan": "free"}
+    assert connector.commit_snapshot(key, first.extract_id, [r.id for r in records]) == 5
+
+    warehouse.run(f"UPDATE {table} SET plan = 'pro' WHERE id = 2")
+    warehouse.run(f"DELETE FROM {table} WHERE id = 3")
+    warehouse.run(f"INSERT INTO {table} VALUES (9, 'u9@example.com', 'free')")
+    # A later connector is told the recorded mode, as the source keeps it.
+    later = warehouse.connector(
+        role, bookkeeping=BookkeepingOptions(mode="SWITCHYARD", local_dsn=local_dsn)
+    )
+    run = later.extract(key, query, "id", timeout_s=TIMEOUT)
+    assert (run.added, run.updated, run.deleted) == (1, 1, 1)
+    assert [
+        (r.id, r.change, r.row) for r in later.changes(key, run.extract_id, after=None, limit=9)
+    ] == [
+        ("2", "updated", {"id": 2, "email": "u2@example.com", "plan": "pro"}),
+        ("3", "deleted", None),
+        ("9", "added", {"id": 9, "email": "u9@example.com", "plan": "free"}),
+    ]
+    assert local_tables(local_dsn, key) == [f"{key}_extract", f"{key}_snapshot"]
+    # Nothing was created in the warehouse: the role owns no table, schema or sequence.
+    owned = warehouse.run(
+        "SELECT (SELECT count(*) FROM pg_class WHERE relowner = r.oid) "
+        "+ (SELECT count(*) FROM pg_namespace WHERE nspowner = r.oid) "
+        "FROM pg_roles r WHERE r.rolname = %s",
+        (role,),
+    )
+    assert owned == [(0,)]
+    assert warehouse.run("SELECT relname FROM pg_class WHERE relname LIKE %s", (f"{key}%",)) == []
+
+    later.reset(key)
+    assert local_tables(local_dsn, key) == []
+    again = later.extract(key, query, "id", timeout_s=TIMEOUT)
+    assert again.added == 5
+
+
+def test_a_user_who_may_create_the_schema_decides_warehouse_bookkeeping(
+    warehouse: WarehouseDb, local_dsn: str
+) -> None:
+    table = users_table(warehouse, rows=2)
+    decided: list[str] = []
+    options = BookkeepingOptions(local_dsn=local_dsn, on_decided=decided.append)
+    run = warehouse.connector(bookkeeping=options).extract(
+        "rmod_decide_wh", f"SELECT * FROM {table}", "id", timeout_s=TIMEOUT
+    )
+    assert decided == ["WAREHOUSE"] and run.added == 2
+    assert local_tables(local_dsn, "rmod_decide_wh") == []
+
+
+def test_extract_as_a_read_only_user_without_switchyard_s_database_is_refused(
     warehouse: WarehouseDb,
 ) -> None:
     table = users_table(warehouse)
-    role = warehouse.make_role(
-        "GRANT USAGE ON SCHEMA public TO {role}", f"GRANT SELECT ON {table} TO {{role}}"
-    )
+    role = read_only_role(warehouse, table)
     with pytest.raises(BookkeepingUnavailable, match=SCHEMA):
         warehouse.connector(role).extract(
             "rmod_ro", f"SELECT * FROM {table}", "id", timeout_s=TIMEOUT
         )
 
 
-def test_extract_runs_under_its_time_limit(warehouse: WarehouseDb) -> None:
+def test_changes_in_columns_of_every_kind_are_found(warehouse: WarehouseDb, engine: Engine) -> None:
+    table = warehouse.table("typed")
+    warehouse.run(
+        f"CREATE TABLE {table} (id text PRIMARY KEY, n numeric, f float8, b boolean, "
+        "d date, ts timestamp, tz timestamptz, v varchar(20), c char(3), u uuid, j jsonb, "
+        "iv interval, a int[], s smallint, big bigint)"
+    )
+    warehouse.run(
+        f"INSERT INTO {table} VALUES ('r1', 1.0, 0.5, true, '2026-01-01', '2026-01-01 10:00', "
+        "'2026-01-01 10:00+00', 'x', 'ab', 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', "
+        """'{"k": 1}', '1 day', '{1,2}', 1, 2), ('r2', NULL, NULL, NULL, NULL, NULL, NULL, """
+        "NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL)"
+    )
+    connector, key, query = engine.connector(), "rmod_typed", f"SELECT * FROM {table}"
+    first = connector.extract(key, query, "id", timeout_s=TIMEOUT)
+    connector.commit_snapshot(key, first.extract_id, ["r1", "r2"])
+    # Equal under the type's equality: not a change (numeric 1.0 = 1.00; same instant).
+    warehouse.run(f"UPDATE {table} SET n = 1.00, tz = '2026-01-01 11:00+01' WHERE id = 'r1'")
+    same = connector.extract(key, query, "id", timeout_s=TIMEOUT)
+    assert (same.added, same.updated, same.deleted) == (0, 0, 0)
+    changes = {
+        "n": "2",
+        "f": "0.25",
+        "b": "false",
+        "d": "'2026-01-02'",
+        "ts": "'2026-01-01 10:00:01'",
+        "tz": "'2026-01-01 10:00:00.000001+00'",
+        "v": "'y'",
+        "c": "'ac'",
+        "u": "'b0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11'",
+        "j": """'{"k": 2}'""",
+        "iv": "'2 days'",
+        "a": "'{2,1}'",
+        "s": "2",
+        "big": "3",
+    }
+    for column, value in changes.items():
+        for row_id, (before, after) in {"r1": ("", value), "r2": ("", value)}.items():
+            del before
+            warehouse.run(f"UPDATE {table} SET {column} = {after} WHERE id = %s", (row_id,))
+            run = connector.extract(key, query, "id", timeout_s=TIMEOUT)
+            assert (run.updated, column, row_id) == (1, column, row_id)
+            connector.commit_snapshot(key, run.extract_id, [row_id])
+    # Back to NULL is a change too.
+    warehouse.run(f"UPDATE {table} SET j = NULL WHERE id = 'r1'")
+    assert connector.extract(key, query, "id", timeout_s=TIMEOUT).updated == 1
+
+
+def test_extract_runs_under_its_time_limit(warehouse: WarehouseDb, engine: Engine) -> None:
     with pytest.raises(QueryError, match="time limit"):
-        warehouse.connector().extract(
-            "rmod_slow", "SELECT 1 AS id, pg_sleep(30)", "id", timeout_s=1
-        )
+        engine.connector().extract("rmod_slow", "SELECT 1 AS id, pg_sleep(30)", "id", timeout_s=1)
 
 
 def test_a_repeated_identifier_is_dropped_even_when_one_copy_is_unchanged(
-    warehouse: WarehouseDb,
+    warehouse: WarehouseDb, engine: Engine
 ) -> None:
     table = users_table(warehouse, rows=2)
-    connector, key = warehouse.connector(), "rmod_dupe_later"
+    connector, key = engine.connector(), "rmod_dupe_later"
     query = f"SELECT * FROM {table}"
     first = connector.extract(key, query, "id", timeout_s=TIMEOUT)
     connector.commit_snapshot(key, first.extract_id, ["1", "2"])
@@ -270,11 +437,11 @@ def test_a_repeated_identifier_is_dropped_even_when_one_copy_is_unchanged(
     assert connector.changes(key, run.extract_id, after=None, limit=9) == []
 
 
-def test_columns_without_a_hash_function_still_diff(warehouse: WarehouseDb) -> None:
+def test_columns_without_a_hash_function_still_diff(warehouse: WarehouseDb, engine: Engine) -> None:
     table = warehouse.table("docs")
     warehouse.run(f"CREATE TABLE {table} (id int PRIMARY KEY, doc json, at point)")
     warehouse.run(f"""INSERT INTO {table} VALUES (1, '{{"a": 1}}', '(1,2)'), (2, '[]', '(0,0)')""")
-    connector, key, query = warehouse.connector(), "rmod_json", f"SELECT * FROM {table}"
+    connector, key, query = engine.connector(), "rmod_json", f"SELECT * FROM {table}"
     first = connector.extract(key, query, "id", timeout_s=TIMEOUT)
     assert first.added == 2
     connector.commit_snapshot(key, first.extract_id, ["1", "2"])

@@ -13,7 +13,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from connections.reverse_etl.warehouses.base import ConnectionSettings
+from connections.reverse_etl.warehouses.base import BookkeepingOptions, ConnectionSettings
 from connections.reverse_etl.warehouses.postgres import PostgresWarehouse
 
 
@@ -54,8 +54,14 @@ class WarehouseDb:
         values.update(overrides)
         return ConnectionSettings(**values)
 
-    def connector(self, user: str | None = None, **overrides: Any) -> PostgresWarehouse:
-        return PostgresWarehouse(self.settings(user, **overrides))
+    def connector(
+        self,
+        user: str | None = None,
+        *,
+        bookkeeping: BookkeepingOptions | None = None,
+        **overrides: Any,
+    ) -> PostgresWarehouse:
+        return PostgresWarehouse(self.settings(user, **overrides), bookkeeping)
 
     def make_role(self, *grants: str) -> str:
         """A login role with only ``grants`` (statements with {role} for its name)."""
@@ -72,7 +78,7 @@ class WarehouseDb:
 
 
 @pytest.fixture(scope="module")
-def warehouse(django_db_blocker: Any) -> Iterator[WarehouseDb]:
+def warehouse(django_db_setup: Any, django_db_blocker: Any) -> Iterator[WarehouseDb]:
     server = server_params(django_db_blocker)
     dbname = f"retl_wh_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(**server, dbname="postgres", autocommit=True) as conn:
