@@ -31,8 +31,8 @@ TEXT_TYPES = {"STRING", "PASSWORD", "TEXT", "DATETIME"}
 
 def row_of(field: FieldDef, value: Any) -> tuple[str, str]:
     """The (kind, text) a stored value is edited as."""
-    if value is None:
-        return "none", ""
+    if value is None:  # a required field starts as a value to type
+        return ("value" if field.required else "none"), ""
     if isinstance(value, dict) and set(value) == {"@path"}:
         found = COLUMN_PATH.match(str(value["@path"]))
         if found:

@@ -70,7 +70,7 @@ def mapping_add(request: UIRequest, workspace: Workspace, model: RetlModel) -> H
     actions = _actions(destination)
     action = next((a for a in actions if a.key == data.get("action")), None)
     picker = MappingTargetForm(
-        {"destination": data.get("destination", ""), "action": data.get("action", "")},
+        initial={"destination": data.get("destination", ""), "action": data.get("action", "")},
         destinations=[
             (d.key_id, f"{d.display_name} ({d.source.display_name})") for d in destinations
         ],
@@ -99,19 +99,21 @@ def mapping_add(request: UIRequest, workspace: Workspace, model: RetlModel) -> H
             else:
                 messages.success(request, f"Created mapping {mapping.display_name}.")
                 return redirect("reverse_etl:mapping", slug=workspace.slug, mapping=mapping.key_id)
-    elif request.method == "POST":
-        picker.add_error(None, "Choose a destination and one of its actions.")
+    picker_error = ""
+    if request.method == "POST" and form is None:
+        picker_error = "Choose a destination and one of its actions."
     context = {
         "workspace": workspace,
         "nav": NAV,
         "model": model,
         "picker": picker,
+        "picker_error": picker_error,
         "destination": destination,
         "action": action,
         "form": form,
         "columns": model_columns(request, model) if form is not None else [],
     }
-    failed = picker.errors or (form is not None and form.errors)
+    failed = picker_error or (form is not None and form.errors)
     return render(request, "reverse_etl/mapping_add.html", context, status=400 if failed else 200)
 
 

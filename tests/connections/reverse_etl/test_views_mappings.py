@@ -81,8 +81,11 @@ def test_the_picker_offers_destinations_then_their_actions_then_the_fields(
 ) -> None:
     owner = people.client(people.owner)
     url = f"{UI}/models/customers/mappings/new/"
-    page = owner.get(url).content.decode()
+    response = owner.get(url)
+    assert response.status_code == 200
+    page = response.content.decode()
     assert f'value="{webhook.key_id}"' in page and 'id="mapping-form"' not in page
+    assert "is-invalid" not in page
     page = owner.get(url, {"destination": webhook.key_id}).content.decode()
     assert '<option value="send">Send</option>' in page and 'id="mapping-form"' not in page
     page = owner.get(url, {"destination": webhook.key_id, "action": "send"}).content.decode()
@@ -91,6 +94,10 @@ def test_the_picker_offers_destinations_then_their_actions_then_the_fields(
         assert f'data-field="{key}"' in page
     # The action's defaults fill the rows, and the model's columns are offered.
     assert 'name="f_method_value" id="id_f_method_value" value="POST"' in page
+    # A required field without a default starts as a value to type.
+    assert '<select name="f_url_kind" class="form-select" id="id_f_url_kind">' in page
+    url_kind = page[page.index('id="id_f_url_kind"') :]
+    assert url_kind.index('value="value" selected') < url_kind.index("</select>")
     assert '<option value="customer_id">' in page and '<option value="plan">' in page
 
 
