@@ -50,6 +50,9 @@ from workspace.services import audit
 # "case sensitive, cannot start with a number, and must have fewer than 35 characters"
 CATEGORY_ID_RE = re.compile(rf"^[A-Za-z_][A-Za-z0-9_-]{{0,{CATEGORY_ID_MAX - 1}}}$")
 CATEGORIES_MAX = 100
+# A record a destination may not receive: skipped (handled, so committed) with this
+# reason; Segment's Delivery Overview says "Filtered by end user consent".
+FILTERED = "filtered by end user consent"
 COLUMNS_TIMEOUT_S = 30.0
 
 
@@ -83,6 +86,14 @@ class Consent:
             return None
         prefs = {category: consented(row.get(col)) for category, col in self.columns.items()}
         return {"categoryPreferences": prefs}
+
+
+def add_context(message: dict[str, Any], check: Consent, row: Mapping[str, Any] | None) -> None:
+    """Put the row's ``context.consent`` on ``message`` (when the model maps consent
+    columns and the record has a row: a deletion carries none)."""
+    found = check.context(row) if row is not None else None
+    if found is not None:
+        message.setdefault("context", {})["consent"] = found
 
 
 def model_columns(model: RetlModel) -> dict[str, str]:

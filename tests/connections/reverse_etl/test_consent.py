@@ -159,3 +159,20 @@ def test_a_category_the_model_has_no_column_for_counts_as_false(
 def test_a_model_without_consent_columns_adds_no_consent_context(mapped: Mapped) -> None:
     assert consent.context_for(mapped.model, {"ads": True}) is None
     assert consent.model_consent(mapped.model).columns == {}
+
+
+def test_the_consent_context_goes_on_messages_with_a_row(api: APIClient, mapped: Mapped) -> None:
+    set_categories(api, [category("Advertising")])
+    set_columns(api, mapped, {"Advertising": "ads"})
+    check = consent.for_mapping(mapped.model, mapped.destination)
+    message: dict[str, object] = {"type": "track", "context": {"reverse_etl": {}}}
+    deletion: dict[str, object] = {"type": "track"}
+
+    consent.add_context(message, check, {"ads": False})
+    consent.add_context(deletion, check, None)
+
+    assert message["context"] == {
+        "reverse_etl": {},
+        "consent": {"categoryPreferences": {"Advertising": False}},
+    }
+    assert deletion == {"type": "track"}
