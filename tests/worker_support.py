@@ -52,6 +52,28 @@ def celery_worker(
             process.wait(timeout=30)
 
 
+@contextmanager
+def celery_beat(tmp_path: Path) -> Iterator[subprocess.Popen[bytes]]:
+    """A beat process reading the test database's PeriodicTask rows (the project's
+    DatabaseScheduler, checking for changed rows every second), stopped afterwards."""
+    environment = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "tests.connections.worker_settings",
+        "SWITCHYARD_TEST_DATABASE": str(connection.settings_dict["NAME"]),
+    }
+    command = [sys.executable, "-m", "celery", "-A", "switchyard", "beat"]
+    command += ["--scheduler", "django_celery_beat.schedulers:DatabaseScheduler"]
+    command += ["--schedule", str(tmp_path / "beat-schedule"), "--max-interval", "1"]
+    command += ["--pidfile", str(tmp_path / "beat.pid"), "--loglevel", "WARNING"]
+    process = subprocess.Popen(command, cwd=ROOT, env=environment)
+    try:
+        yield process
+    finally:
+        if process.poll() is None:
+            process.terminate()
+            process.wait(timeout=30)
+
+
 def eventually(check: Callable[[], Any], timeout: float = 60) -> Any:
     """``check()``'s first truthy value, polled every 0.1 s for up to ``timeout`` s."""
     deadline = time.monotonic() + timeout

@@ -21,3 +21,4 @@ class AuditAction(StrEnum):
     RETL_MAPPING_RESET = "reverse_etl_mapping.reset"
     RETL_SYNC_STARTED = "reverse_etl_sync.started"
     RETL_SYNC_CANCELED = "reverse_etl_sync.canceled"
+    RETL_SCHEDULE_UPDATED = "reverse_etl_schedule.updated"

@@ -3,7 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from connections.reverse_etl import task_names
-from connections.reverse_etl.services import alerts, syncs
+from connections.reverse_etl.services import alerts, schedules, syncs
 from switchyard.celery import task
 
 
@@ -30,3 +30,15 @@ def send_alert(self: Any, alert_id: int) -> dict[str, Any]:
 def check_delivery_rates() -> dict[str, int]:
     """Beat (every 15 minutes): mappings' 24-hour successful delivery rate alerts."""
     return alerts.check_delivery_rates()
+
+
+@task(task_names.SCHEDULED_SYNC)
+def scheduled_sync(mapping_id: int) -> dict[str, Any]:
+    """Beat sends this per scheduled mapping (its PeriodicTask rows, services.schedules)."""
+    return schedules.run_scheduled(mapping_id)
+
+
+@task(task_names.RESUME_STALE_SYNCS)
+def resume_stale_syncs() -> list[str]:
+    """Beat runs this every 5 minutes (a PeriodicTask row from migration 0005)."""
+    return schedules.resume_stale_syncs()

@@ -652,6 +652,16 @@ ENDPOINTS: list[tuple[str, str, Any, str, dict | None]] = [
         "reverse_etl_sync.canceled",
         {"status": "CANCELED"},
     ),
+    (
+        "patch",
+        f"{RETL}/mappings/{{retl_mapping}}/schedule",
+        {
+            "reverse_etl_schedule": {"kind": "CRON", "cron": "0 9 * * mon-fri"},
+            "update_mask": {"paths": ["reverse_etl_schedule.kind", "reverse_etl_schedule.cron"]},
+        },
+        "reverse_etl_schedule.updated",
+        None,
+    ),
 ]
 
 # Mutating methods the API documents that change nothing stored, so audit nothing.

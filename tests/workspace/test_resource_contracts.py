@@ -338,6 +338,9 @@ NOT_RESOURCES = {
             ("models/{retl_model}/consent", "one per model, Get and Update only"),
         )
     },  # tests/connections/reverse_etl/test_alerts.py, test_consent.py
+    "/v1beta/workspaces/{workspace}/reverse-etl/mappings/{retl_mapping}/schedule": (
+        "one per mapping, Get and Update only (tests/connections/reverse_etl/test_schedules.py)"
+    ),
 }
 
 

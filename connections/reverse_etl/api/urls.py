@@ -3,6 +3,7 @@ from rest_framework.routers import SimpleRouter
 
 from connections.reverse_etl.api import alert_urls
 from connections.reverse_etl.api.mapping_views import RetlMappingViewSet, RetlSyncViewSet
+from connections.reverse_etl.api.schedule_views import schedule
 from connections.reverse_etl.api.views import RetlModelViewSet, RetlSourceViewSet
 
 router = SimpleRouter(trailing_slash=False)
@@ -51,5 +52,7 @@ urlpatterns = [
         RetlSyncViewSet.as_view({"post": "cancel"}, http_method_names=POST),
         name="reverse-etl-sync-cancel",
     ),
+    # One per mapping, Get and Update only (schedule_views).
+    re_path(rf"^{RETL}/mappings/{MAPPING}/schedule$", schedule, name="reverse-etl-schedule"),
 ]
 urlpatterns += alert_urls.urlpatterns  # alerts and consent
