@@ -13,6 +13,7 @@ import pytest
 from axes.models import AccessAttempt
 from django.utils import timezone
 
+from connections.reverse_etl.services import consent as retl_consent
 from connections.reverse_etl.services import syncs as retl_syncs
 from connections.reverse_etl.services.mappings import do_create_mapping
 from connections.reverse_etl.services.models import do_create_retl_model
@@ -169,6 +170,12 @@ def world(contract_world: World) -> dict[str, Any]:
     ]
     # The second mapping has a run queued (nothing is enqueued: no commit happens here).
     retl_sync = retl_syncs.start_sync(retl_mappings[1])
+    # A consent category, for a model's consent columns to name.
+    retl_consent.do_set_categories(
+        principal=owner,
+        workspace=acme.workspace,
+        value=[{"category_id": "Advertising", "display_name": "Ads", "destinations": []}],
+    )
     return {
         "api": contract_world.owner,
         "token_id": contract_world.owner_token.pk,
@@ -654,6 +661,44 @@ ENDPOINTS: list[tuple[str, str, Any, str, dict | None]] = [
     ),
     (
         "patch",
+        f"{RETL}/alert-settings",
+        mask("reverse_etl_alert_settings", "sync_partial_success", True),
+        "reverse_etl_alert_settings.updated",
+        {"sync_partial_success": True},
+    ),
+    (
+        "patch",
+        f"{RETL}/mappings/{{retl_mapping}}/alert",
+        mask("reverse_etl_mapping_alert", "enabled", True),
+        "reverse_etl_mapping_alert.updated",
+        {"enabled": True},
+    ),
+    (
+        "patch",
+        f"{RETL}/consent-categories",
+        mask(
+            "reverse_etl_consent_categories",
+            "categories",
+            [
+                {
+                    "category_id": "Analytics",
+                    "display_name": "Analytics",
+                    "destinations": ["workspaces/acme/sources/web/destinations/{destination}"],
+                }
+            ],
+        ),
+        "reverse_etl_consent_categories.updated",
+        None,
+    ),
+    (
+        "patch",
+        f"{RETL}/models/customers/consent",
+        mask("reverse_etl_model_consent", "columns", {"Advertising": "plan"}),
+        "reverse_etl_model_consent.updated",
+        {"columns": {"Advertising": "plan"}},
+    ),
+    (
+        "patch",
         f"{RETL}/mappings/{{retl_mapping}}/schedule",
         {
             "reverse_etl_schedule": {"kind": "CRON", "cron": "0 9 * * mon-fri"},
@@ -687,6 +732,9 @@ NOT_AUDITED = {
     ),
     ("post", "/v1beta/workspaces/{workspace}/reverse-etl/models/{retl_model}:preview"): (
         "the model's first rows, read-only, answered"
+    ),
+    ("post", "/v1beta/workspaces/{workspace}/reverse-etl/alerts:markRead"): (
+        "a reader's dismissal of in-app alerts (read_time), no setting changes"
     ),
 }
 
