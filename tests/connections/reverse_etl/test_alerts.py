@@ -377,3 +377,22 @@ def _failed(mapped: Mapped) -> RetlSync:
     RetlSync.objects.filter(pk=sync.pk).update(status="FAILED", error="warehouse unreachable")
     sync.refresh_from_db()
     return sync
+
+
+def test_the_task_retries_a_failing_webhook_and_then_gives_up(
+    api: APIClient, mapped: Mapped, slack: Server
+) -> None:
+    """The task run in-process (``apply``: its retries run at once, no waiting)."""
+    from connections.reverse_etl.tasks import send_alert
+
+    patch_settings(api, slack_webhook_url=slack.url + "/hook")
+    alert = alerts.sync_finished(_failed(mapped))
+    assert alert is not None
+    slack.default = Reply(status=502)
+
+    result = send_alert.apply(args=[alert.pk])
+
+    assert result.get() == {"alert": alert.pk, "gave_up": True}
+    assert len(slack.requests) == 1 + send_alert.max_retries
+    alert.refresh_from_db()
+    assert alert.slack == "FAILED" and "HTTP 502" in alert.delivery_error
