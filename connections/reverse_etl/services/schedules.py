@@ -276,6 +276,23 @@ def clean(values: Mapping[str, Any]) -> dict[str, Any]:
     return cleaned
 
 
+# The settings each kind reads; a value given for another kind's is refused.
+USES = {
+    Kind.MANUAL: set(),
+    Kind.INTERVAL: {"interval"},
+    Kind.DAY_AND_TIME: {"days", "times", "timezone"},
+    Kind.CRON: {"cron", "timezone"},
+}
+
+
+def _refuse_unused(kind: str, changes: Mapping[str, Any]) -> None:
+    """A setting sent for a kind that does not read it is a mistake, not a no-op
+    (say, an interval with kind MANUAL): refused rather than silently dropped."""
+    for field, value in changes.items():
+        if field != "kind" and value not in ("", [], None) and field not in USES[Kind(kind)]:
+            raise InvalidArgument(f"{field} does not apply to a {kind} schedule", field=field)
+
+
 # --- writing ------------------------------------------------------------------------------
 
 
@@ -370,6 +387,7 @@ def do_update_schedule(
         schedule.mapping = locked_mapping
         before = snapshot(schedule)
         values = clean({**before, **changes})
+        _refuse_unused(values["kind"], changes)
         if schedule.pk is None:
             if values["kind"] == Kind.MANUAL:
                 return schedule  # MANUAL already: nothing to store

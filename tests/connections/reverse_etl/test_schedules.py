@@ -187,6 +187,37 @@ def test_schedules_at_least_15_minutes_apart_are_accepted(
     assert rows(synced.mapping)
 
 
+@pytest.mark.parametrize(
+    ("values", "field"),
+    [
+        ({"kind": "MANUAL", "interval": "1h"}, "interval"),
+        ({"kind": "INTERVAL", "interval": "1h", "cron": "0 9 * * *"}, "cron"),
+        ({"kind": "CRON", "cron": "0 9 * * *", "days": ["monday"]}, "days"),
+        ({"kind": "INTERVAL", "interval": "1h", "timezone": "Europe/Paris"}, "timezone"),
+    ],
+)
+def test_a_setting_of_another_kind_is_refused_not_dropped(
+    synced: Synced, values: dict[str, Any], field: str
+) -> None:
+    with pytest.raises(InvalidArgument) as refused:
+        update(synced, **values)
+
+    assert refused.value.field == field
+    assert "does not apply" in refused.value.message
+    assert rows(synced.mapping) == []
+
+
+def test_switching_kind_with_the_other_kinds_settings_emptied_is_accepted(
+    synced: Synced,
+) -> None:
+    update(synced, kind="CRON", cron="0 9 * * *", timezone="Europe/Paris")
+
+    # An update mask naming every field sends the unused ones empty.
+    schedule = update(synced, kind="INTERVAL", interval="2h", cron="", days=[], timezone="")
+
+    assert (schedule.kind, schedule.interval, schedule.cron) == ("INTERVAL", "2h", "")
+
+
 def test_a_refused_edit_keeps_the_schedule_and_its_rows(synced: Synced) -> None:
     update(synced, kind="CRON", cron="0 9 * * *")
     before = [(r.pk, r.crontab_id) for r in rows(synced.mapping)]
