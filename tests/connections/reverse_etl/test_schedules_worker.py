@@ -2,6 +2,8 @@
 DatabaseScheduler on the test database) and a real Celery worker, while the
 schedule is edited through the API.
 
+And the sweeper, sent by beat from its row, resumes a run no worker holds.
+
 Time is not waited for: "the interval has passed" is written as beat would find
 it, the row's ``last_run_at`` moved back, which beat reads again because the row
 changed (as it does for any edit)."""
@@ -17,13 +19,13 @@ import pytest
 from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
-from django_celery_beat.models import PeriodicTask
+from django_celery_beat.models import IntervalSchedule, PeriodicTask
 from rest_framework.test import APIClient
 
 from connections.reverse_etl import task_names
 from connections.reverse_etl.models import RetlSync
 from connections.reverse_etl.models.schedules import RetlSchedule
-from connections.reverse_etl.services import schedules
+from connections.reverse_etl.services import schedules, syncs
 from switchyard.access import Principal
 from tests.connections.delivery_support import Server
 from tests.connections.reverse_etl.sync_support import Synced, make_synced
@@ -117,3 +119,39 @@ def test_schedule_changes_take_effect_on_a_running_beat(
     # (the worker takes messages in order, one at a time).
     assert len(RetlSync.objects.filter(mapping=a.mapping)) == 2
     assert not PeriodicTask.objects.filter(name__startswith=f"reverse-etl:{a.mapping.key_id}")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_beat_sweeps_a_run_whose_worker_died_and_a_worker_finishes_it(
+    worker: subprocess.Popen[bytes],
+    warehouse: WarehouseDb,
+    server: Server,
+    alice: User,
+    tmp_path: Path,
+) -> None:
+    acme = do_create_workspace(principal=Principal(alice), slug="acme", display_name="Acme")
+    a = make_synced(alice, acme, warehouse, server)
+    # A run that was queued an hour ago and never ran (its message was lost, or the
+    # worker that took it died before anything was recorded).
+    lost = syncs.start_sync(a.mapping)
+    RetlSync.objects.filter(pk=lost.pk).update(update_time=timezone.now() - dt.timedelta(hours=1))
+    # Beat's row as migration 0005 writes it (an earlier transactional test may have
+    # emptied the table), due now; the other rows are off.
+    PeriodicTask.objects.exclude(task=task_names.RESUME_STALE_SYNCS).update(enabled=False)
+    every, _ = IntervalSchedule.objects.get_or_create(every=5, period="minutes")
+    PeriodicTask.objects.update_or_create(
+        name="Resume stale Reverse ETL syncs",
+        defaults={
+            "task": task_names.RESUME_STALE_SYNCS,
+            "interval": every,
+            "queue": "default",
+            "enabled": True,
+            "last_run_at": timezone.now() - dt.timedelta(hours=1),
+        },
+    )
+
+    with celery_beat(tmp_path):
+        (done,) = eventually(lambda: finished_runs(a), timeout=120)
+
+    assert (done.key_id, done.status, done.successful) == (lost.key_id, "SUCCEEDED", 3)
+    assert a.received_ids(server.wait_for(3)) == ["c1", "c2", "c3"]
