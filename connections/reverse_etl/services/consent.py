@@ -43,6 +43,7 @@ from connections.reverse_etl.warehouses.base import QueryError, WarehouseError
 from switchyard import access, locking
 from switchyard.access import Principal
 from switchyard.errors import FailedPrecondition, InvalidArgument
+from switchyard.nested_edits import NestedEdits, rebase
 from switchyard.validation import clean_text
 from workspace.models import Workspace
 from workspace.services import audit
@@ -287,6 +288,10 @@ def do_update_model_consent(
         )
         row, _ = RetlModelConsent.objects.select_for_update().get_or_create(model=locked_model)
         before = {"columns": row.columns}
+        if isinstance(changes.get("columns"), NestedEdits):  # edits of some categories:
+            # applied to the row as locked now (checked above against the same edits)
+            edited = rebase(changes["columns"], row.columns)
+            columns = {str(k): str(v).strip() for k, v in edited.items()}
         if columns is not None and locking.save_changes(row, {"columns": columns}):
             audit.record_changes(
                 principal,

@@ -119,6 +119,14 @@ def test_model_consent_columns_must_be_known_categories_and_columns_of_the_model
     assert read["name"] == f"{mapped.model.resource_name}/consent"
     assert AuditEntry.objects.filter(action="reverse_etl_model_consent.updated").count() == 1
 
+    one = {  # a nested path changes one category's column, the others stay
+        "reverse_etl_model_consent": {"columns": {"Analytics": "ads"}},
+        "update_mask": {"paths": ["reverse_etl_model_consent.columns.Analytics"]},
+    }
+    assert api.patch(f"{RETL}/models/customers/consent", one, format="json").status_code == 200
+    after = api.get(f"{RETL}/models/customers/consent").json()["columns"]
+    assert after == {"Advertising": "ads", "Analytics": "ads"}
+
 
 def test_a_destination_mapped_to_categories_gets_only_records_consenting_to_all_of_them(
     alice: User, acme: Workspace, api: APIClient, mapped: Mapped, server: Server
