@@ -17,9 +17,11 @@ from connections import catalog
 from connections.catalog import ActionDef
 from connections.models import Destination
 from connections.reverse_etl.forms.mappings import MappingForm, MappingTargetForm
+from connections.reverse_etl.forms.schedules import ScheduleForm
 from connections.reverse_etl.models import RetlMapping, RetlModel
 from connections.reverse_etl.services import mappings as service
 from connections.reverse_etl.services import models as model_service
+from connections.reverse_etl.services import schedules as schedule_service
 from connections.reverse_etl.views.lookups import (
     MANAGE_REFUSAL,
     MAPPING,
@@ -182,15 +184,40 @@ def mapping_detail(request: UIRequest, workspace: Workspace, mapping: RetlMappin
         else:
             messages.success(request, "Mapping saved.")
             return redirect("reverse_etl:mapping", slug=workspace.slug, mapping=mapping.key_id)
+    schedule = schedule_service.schedule_of(mapping)
+    schedule_form = ScheduleForm(
+        request.POST if intent == "schedule" else None,
+        initial={
+            "kind": schedule.kind,
+            "interval": schedule.interval,
+            "days": schedule.days,
+            "times": ", ".join(schedule.times),
+            "cron": schedule.cron,
+            "timezone": schedule.timezone,
+        },
+    )
+    if intent == "schedule" and schedule_form.is_valid():
+        try:
+            schedule_service.do_update_schedule(
+                principal=request.principal, mapping=mapping, changes=schedule_form.changes()
+            )
+        except SwitchyardError as exc:
+            refuse(exc)
+            add_service_error(schedule_form, exc)
+        else:
+            messages.success(request, "Schedule saved.")
+            return redirect("reverse_etl:mapping", slug=workspace.slug, mapping=mapping.key_id)
     context = {
         "workspace": workspace,
         "nav": NAV,
         "mapping": mapping,
+        "schedule": schedule,
+        "schedule_form": schedule_form,
         "action_name": action_label(mapping),
         "form": form,
         "columns": model_columns(request, mapping.model) if can_change and form else [],
         "can_change": can_change,
-        "extra_sections": [],
     }
-    status = 400 if form is not None and form.errors else 200
+    failed = (form is not None and form.errors) or schedule_form.errors
+    status = 400 if failed else 200
     return render(request, "reverse_etl/mapping.html", context, status=status)
