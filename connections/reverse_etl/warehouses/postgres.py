@@ -30,7 +30,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -55,6 +55,8 @@ from connections.reverse_etl.warehouses.base import (
 SCHEMA = "__switchyard_retl"
 # Bookkeeping in Switchyard's own database (SWITCHYARD): the same tables.
 LOCAL_SCHEMA = "reverse_etl_bookkeeping"
+# json_build_object takes at most 100 arguments: name and value per column.
+JSON_COLUMNS_MAX = 50
 # Rows per fetch of the server-side cursor that streams out of the warehouse.
 STREAM_BATCH = 10_000
 CONNECT_TIMEOUT_S = 10
@@ -373,21 +375,11 @@ class PostgresWarehouse(Warehouse):
                     _tune(conn, timeout_s)
                     # Serialises extracts, commits and resets of one model.
                     conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"retl:{key}",))
-                    row_hash = _row_hash(_describe(conn, query))
-                    rows = sql.SQL(
-                        "SELECT (model.{ident})::text AS id, {row_hash} AS hash, model AS m "
-                        "FROM ({query}\n) AS model OFFSET 0"
-                    ).format(
-                        ident=sql.Identifier(identifier),
-                        row_hash=row_hash,
-                        query=_user_query(query),
-                    )
+                    rows, row_json = _model_rows(query, identifier, _describe(conn, query))
                     ids = sql.SQL("SELECT (model.{})::text AS id FROM ({}\n) AS model").format(
                         sql.Identifier(identifier), _user_query(query)
                     )
-                    counts = self._diff(
-                        conn, snapshot, extract, rows, sql.SQL("row_to_json(h.m)::text"), ids
-                    )
+                    counts = self._diff(conn, snapshot, extract, rows, row_json, ids)
                     _name_extract(conn, extracts, key, extract_id)
             except errors.QueryCanceled as exc:
                 raise _query_error(exc) from exc
@@ -434,7 +426,7 @@ class PostgresWarehouse(Warehouse):
                     local.execute(sql.SQL("ANALYZE {}").format(staging))
                     rows = sql.SQL("SELECT id, hash FROM {} OFFSET 0").format(staging)
                     ids = sql.SQL("SELECT id FROM {}").format(staging)
-                    counts = self._diff(local, snapshot, extract, rows, sql.SQL("NULL"), ids)
+                    counts = self._diff(local, snapshot, extract, rows, sql.SQL("NULL::json"), ids)
                     self._fetch_rows(wh, local, extract, staging, query, identifier)
                     local.execute(sql.SQL("DROP TABLE {}").format(staging))
                     _name_extract(local, extracts, key, extract_id)
@@ -492,32 +484,52 @@ class PostgresWarehouse(Warehouse):
         (``matched``, ``null_id``: id NULL), so no second pass counts. Grouping
         also collapses a repeated identifier among the changes (``n`` > 1)."""
         conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(extract))
-        conn.execute(
-            sql.SQL(
-                """
-                CREATE UNLOGGED TABLE {extract} AS
-                SELECT k AS id, max(hash) AS hash, change, min(row)::json AS row,
-                       count(*) AS n, false AS committed
-                FROM (
-                    SELECT CASE WHEN change IN ('added', 'updated', 'deleted') THEN id END AS k,
-                           hash, change, row
+        (empty,) = conn.execute(
+            sql.SQL("SELECT NOT EXISTS (SELECT FROM {})").format(snapshot)
+        ).fetchone() or (True,)
+        if empty:
+            # First run (or after a reset): every row is added; no join, no grouping
+            # (a million groups cost more than the rows themselves).
+            conn.execute(
+                sql.SQL(
+                    """
+                    CREATE UNLOGGED TABLE {extract} AS
+                    SELECT h.id, h.hash,
+                           CASE WHEN h.id IS NULL THEN 'null_id' ELSE 'added' END AS change,
+                           CASE WHEN h.id IS NOT NULL THEN {row_json} END AS row,
+                           1::bigint AS n, false AS committed
+                    FROM ({rows}) AS h
+                    """
+                ).format(extract=extract, rows=rows, row_json=row_json)
+            )
+        else:
+            conn.execute(
+                sql.SQL(
+                    """
+                    CREATE UNLOGGED TABLE {extract} AS
+                    SELECT k AS id, max(hash) AS hash, change, min(row)::json AS row,
+                           count(*) AS n, false AS committed
                     FROM (
-                        SELECT coalesce(h.id, s.id) AS id, h.hash,
-                               CASE WHEN h.hash IS NULL THEN 'deleted'
-                                    WHEN h.id IS NULL THEN 'null_id'
-                                    WHEN s.id IS NULL THEN 'added'
-                                    WHEN s.hash <> h.hash THEN 'updated'
-                                    ELSE 'matched' END AS change,
-                               CASE WHEN h.id IS NOT NULL AND s.hash IS DISTINCT FROM h.hash
-                                    THEN {row_json} END AS row
-                        FROM ({rows}) AS h FULL JOIN {snapshot} AS s ON s.id = h.id
-                        OFFSET 0
-                    ) AS d
-                ) AS g
-                GROUP BY k, change
-                """
-            ).format(extract=extract, rows=rows, row_json=row_json, snapshot=snapshot)
-        )
+                        SELECT CASE WHEN change IN ('added', 'updated', 'deleted') THEN id END
+                                   AS k,
+                               hash, change, row
+                        FROM (
+                            SELECT coalesce(h.id, s.id) AS id, h.hash,
+                                   CASE WHEN h.hash IS NULL THEN 'deleted'
+                                        WHEN h.id IS NULL THEN 'null_id'
+                                        WHEN s.id IS NULL THEN 'added'
+                                        WHEN s.hash <> h.hash THEN 'updated'
+                                        ELSE 'matched' END AS change,
+                                   CASE WHEN h.id IS NOT NULL AND s.hash IS DISTINCT FROM h.hash
+                                        THEN ({row_json})::text END AS row
+                            FROM ({rows}) AS h FULL JOIN {snapshot} AS s ON s.id = h.id
+                            OFFSET 0
+                        ) AS d
+                    ) AS g
+                    GROUP BY k, change
+                    """
+                ).format(extract=extract, rows=rows, row_json=row_json, snapshot=snapshot)
+            )
         found = conn.execute(
             sql.SQL(
                 """
@@ -525,7 +537,7 @@ class PostgresWarehouse(Warehouse):
                        coalesce(sum(n) FILTER (WHERE change = 'null_id'), 0),
                        coalesce(sum(n) FILTER (WHERE change IN ('matched', 'updated')), 0),
                        count(*) FILTER (WHERE change = 'deleted'),
-                       bool_or(n > 1 AND id IS NOT NULL),
+                       coalesce(bool_or(n > 1 AND id IS NOT NULL), false),
                        (SELECT count(*) FROM {snapshot})
                 FROM {extract}
                 """
@@ -533,11 +545,21 @@ class PostgresWarehouse(Warehouse):
         ).fetchone()
         assert found is not None
         extracted, null_ids, matched, deleted, repeated, committed = found
-        # A snapshot row matched more than once: its identifier repeats in the model.
+        # An identifier repeats: a group of changes holds several rows, a snapshot row
+        # matched more than once, or (first run) the unique index refuses it.
+        index = sql.SQL("CREATE UNIQUE INDEX ON {} (id) WHERE {}").format(extract, _CHANGED)
+        indexed = False
+        if not repeated and matched <= committed - deleted:
+            try:
+                with conn.transaction():
+                    conn.execute(index)
+                indexed = True
+            except errors.UniqueViolation:
+                pass
         duplicates = 0
-        if repeated or matched > committed - deleted:
+        if not indexed:
             duplicates = self._drop_duplicates(conn, extract, ids)
-        conn.execute(sql.SQL("CREATE UNIQUE INDEX ON {} (id) WHERE {}").format(extract, _CHANGED))
+            conn.execute(index)
         by_change = dict(
             conn.execute(
                 sql.SQL("SELECT change, count(*) FROM {} WHERE {} GROUP BY change").format(
@@ -654,8 +676,12 @@ class PostgresWarehouse(Warehouse):
     def reset(self, key: str) -> None:
         _tables(SCHEMA, key)
         mode = self.bookkeeping.mode
-        if mode in (None, "WAREHOUSE"):
+        if mode == "WAREHOUSE":
             self._reset_in(self._warehouse_store(), key)
+        elif mode is None:
+            # A user who may not use the schema has nothing of ours there.
+            with suppress(errors.InsufficientPrivilege):
+                self._reset_in(self._warehouse_store(), key)
         if mode == "SWITCHYARD" or (mode is None and self.bookkeeping.local_dsn):
             self._reset_in(self._local_store(), key)
 
@@ -731,6 +757,31 @@ def _describe(conn: psycopg.Connection[Any], query: str) -> list[tuple[str, int]
         sql.SQL("SELECT * FROM ({}\n) AS model LIMIT %s").format(_user_query(query)), (0,)
     )
     return [(col.name, col.type_code) for col in cur.description or ()]
+
+
+def _model_rows(
+    query: str, identifier: str, columns: list[tuple[str, int]]
+) -> tuple[sql.Composed, sql.Composable]:
+    """The model's rows for the diff, ``h``: ``id``, ``hash`` and the columns (as
+    ``c0``, ``c1``, ...; the JSON of a changed row is built from them), so no
+    composite value is formed per row. Columns named twice, or more than
+    ``json_build_object`` takes: the whole row ``m`` and ``row_to_json``."""
+    names = [name for name, _oid in columns]
+    head = sql.SQL("SELECT (model.{})::text AS id, {} AS hash").format(
+        sql.Identifier(identifier), _row_hash(columns)
+    )
+    tail = sql.SQL(" FROM ({}\n) AS model OFFSET 0").format(_user_query(query))
+    if len(set(names)) != len(names) or len(names) > JSON_COLUMNS_MAX:
+        return head + sql.SQL(", model AS m") + tail, sql.SQL("row_to_json(h.m)")
+    selected = sql.SQL("").join(
+        sql.SQL(", model.{} AS {}").format(sql.Identifier(name), sql.Identifier(f"c{i}"))
+        for i, name in enumerate(names)
+    )
+    pairs = sql.SQL(", ").join(
+        sql.SQL("{}, h.{}").format(sql.Literal(name), sql.Identifier(f"c{i}"))
+        for i, name in enumerate(names)
+    )
+    return head + selected + tail, sql.SQL("json_build_object({})").format(pairs)
 
 
 def _row_hash(columns: list[tuple[str, int]]) -> sql.Composable:

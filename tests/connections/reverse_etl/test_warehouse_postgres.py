@@ -345,6 +345,16 @@ def test_a_read_only_user_syncs_with_bookkeeping_in_switchyard_s_database(
     assert again.added == 5
 
 
+def test_reset_before_anything_was_decided_passes_over_a_schema_the_user_may_not_use(
+    warehouse: WarehouseDb, local_dsn: str
+) -> None:
+    table = users_table(warehouse, rows=1)
+    warehouse.run(f'CREATE SCHEMA IF NOT EXISTS "{SCHEMA}"')
+    role = read_only_role(warehouse, table)
+    connector = warehouse.connector(role, bookkeeping=BookkeepingOptions(local_dsn=local_dsn))
+    connector.reset("rmod_undecided")  # not "permission denied for schema"
+
+
 def test_a_user_who_may_create_the_schema_decides_warehouse_bookkeeping(
     warehouse: WarehouseDb, local_dsn: str
 ) -> None:
@@ -415,6 +425,24 @@ def test_changes_in_columns_of_every_kind_are_found(warehouse: WarehouseDb, engi
     # Back to NULL is a change too.
     warehouse.run(f"UPDATE {table} SET j = NULL WHERE id = 'r1'")
     assert connector.extract(key, query, "id", timeout_s=TIMEOUT).updated == 1
+
+
+def test_a_wide_model_and_one_naming_a_column_twice_still_diff(
+    warehouse: WarehouseDb, engine: Engine
+) -> None:
+    # More columns than json_build_object takes, and a repeated name: the whole-row path.
+    wide = "SELECT 'w1' AS id, " + ", ".join(f"{i} AS c{i}" for i in range(60))
+    twice = "SELECT 'd1' AS id, 1 AS x, 2 AS x"
+    connector = engine.connector()
+    for key, query, row in (
+        ("rmod_wide", wide, {"id": "w1", **{f"c{i}": i for i in range(60)}}),
+        ("rmod_twice", twice, {"id": "d1", "x": 2}),
+    ):
+        run = connector.extract(key, query, "id", timeout_s=TIMEOUT)
+        [record] = connector.changes(key, run.extract_id, after=None, limit=9)
+        assert (run.added, record.row) == (1, row)
+        connector.commit_snapshot(key, run.extract_id, [record.id])
+        assert connector.extract(key, query, "id", timeout_s=TIMEOUT).added == 0
 
 
 def test_extract_runs_under_its_time_limit(warehouse: WarehouseDb, engine: Engine) -> None:
