@@ -202,11 +202,6 @@ def do_duplicate_mapping(*, principal: Principal, mapping: RetlMapping) -> RetlM
     )
 
 
-def message_id_of(mapping: RetlMapping, record_id: str, sync_key: str) -> str:
-    """Stable per (run, mapping, record): a message resent after a crash dedupes."""
-    return f"retl-{sync_key}-{mapping.key_id}-{record_id}"[:200]
-
-
 def message_for(
     mapping: RetlMapping,
     record_id: str,
@@ -220,23 +215,45 @@ def message_for(
     ``deleted`` whose ``properties`` are the row's columns. A deleted record has
     no row: every column of the model (``columns``) is null except the
     identifier (as Segment sends deletions)."""
-    if row is None:
-        properties: dict[str, Any] = dict.fromkeys(columns)
-        properties[mapping.model.identifier_column] = record_id
-    else:
-        properties = row
-    return {
-        "type": "track",
-        "event": EVENT_OF_CHANGE.get(change, change),
-        "messageId": message_id_of(mapping, record_id, sync_key),
-        "properties": properties,
-        "context": {
-            "reverse_etl": {
-                "mapping": mapping.key_id,
-                "model": mapping.model.key_id,
-                "sync": sync_key,
-                "record_id": record_id,
-                "change": change,
-            }
-        },
-    }
+    return Messages(mapping, sync_key).make(record_id, change, row, columns)
+
+
+class Messages:
+    """``message_for`` for the many records of one run: what every message of the
+    run shares, looked up once."""
+
+    def __init__(self, mapping: RetlMapping, sync_key: str) -> None:
+        self.mapping_key = mapping.key_id
+        self.model_key = mapping.model.key_id
+        self.identifier = mapping.model.identifier_column
+        self.sync_key = sync_key
+        self.prefix = f"retl-{sync_key}-{mapping.key_id}-"
+
+    def make(
+        self,
+        record_id: str,
+        change: str,
+        row: dict[str, Any] | None,
+        columns: tuple[str, ...] = (),
+    ) -> dict[str, Any]:
+        if row is None:
+            properties: dict[str, Any] = dict.fromkeys(columns)
+            properties[self.identifier] = record_id
+        else:
+            properties = row
+        return {
+            "type": "track",
+            "event": EVENT_OF_CHANGE.get(change, change),
+            # Stable per (run, mapping, record): a message resent after a crash dedupes.
+            "messageId": (self.prefix + record_id)[:200],
+            "properties": properties,
+            "context": {
+                "reverse_etl": {
+                    "mapping": self.mapping_key,
+                    "model": self.model_key,
+                    "sync": self.sync_key,
+                    "record_id": record_id,
+                    "change": change,
+                }
+            },
+        }

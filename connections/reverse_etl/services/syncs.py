@@ -34,8 +34,10 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
+import orjson
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -44,7 +46,7 @@ from connections.reverse_etl import task_names
 from connections.reverse_etl.choices import AuditAction
 from connections.reverse_etl.models import RetlMapping, RetlRecordRetry, RetlSync, RetlSyncRecord
 from connections.reverse_etl.services import alerts
-from connections.reverse_etl.services.mappings import message_for, sends
+from connections.reverse_etl.services.mappings import Messages, sends
 from connections.reverse_etl.services.sources import warehouse_of
 from connections.reverse_etl.warehouses.base import Record, WarehouseError
 from connections.rules import mapping as mapping_kit
@@ -65,6 +67,8 @@ RETRY_SYNCS = 5
 RETRY_WINDOW = dt.timedelta(days=14)
 Status = RetlSync.Status
 FAILED = RetlSyncRecord.Outcome.FAILED
+SUCCESSFUL = RetlSyncRecord.Outcome.SUCCESSFUL
+SKIPPED = RetlSyncRecord.Outcome.SKIPPED
 
 
 class SyncAlreadyRunning(AlreadyExists):
@@ -251,17 +255,22 @@ def _load(sync: RetlSync) -> None:
     warehouse = warehouse_of(mapping.model.source)
     loader = _Loader(sync)
     after = sync.load_after or None
+    # A page's outcomes and the keyset position are written together, so only a
+    # resumed run can meet recorded records; a fresh one skips the look-up.
+    resumed = RetlSyncRecord.objects.filter(sync=sync).exists()
     while True:
         if _canceling(sync):
             return _stop_loading(sync)
         page = warehouse.changes(mapping.key_id, sync.extract_id, after=after, limit=PAGE_SIZE)
         if not page:
             break
-        done = set(
-            RetlSyncRecord.objects.filter(
-                sync=sync, record_id__in=[r.id for r in page]
-            ).values_list("record_id", flat=True)
-        )
+        done: set[str] = set()
+        if resumed:
+            done = set(
+                RetlSyncRecord.objects.filter(
+                    sync=sync, record_id__in=[r.id for r in page]
+                ).values_list("record_id", flat=True)
+            )
         after = page[-1].id
         loader.load_page([r for r in page if r.id not in done], after)
     # Retry rows of records that are no longer changes (deleted before they
@@ -290,8 +299,12 @@ class _Loader:
         self.sync = sync
         self.mapping = sync.mapping
         self._columns: tuple[str, ...] | None = None
+        self.messages = Messages(self.mapping, sync.key_id)
         self.resolve: Callable[[Any], Any] | None = None
         self.problem = ""
+        # Records of the mapping being retried (failed at earlier syncs): when there
+        # are none, no page looks them up.
+        self.retrying = RetlRecordRetry.objects.filter(mapping=self.mapping).exists()
         try:
             self.resolve = mapping_kit.compile(self.mapping.field_mappings)
         except mapping_kit.InvalidMapping as exc:  # saved valid; the kit changed since
@@ -306,44 +319,45 @@ class _Loader:
         return self._columns
 
     def load_page(self, records: list[Record], after: str) -> None:
-        sync, mapping = self.sync, self.mapping
+        mapping = self.mapping
         now = timezone.now()
-        retries = {
-            r.record_id: r
-            for r in RetlRecordRetry.objects.filter(
-                mapping=mapping, record_id__in=[r.id for r in records]
-            )
-        }
-        rows: list[RetlSyncRecord] = []
+        retries: dict[str, RetlRecordRetry] = {}
+        if self.retrying:
+            retries = {
+                r.record_id: r
+                for r in RetlRecordRetry.objects.filter(
+                    mapping=mapping, record_id__in=[r.id for r in records]
+                )
+            }
+        stored = set(retries)
+        outcomes: list[_Outcome] = []
         to_send: list[tuple[Record, dict[str, Any]]] = []
         for record in records:
             retry = retries.get(record.id)
             if not sends(mapping, record.change):
-                rows.append(_row(sync, record, RetlSyncRecord.Outcome.SKIPPED))
+                outcomes.append(_Outcome(record, SKIPPED))
             elif retry is not None and now - retry.first_failure_time >= RETRY_WINDOW:
                 # Retried for 14 days already: given up without sending again.
                 reason = f"gave up after {RETRY_WINDOW.days} days: {retry.last_reason}"
-                rows.append(_row(sync, record, FAILED, reason, given_up=True))
+                outcomes.append(_Outcome(record, FAILED, reason, given_up=True))
             else:
                 columns = self.columns() if record.row is None else ()
-                message = message_for(
-                    mapping, record.id, record.change, record.row, sync.key_id, columns
-                )
+                message = self.messages.make(record.id, record.change, record.row, columns)
                 to_send.append((record, message))
-        for (record, message), (outcome, reason) in zip(
+        for (record, message), (delivered, reason) in zip(
             to_send, self._deliver(to_send), strict=True
         ):
-            if outcome == RetlSyncRecord.Outcome.SUCCESSFUL:
-                rows.append(_row(sync, record, outcome))
+            if delivered:
+                outcomes.append(_Outcome(record, SUCCESSFUL))
                 continue
             retry = retries.get(record.id)
             attempts = (retry.attempts if retry is not None else 0) + 1
             first = retry.first_failure_time if retry is not None else now
             if attempts >= RETRY_SYNCS:
                 reason = f"gave up after {RETRY_SYNCS} syncs: {reason}"
-                rows.append(_row(sync, record, FAILED, reason, message, given_up=True))
+                outcomes.append(_Outcome(record, FAILED, reason, message, given_up=True))
             else:
-                rows.append(_row(sync, record, FAILED, reason, message))
+                outcomes.append(_Outcome(record, FAILED, reason, message))
                 retries[record.id] = RetlRecordRetry(
                     mapping=mapping,
                     record_id=record.id,
@@ -351,13 +365,13 @@ class _Loader:
                     attempts=attempts,
                     last_reason=reason[:REASON_MAX],
                 )
-        self._record(rows, retries, after)
+        self._record(outcomes, retries, stored, after)
 
-    def _deliver(self, to_send: list[tuple[Record, dict[str, Any]]]) -> list[tuple[str, str]]:
+    def _deliver(self, to_send: list[tuple[Record, dict[str, Any]]]) -> list[tuple[bool, str]]:
         if not to_send:
             return []
         if self.resolve is None:
-            return [(FAILED, self.problem)] * len(to_send)
+            return [(False, self.problem)] * len(to_send)
         messages = [(str(m["messageId"]), m) for _, m in to_send]
         try:
             answers = deliver_mapped(
@@ -365,25 +379,28 @@ class _Loader:
             )
         except Exception as exc:  # the page's problem, never the run's end
             logger.exception("reverse etl delivery for sync %s failed", self.sync.key_id)
-            return [(FAILED, f"delivery failed: {exc}")] * len(to_send)
-        return [
-            (RetlSyncRecord.Outcome.SUCCESSFUL, "") if a.delivered else (FAILED, a.reason)
-            for a in answers
-        ]
+            return [(False, f"delivery failed: {exc}")] * len(to_send)
+        return [(a.delivered, a.reason) for a in answers]
 
     def _record(
-        self, rows: list[RetlSyncRecord], retries: dict[str, RetlRecordRetry], after: str
+        self,
+        outcomes: list[_Outcome],
+        retries: dict[str, RetlRecordRetry],
+        stored: set[str],
+        after: str,
     ) -> None:
-        """The page's outcomes, counters, retry rows and position, all at once."""
+        """The page's outcomes (one statement), counters, retry rows and position,
+        in one transaction."""
         sync = self.sync
-        counts = {"successful": 0, "failed": 0, "skipped": 0}
-        for row in rows:
-            counts[row.outcome] += 1
-        still_failing = {r.record_id for r in rows if r.outcome == FAILED and not r.given_up}
-        handled = [r.record_id for r in rows if r.record_id not in still_failing]
+        counts: dict[str, int] = {SUCCESSFUL: 0, FAILED: 0, SKIPPED: 0}
+        for outcome in outcomes:
+            counts[outcome.outcome] += 1
+        still_failing = {o.record.id for o in outcomes if o.outcome == FAILED and not o.given_up}
+        # Retry rows of records that loaded, or were skipped or given up, go.
+        handled = [i for i in stored if i not in still_failing]
         pending = [retries[i] for i in still_failing]
         with transaction.atomic():
-            RetlSyncRecord.objects.bulk_create(rows)
+            _insert_outcomes(sync, outcomes)
             if handled:
                 RetlRecordRetry.objects.filter(mapping=self.mapping, record_id__in=handled).delete()
             if pending:
@@ -394,35 +411,60 @@ class _Loader:
                     update_fields=["attempts", "last_reason", "update_time"],
                 )
             RetlSync.objects.filter(pk=sync.pk).update(
-                successful=F("successful") + counts["successful"],
-                failed=F("failed") + counts["failed"],
-                skipped=F("skipped") + counts["skipped"],
+                successful=F("successful") + counts[SUCCESSFUL],
+                failed=F("failed") + counts[FAILED],
+                skipped=F("skipped") + counts[SKIPPED],
                 load_after=after,
                 update_time=timezone.now(),
             )
-        for key, n in counts.items():
-            setattr(sync, key, getattr(sync, key) + n)
+        sync.successful += counts[SUCCESSFUL]
+        sync.failed += counts[FAILED]
+        sync.skipped += counts[SKIPPED]
         sync.load_after = after
 
 
-def _row(
-    sync: RetlSync,
-    record: Record,
-    outcome: str,
-    reason: str = "",
-    sample: dict[str, Any] | None = None,
-    *,
-    given_up: bool = False,
-) -> RetlSyncRecord:
-    return RetlSyncRecord(
-        sync=sync,
-        record_id=record.id,
-        change=record.change,
-        outcome=outcome,
-        reason=reason[:REASON_MAX],
-        payload=sample,
-        given_up=given_up,
-    )
+@dataclass(frozen=True)
+class _Outcome:
+    record: Record
+    outcome: str
+    reason: str = ""
+    sample: dict[str, Any] | None = None  # the message of a failed record
+    given_up: bool = False
+
+
+_INSERT_OUTCOMES = """
+INSERT INTO {table} (sync_id, record_id, change, outcome, reason, payload, committed, given_up)
+SELECT %s, r, c, o, why, p::jsonb, false, g
+FROM unnest(%s::text[], %s::text[], %s::text[], %s::text[], %s::text[], %s::boolean[])
+    AS t(r, c, o, why, p, g)
+"""
+
+
+def _insert_outcomes(sync: RetlSync, outcomes: list[_Outcome]) -> None:
+    """A page's outcomes in one statement (arrays unnested: building a thousand
+    model instances and a thousand-row VALUES list cost more than the delivery)."""
+    if not outcomes:
+        return
+    samples: list[str | None] = []
+    for o in outcomes:
+        try:
+            samples.append(None if o.sample is None else orjson.dumps(o.sample).decode())
+        except Exception:  # shown only: what cannot be encoded is kept as text
+            samples.append(orjson.dumps(repr(o.sample)[:REASON_MAX]).decode())
+    table = connection.ops.quote_name(RetlSyncRecord._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _INSERT_OUTCOMES.format(table=table),
+            [
+                sync.pk,
+                [o.record.id for o in outcomes],
+                [o.record.change for o in outcomes],
+                [o.outcome for o in outcomes],
+                [o.reason[:REASON_MAX] for o in outcomes],
+                samples,
+                [o.given_up for o in outcomes],
+            ],
+        )
 
 
 def _commit(sync: RetlSync) -> None:
@@ -433,10 +475,14 @@ def _commit(sync: RetlSync) -> None:
     pending = RetlSyncRecord.objects.filter(sync=sync, committed=False).exclude(
         outcome=RetlSyncRecord.Outcome.FAILED, given_up=False
     )
-    while True:
-        chunk = list(pending.order_by("pk").values_list("pk", "record_id")[:COMMIT_CHUNK])
+    last = 0
+    while True:  # keyset on the primary key: a run's records are contiguous in it
+        chunk = list(
+            pending.filter(pk__gt=last).order_by("pk").values_list("pk", "record_id")[:COMMIT_CHUNK]
+        )
         if not chunk:
             break
         warehouse.commit_snapshot(mapping.key_id, sync.extract_id, [r for _, r in chunk])
-        RetlSyncRecord.objects.filter(pk__in=[pk for pk, _ in chunk]).update(committed=True)
+        last = chunk[-1][0]
+        pending.filter(pk__gte=chunk[0][0], pk__lte=last).update(committed=True)
     _set(sync, commit_done=True)
