@@ -196,9 +196,14 @@ def resolve_events(
             outcome.dropped += 1
             continue
         examined = identity.examine(message, settings)
-        new_types.update(examined.new_types)
-        users = [i for i in examined.identifiers if i.collection == identity.USERS]
-        accounts = [i for i in examined.identifiers if i.collection == identity.ACCOUNTS]
+        if examined.new_types:
+            new_types.update(examined.new_types)
+        found = examined.identifiers
+        if all(i.collection == USERS for i in found):  # most messages: no account
+            users, accounts = found, []
+        else:
+            users = [i for i in found if i.collection == USERS]
+            accounts = [i for i in found if i.collection == ACCOUNTS]
         prepared.append(_Prepared(event, users, accounts, examined.blocked, _timestamp(event)))
     settings = _add_types(space, settings, new_types)
     for start in range(0, len(prepared), chunk):
@@ -227,14 +232,39 @@ def _lock_key(space_id: int, identifier: Identifier) -> int:
     return int.from_bytes(digest, "big", signed=True)
 
 
+# Lock keys of recent values (hashing one costs more than deciding its event).
+_LOCK_KEYS: dict[tuple[int, Identifier], int] = {}
+_LOCK_KEYS_KEPT = 200_000
+
+
+def _lock_keys(space_id: int, identifiers: Iterable[Identifier]) -> list[int]:
+    cache = _LOCK_KEYS
+    keys: set[int] = set()
+    for identifier in identifiers:
+        key = cache.get((space_id, identifier))
+        if key is None:
+            if len(cache) >= _LOCK_KEYS_KEPT:
+                cache.clear()
+            key = cache[space_id, identifier] = _lock_key(space_id, identifier)
+        keys.add(key)
+    return sorted(keys)
+
+
 def _lock(space: Space, identifiers: Iterable[Identifier]) -> None:
-    keys = sorted({_lock_key(space.pk, i) for i in identifiers})
-    if not keys:
-        return
+    """The chunk's advisory locks, and asynchronous commit (one round trip).
+
+    Asynchronous commit: a crash can lose the last moments of resolution, but
+    only together with the caller's record of having done it (the feed's queue
+    row, the upload's progress are in the same transaction), and resolving
+    again is idempotent. Waiting for the WAL flush of every batch would cost
+    more than resolving it."""
+    keys = _lock_keys(space.pk, identifiers)
     with connection.cursor() as cursor:
         # The array is sorted: every worker takes its locks in one global order.
+        # set_config(..., true) is SET LOCAL.
         cursor.execute(
-            "SELECT count(pg_advisory_xact_lock(k)) FROM unnest(%s::bigint[]) AS k",
+            "SELECT set_config('synchronous_commit', 'off', true), "
+            "count(pg_advisory_xact_lock(k)) FROM unnest(%s::bigint[]) AS k",
             [writes.bigints(keys)],
         )
 
@@ -297,7 +327,8 @@ def _remember(space_id: int, rows: dict[Identifier, _Row]) -> None:
 
 def _known_rows(graph: Graph) -> dict[Identifier, _Row]:
     """The graph's stored identifier rows as they are once the chunk is written
-    (a merged profile's rows now belong to its survivor)."""
+    (a merged profile's rows now belong to its survivor; the values the chunk
+    added are among them)."""
     final, index = graph.final, graph.index
     rows: dict[Identifier, _Row] = {}
     for identifier, (pk, last_seen) in graph.rows.items():
@@ -356,7 +387,8 @@ def _needs(
     values: set[int] = set()
     traits: set[int] = set()
     for item in part:
-        with_traits = isinstance(item.event.payload.get("traits"), Mapping)
+        given = item.event.payload.get("traits")
+        with_traits = type(given) is dict or isinstance(given, Mapping)
         for collection, identifiers in ((USERS, item.users), (ACCOUNTS, item.accounts)):
             matched = {owners[i][1] for i in identifiers if i in owners}
             if not matched:
@@ -455,13 +487,6 @@ def _resolve_chunk(
     space: Space, settings: Settings, part: Sequence[_Prepared], logs: list[IdentityLog]
 ) -> Outcome:
     outcome = Outcome()
-    with connection.cursor() as cursor:
-        # Asynchronous commit: a crash can lose the last moments of resolution,
-        # but only together with the caller's record of having done it (the
-        # feed's queue row, the upload's progress are in the same transaction),
-        # and resolving again is idempotent. Waiting for the WAL flush of every
-        # batch would cost more than resolving it.
-        cursor.execute("SET LOCAL synchronous_commit TO OFF")
     identifiers = list(dict.fromkeys(i for p in part for i in (*p.users, *p.accounts)))
     _lock(space, identifiers)
     attached = _attached(space, part)
@@ -574,13 +599,15 @@ def _attach_known(graph: Graph, item: _Prepared, events: list[Attached], outcome
     event = item.event
     if item.blocked or item.accounts or not item.users:
         return False
-    if event.type in ("identify", "group") and isinstance(event.payload.get("traits"), Mapping):
-        return False
+    if event.type in ("identify", "group"):
+        traits = event.payload.get("traits")
+        if type(traits) is dict or isinstance(traits, Mapping):
+            return False
     owner = graph.owner(item.users[0])
     if owner is None or any(graph.owner(i) is not owner for i in item.users):
         return False
     when = event.received_at
-    for identifier in dict.fromkeys(item.users):
+    for identifier in item.users:  # each once (engage.identity.examine)
         graph.seen(identifier, when)
     owner.touch(event.message_id, event.source_id or None, when)
     outcome.attached += 1

@@ -150,6 +150,8 @@ class Graph:
     space: Space
     nodes: dict[int, Node] = field(default_factory=dict)  # by view key
     index: dict[Identifier, Node] = field(default_factory=dict)
+    # Stored identifier rows (id, last seen): those read, and once the chunk is
+    # written, those it inserted.
     rows: dict[Identifier, tuple[int, dt.datetime]] = field(default_factory=dict)
     by_pk: dict[int, Node] = field(default_factory=dict)
     added: list[tuple[Identifier, Node, dt.datetime, str, int | None]] = field(default_factory=list)

@@ -4,6 +4,7 @@ survivor; it keeps its row with ``canonical`` set), events, links and logs."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -11,6 +12,7 @@ from typing import Any
 import orjson
 from django.db import connection
 
+from engage.identity import Identifier
 from engage.models import (
     IdentityLog,
     Profile,
@@ -182,6 +184,9 @@ def _insert_profiles(space: Space, profiles: Sequence[ProfileRow]) -> None:
 
 
 def _insert_identifiers(space: Space, graph: Graph) -> None:
+    """The chunk's new values, then known to the graph as stored rows (so the
+    resolver remembers them once the chunk commits: a new person's next events
+    follow soon, and need not look their values up again)."""
     if not graph.added:
         return
     table = ProfileIdentifier._meta.db_table
@@ -203,9 +208,15 @@ def _insert_identifiers(space: Space, graph: Graph) -> None:
             "first_message_id, first_seen, last_seen) "
             "SELECT %s, c, t, v, p, s, m, to_timestamp(w), to_timestamp(w) "
             "FROM jsonb_to_recordset(%s::jsonb) "
-            "AS x(c text, t text, v text, p bigint, s bigint, m text, w float8)",
+            "AS x(c text, t text, v text, p bigint, s bigint, m text, w float8) "
+            "RETURNING collection, type, value, id",
             [space.pk, dumps(records)],
         )
+        ids = {Identifier(t, v, c): pk for c, t, v, pk in cursor.fetchall()}
+    for identifier, _, when, _, _ in graph.added:
+        # The time as stored (to_timestamp of the epoch), as a lookup reads it.
+        stored = dt.datetime.fromtimestamp(when.timestamp(), dt.UTC)
+        graph.rows[identifier] = (ids[identifier], stored)
 
 
 def _insert_events(space: Space, events: Sequence[Attached], owners: list[int]) -> None:

@@ -200,13 +200,14 @@ class Statements:
             print(f"  {seconds:7.2f} s {self.calls[shape]:6d}x  {shape}")
 
 
-def timed(run: Callable[[], None]) -> float:
+def timed(run: Callable[[], None]) -> tuple[float, float]:
+    """Wall-clock and this process's CPU seconds of ``run``."""
     gc.collect()
     gc.disable()
     try:
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         run()
-        return time.perf_counter() - start
+        return time.perf_counter() - start, time.process_time() - cpu
     finally:
         gc.enable()
 
@@ -233,8 +234,8 @@ def test_identity_resolution_against_plain_inserts(
             "value text, UNIQUE (space_id, type, value))"
         )
     ids = itertools.count(1)
-    rates: dict[tuple[int, bool], tuple[list[float], list[float]]] = {
-        variant: ([], []) for variant in VARIANTS
+    rates: dict[tuple[int, bool], tuple[list[float], list[float], list[float]]] = {
+        variant: ([], [], []) for variant in VARIANTS
     }
     try:
         started = time.perf_counter()
@@ -251,7 +252,7 @@ def test_identity_resolution_against_plain_inserts(
             for size, cold in VARIANTS:
                 if cold:
                     forget_known_identifiers()
-                resolver, baseline = measure(
+                resolver, baseline, python = measure(
                     space,
                     traffic,
                     f"{round_}-{size}-{cold}",
@@ -262,6 +263,7 @@ def test_identity_resolution_against_plain_inserts(
                 )
                 rates[size, cold][0].append(resolver)
                 rates[size, cold][1].append(baseline)
+                rates[size, cold][2].append(python)
     finally:
         with connection.cursor() as cursor:
             cursor.execute(f"DROP TABLE IF EXISTS {BASELINE_TABLE}")
@@ -272,12 +274,13 @@ def test_identity_resolution_against_plain_inserts(
         f"users ({loaded:.1f} s to load them), {os.cpu_count()} cores"
     )
     for size, cold in VARIANTS:
-        resolver, baseline = (statistics.median(r) for r in rates[size, cold])
+        resolver, baseline, python = (statistics.median(r) for r in rates[size, cold])
         print(
             f"{size:>5} events per call{' (cold)' if cold else ''}: resolve_events "
             f"{resolver:,.0f} events/s, plain SQL "
             f"{baseline:,.0f} events/s (medians); ratio plain SQL / resolve_events "
-            f"{baseline / resolver:.2f}x"
+            f"{baseline / resolver:.2f}x; {python:.0f} us/event of CPU in this process, "
+            f"{1e6 / resolver - python:.0f} us/event waiting for PostgreSQL"
         )
     best = max(statistics.median(rates[size, False][0]) for size in SIZES)
     print(f"target: >= {TARGET:,} events/s; best median {best:,.0f} events/s")
@@ -292,9 +295,10 @@ def measure(
     anonymous_only: list[str],
     *,
     swap: bool,
-) -> tuple[float, float]:
+) -> tuple[float, float, float]:
     """One run of fresh typical traffic through the resolver and the baseline,
-    ``size`` events per call and per statement; returns both rates (events/s)."""
+    ``size`` events per call and per statement; returns both rates (events/s)
+    and the resolver's CPU time in this process per event (microseconds)."""
     profiles_before = Profile.objects.filter(space=space).count()
     merges_before = ProfileMerge.objects.filter(space=space).count()
     attached_before = ProfileEvent.objects.filter(space=space).count()
@@ -325,10 +329,11 @@ def measure(
             baseline_insert(space.pk, part)
 
     if swap:  # alternate which goes first: other work on the machine drifts
-        baseline_seconds, resolver_seconds = timed(insert_all), timed(resolve_all)
+        (baseline_seconds, _), (resolver_seconds, cpu) = timed(insert_all), timed(resolve_all)
     else:
-        resolver_seconds, baseline_seconds = timed(resolve_all), timed(insert_all)
+        (resolver_seconds, cpu), (baseline_seconds, _) = timed(resolve_all), timed(insert_all)
     resolver, baseline = len(messages) / resolver_seconds, len(messages) / baseline_seconds
+    python = cpu / len(messages) * 1e6
 
     assert ProfileEvent.objects.filter(space=space).count() - attached_before == len(messages)
     assert Profile.objects.filter(space=space).count() - profiles_before == creates
@@ -336,6 +341,6 @@ def measure(
     print(
         f"\n{size} events per call: resolve_events {resolver:,.0f} events/s, plain SQL "
         f"{baseline:,.0f} events/s ({len(messages):,} events: {creates} profiles created, "
-        f"{merges} merges)"
+        f"{merges} merges); {python:.0f} us/event of CPU in this process"
     )
-    return resolver, baseline
+    return resolver, baseline, python

@@ -9,7 +9,8 @@ from collections.abc import Callable, Iterator
 
 import pytest
 from django.contrib.auth.models import User
-from django.db import transaction
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 
 from engage.models import Profile, ProfileEvent, ProfileIdentifier, Space
 from engage.services import resolution
@@ -42,11 +43,49 @@ def remembered(space: Space) -> dict[str, int]:
 def test_known_rows_are_remembered_once_committed_and_reused(space: Space) -> None:
     resolve_events(space, [event("identify", userId="u1", anonymousId="a1")])
     person = owner(space, "user_id", "u1")
-    resolve_events(space, [event(userId="u1")])  # reads u1's row, then remembers it
+    resolve_events(space, [event(userId="u1")])
 
-    assert remembered(space) == {"u1": person.pk}
+    assert remembered(space) == {"u1": person.pk, "a1": person.pk}
     resolve_events(space, [event(userId="u1")])
     assert ProfileEvent.objects.filter(profile=person).count() == 3
+
+
+def test_values_a_chunk_adds_are_remembered_with_their_rows(space: Space) -> None:
+    resolve_events(space, [event(anonymousId="a1")])
+    resolve_events(
+        space,
+        [
+            event("identify", userId="u1", anonymousId="a1", traits={"email": "u1@example.com"}),
+            event("identify", userId="u2", traits={"email": "u2@example.com"}),
+        ],
+    )
+    first, second = owner(space, "user_id", "u1"), owner(space, "user_id", "u2")
+
+    assert remembered(space) == {
+        "a1": first.pk,
+        "u1": first.pk,
+        "u1@example.com": first.pk,
+        "u2": second.pk,
+        "u2@example.com": second.pk,
+    }
+    rows = {i.value: row for i, row in resolution._KNOWN[space.pk].items()}
+    for stored in ProfileIdentifier.objects.filter(space=space):
+        assert rows[stored.value] == (stored.pk, stored.profile_id, stored.last_seen)
+    # The next call finds them all remembered: no lookup in the database.
+    with CaptureQueriesContext(connection) as queries:
+        resolve_events(
+            space,
+            [
+                event(userId="u2", message_id="later-u2"),
+                event(anonymousId="a1", message_id="later-a1"),
+            ],
+        )
+    assert not [q for q in queries.captured_queries if "k(c text, t text, v text)" in q["sql"]]
+    attached = ProfileEvent.objects.filter(space=space, message_id__startswith="later-")
+    assert dict(attached.values_list("message_id", "profile_id")) == {
+        "later-u2": second.pk,
+        "later-a1": first.pk,
+    }
 
 
 def test_a_profile_merged_away_by_another_worker_is_not_attached_to(space: Space) -> None:
