@@ -60,6 +60,7 @@ logger = logging.getLogger("switchyard.reverse_etl")
 
 EXTRACT_TIMEOUT_S = 3600.0
 PAGE_SIZE = 1000
+PAGES_PER_READ = 5
 COMMIT_CHUNK = 1000
 REASON_MAX = 1000
 # Automatic retry of records that failed to load (the docs): up to 5 syncs or 14 days.
@@ -259,20 +260,28 @@ def _load(sync: RetlSync) -> None:
     # resumed run can meet recorded records; a fresh one skips the look-up.
     resumed = RetlSyncRecord.objects.filter(sync=sync).exists()
     while True:
-        if _canceling(sync):
-            return _stop_loading(sync)
-        page = warehouse.changes(mapping.key_id, sync.extract_id, after=after, limit=PAGE_SIZE)
-        if not page:
+        # Read several pages at once (each read is a warehouse connection), then
+        # load them one page at a time.
+        read = warehouse.changes(
+            mapping.key_id, sync.extract_id, after=after, limit=PAGE_SIZE * PAGES_PER_READ
+        )
+        if not read:
             break
-        done: set[str] = set()
-        if resumed:
-            done = set(
-                RetlSyncRecord.objects.filter(
-                    sync=sync, record_id__in=[r.id for r in page]
-                ).values_list("record_id", flat=True)
-            )
-        after = page[-1].id
-        loader.load_page([r for r in page if r.id not in done], after)
+        for start in range(0, len(read), PAGE_SIZE):
+            if _canceling(sync):
+                return _stop_loading(sync)
+            page = read[start : start + PAGE_SIZE]
+            done: set[str] = set()
+            if resumed:
+                done = set(
+                    RetlSyncRecord.objects.filter(
+                        sync=sync, record_id__in=[r.id for r in page]
+                    ).values_list("record_id", flat=True)
+                )
+            after = page[-1].id
+            loader.load_page([r for r in page if r.id not in done], after)
+        if len(read) < PAGE_SIZE * PAGES_PER_READ:
+            break
     # Retry rows of records that are no longer changes (deleted before they
     # loaded, or changed back) have nothing left to retry.
     RetlRecordRetry.objects.filter(mapping=mapping).exclude(

@@ -221,7 +221,10 @@ def test_rows_become_identify_calls_in_one_of_our_sources_debugger(
     synced.mapping.action = "send_identify"
     synced.mapping.field_mappings = {
         "user_id": {"@path": "$.properties.customer_id"},
-        "traits": {"email": {"@path": "$.properties.email"}, "plan": {"@path": "$.properties.plan"}},
+        "traits": {
+            "email": {"@path": "$.properties.email"},
+            "plan": {"@path": "$.properties.plan"},
+        },
     }
     synced.mapping.save()
 
@@ -237,3 +240,17 @@ def test_rows_become_identify_calls_in_one_of_our_sources_debugger(
     assert events["c2"]["traits"] == {"email": "b@x.io", "plan": "pro"}
     assert events["c2"]["messageId"] == f"retl-{sync.key_id}-{synced.mapping.key_id}-c2"
     assert server.requests == []
+
+
+def test_pages_and_reads_of_several_pages_send_every_record_once(
+    synced: Synced, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(syncs, "PAGE_SIZE", 2)
+    monkeypatch.setattr(syncs, "PAGES_PER_READ", 2)
+    values = ", ".join(f"('c{i}', 'u{i}@x.io', 'free')" for i in range(4, 9))
+    synced.warehouse.run(f"INSERT INTO {synced.table} VALUES {values}")  # 8 rows: 2 reads
+
+    sync = run(synced)
+
+    assert (sync.successful, sync.load_after) == (8, "c8")
+    assert synced.received_ids() == [f"c{i}" for i in range(1, 9)]
