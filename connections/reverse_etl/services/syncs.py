@@ -45,7 +45,7 @@ from django.utils import timezone
 from connections.reverse_etl import task_names
 from connections.reverse_etl.choices import AuditAction
 from connections.reverse_etl.models import RetlMapping, RetlRecordRetry, RetlSync, RetlSyncRecord
-from connections.reverse_etl.services import alerts
+from connections.reverse_etl.services import alerts, consent
 from connections.reverse_etl.services.mappings import Messages, sends
 from connections.reverse_etl.services.sources import warehouse_of
 from connections.reverse_etl.warehouses.base import Record, WarehouseError
@@ -341,10 +341,13 @@ class _Loader:
         stored = set(retries)
         outcomes: list[_Outcome] = []
         to_send: list[tuple[Record, dict[str, Any]]] = []
+        check = consent.for_mapping(mapping.model, mapping.destination)
         for record in records:
             retry = retries.get(record.id)
             if not sends(mapping, record.change):
                 outcomes.append(_Outcome(record, SKIPPED))
+            elif record.row is not None and not check.allows(record.row):
+                outcomes.append(_Outcome(record, SKIPPED, consent.FILTERED))
             elif retry is not None and now - retry.first_failure_time >= RETRY_WINDOW:
                 # Retried for 14 days already: given up without sending again.
                 reason = f"gave up after {RETRY_WINDOW.days} days: {retry.last_reason}"
@@ -352,6 +355,7 @@ class _Loader:
             else:
                 columns = self.columns() if record.row is None else ()
                 message = self.messages.make(record.id, record.change, record.row, columns)
+                consent.add_context(message, check, record.row)
                 to_send.append((record, message))
         for (record, message), (delivered, reason) in zip(
             to_send, self._deliver(to_send), strict=True

@@ -184,3 +184,42 @@ def test_the_consent_context_goes_on_messages_with_a_row(api: APIClient, mapped:
         "consent": {"categoryPreferences": {"Advertising": False}},
     }
     assert deletion == {"type": "track"}
+
+
+def test_a_sync_sends_a_mapped_destination_only_consenting_records_with_their_consent(
+    api: APIClient, mapped: Mapped, server: Server, settings: object
+) -> None:
+    from connections.reverse_etl.models import RetlMapping, RetlSync, RetlSyncRecord
+    from connections.reverse_etl.services import syncs
+    from switchyard import names
+
+    settings.DELIVERY_ALLOW_PRIVATE_NETWORKS = True  # type: ignore[attr-defined]
+    RetlMapping.objects.filter(pk=mapped.mapping.pk).update(
+        action="send",
+        field_mappings={"url": server.url + "/hook", "method": "POST", "data": {"@path": "$."}},
+    )
+    mapped.warehouse.run(
+        f"INSERT INTO {mapped.table} VALUES ('c1', 'pro', true, true), ('c2', 'pro', false, true),"  # noqa: S608
+        " ('c3', 'free', null, true)"
+    )
+    set_categories(
+        api,
+        [category("Advertising", mapped.destination.resource_name), category("Analytics")],
+    )
+    set_columns(api, mapped, {"Advertising": "ads", "Analytics": "analytics"})
+    sync = RetlSync.objects.create(key_id=names.generate_id("rsyn"), mapping=mapped.mapping)
+
+    syncs.run_sync(sync.pk)
+
+    sync.refresh_from_db()
+    (received,) = [r.json() for r in server.requests]
+    assert received["properties"]["customer_id"] == "c1"
+    assert received["context"]["consent"] == {
+        "categoryPreferences": {"Advertising": True, "Analytics": True}
+    }
+    assert (sync.status, sync.successful, sync.skipped) == ("SUCCEEDED", 1, 2)
+    filtered = RetlSyncRecord.objects.filter(sync=sync, outcome="skipped")
+    assert sorted(filtered.values_list("record_id", "reason")) == [
+        ("c2", consent.FILTERED),
+        ("c3", consent.FILTERED),
+    ]
