@@ -134,6 +134,7 @@ def source_detail(request: UIRequest, workspace: Workspace, source: RetlSource) 
             raise Http404("unknown action")
         try:
             report = service.do_test_connection(principal=request.principal, source=source)
+            source.refresh_from_db(fields=["bookkeeping"])
         except SwitchyardError as exc:
             refuse(exc)
             messages.error(request, exc.message)
@@ -149,6 +150,8 @@ def source_detail(request: UIRequest, workspace: Workspace, source: RetlSource) 
         "report": report,
         "checks": _report_rows(report) if report else [],
         "bookkeeping": BOOKKEEPING_WORDS[report.bookkeeping] if report else "",
+        # Where the snapshots are kept once decided (the first test or sync decides).
+        "kept_bookkeeping": BOOKKEEPING_WORDS.get(source.bookkeeping, ""),
         "can_change": access.can(request.principal, "change", source),
         "can_delete": access.can(request.principal, "delete", source),
     }

@@ -60,7 +60,9 @@ def test_create_a_postgres_source_stores_the_password_encrypted(
     assert source.warehouse == "postgres"
     assert PASSWORD not in source.password_encrypted
     assert credentials.decrypt(source.password_encrypted) == PASSWORD
-    assert PASSWORD not in owner.get(f"{UI}/sources/dwh/").content.decode()
+    page = owner.get(f"{UI}/sources/dwh/").content.decode()
+    assert PASSWORD not in page
+    assert "not decided yet: the first Test connection or sync decides" in page
 
 
 def test_a_source_without_a_dsn_or_host_is_a_form_error_and_nothing_is_created(
@@ -111,6 +113,9 @@ def test_test_connection_shows_each_check_and_bookkeeping_in_the_warehouse(
     assert "PASSED" in page and "FAILED" not in page
     assert 'data-bookkeeping="WAREHOUSE"' in page
     assert "in the warehouse (schema __switchyard_retl)" in page
+    # The source keeps where its snapshots live once decided, and its page says so.
+    later = people.client(people.owner).get(f"{UI}/sources/dwh/").content.decode()
+    assert '<dd class="col-8" id="kept-bookkeeping">in the warehouse' in later
 
 
 def test_a_user_without_create_schema_is_told_bookkeeping_lives_in_switchyard(
@@ -127,6 +132,7 @@ def test_a_user_without_create_schema_is_told_bookkeeping_lives_in_switchyard(
     assert 'data-check="connect" data-passed="true"' in page
     assert 'data-check="bookkeeping" data-passed="false"' in page
     assert 'data-bookkeeping="SWITCHYARD"' in page
+    assert '<dd class="col-8" id="kept-bookkeeping">in Switchyard' in page
     assert "in Switchyard&#x27;s own database" in page
 
 
