@@ -61,7 +61,7 @@ logger = logging.getLogger("switchyard.reverse_etl")
 EXTRACT_TIMEOUT_S = 3600.0
 PAGE_SIZE = 1000
 PAGES_PER_READ = 5
-COMMIT_CHUNK = 1000
+COMMIT_CHUNK = 5000  # ids per commit_snapshot (each opens a warehouse connection)
 REASON_MAX = 1000
 # Automatic retry of records that failed to load (the docs): up to 5 syncs or 14 days.
 RETRY_SYNCS = 5
