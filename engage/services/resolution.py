@@ -491,13 +491,17 @@ def _resolve_chunk(
     _lock(space, identifiers)
     attached = _attached(space, part)
     graph = _load(space, part, identifiers)
+    sent, records = _known_events(graph, part, attached)
     events: list[Attached] = []
-    for item in part:
-        event = item.event
-        if (event.source_id, event.message_id) in attached:
-            outcome.skipped += 1
-            continue
-        _resolve_one(space, settings, graph, item, events, logs, outcome)
+    with writes.events_inserted_meanwhile(space, records):
+        for n, item in enumerate(part):
+            event = item.event
+            if n in sent:
+                _attach_sent(graph, item, outcome)
+            elif (event.source_id, event.message_id) in attached:
+                outcome.skipped += 1
+            else:
+                _resolve_one(space, settings, graph, item, events, logs, outcome)
     writes.flush(space, graph, events, _logs_once(space, logs, events))
     rows = _known_rows(graph)
     transaction.on_commit(lambda: _remember(space.pk, rows))
@@ -589,6 +593,64 @@ def _record(graph: Graph, events: list[Attached], item: _Prepared, owner: Node) 
         )
     )
     graph.event_owner.append(owner)
+
+
+def _known_events(
+    graph: Graph, part: Sequence[_Prepared], attached: set[tuple[int, str]]
+) -> tuple[set[int], list[dict[str, Any]]]:
+    """The events (positions in ``part``) :func:`_attach_known` will take, known
+    right after loading (before any decision), with their ProfileEvent rows, so
+    the rows can be written while the rest of the chunk is decided.
+
+    An event whose values all belong to one profile as loaded keeps them on
+    one profile whatever the chunk's earlier events do: a value leaves a
+    profile only in a merge, which moves all of them to the survivor (and its
+    events with them, in writes.flush's _move_merged). Such an event, a user's
+    with no traits to set and nothing blocked, is attached by _attach_known."""
+    index = graph.index
+    sent: set[int] = set()
+    records: list[dict[str, Any]] = []
+    for n, item in enumerate(part):
+        users = item.users
+        if item.blocked or item.accounts or not users:
+            continue
+        event = item.event
+        if event.type in ("identify", "group"):
+            traits = event.payload.get("traits")
+            if type(traits) is dict or isinstance(traits, Mapping):
+                continue
+        node = index.get(users[0])
+        if node is None or node.new or any(index.get(i) is not node for i in users):
+            continue
+        if (event.source_id, event.message_id) in attached:
+            continue
+        profile_id = node.profile.pk
+        assert profile_id is not None
+        sent.add(n)
+        records.append(
+            writes.event_record(
+                profile_id,
+                event.source_id,
+                event.message_id,
+                event.event_id,
+                event.received_at,
+                event.type[:16],
+                event.event_name[:256],
+                item.timestamp,
+            )
+        )
+    return sent, records
+
+
+def _attach_sent(graph: Graph, item: _Prepared, outcome: Outcome) -> None:
+    """_attach_known for an event of :func:`_known_events`, whose row is written."""
+    event, when = item.event, item.event.received_at
+    owner = graph.owner(item.users[0])
+    assert owner is not None
+    for identifier in item.users:  # each once (engage.identity.examine)
+        graph.seen(identifier, when)
+    owner.touch(event.message_id, event.source_id or None, when)
+    outcome.attached += 1
 
 
 def _attach_known(graph: Graph, item: _Prepared, events: list[Attached], outcome: Outcome) -> bool:

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import orjson
@@ -50,44 +51,59 @@ def flush(
     for node in nodes:
         if node.canonical is not None:
             node.profile.canonical_id = final(node).profile.pk
-    _update_profiles(
-        [n.profile for n in nodes if n.changed and (not n.new or n.canonical is not None)]
-    )
-    _move_merged(graph)
-    _insert_identifiers(space, graph)
-    _touch_seen(graph)
-    if graph.merges:
-        ProfileMerge.objects.bulk_create(
-            [
-                ProfileMerge(
+    # The rest in pipeline mode: statements go out without waiting for each
+    # other, one round trip per result read (the identifiers' ids, the ORM's
+    # bulk inserts) instead of one per statement.
+    with pipelined():
+        _update_profiles(
+            [n.profile for n in nodes if n.changed and (not n.new or n.canonical is not None)]
+        )
+        _move_merged(graph)
+        _touch_seen(graph)
+        links: dict[tuple[int, int], ProfileLink] = {}
+        for user, account, source_id, when in graph.links.values():
+            u, a = final(user), final(account)
+            links.setdefault(
+                (_pk(u), _pk(a)),
+                ProfileLink(
                     space=space,
-                    merged_id=_pk(merged),
-                    into_id=_pk(into),
-                    message_id=message_id[:128],
+                    user_id=_pk(u),
+                    account_id=_pk(a),
                     source_id=source_id,
-                    time=when,
-                )
-                for merged, into, message_id, source_id, when in graph.merges
-            ]
-        )
-    links: dict[tuple[int, int], ProfileLink] = {}
-    for user, account, source_id, when in graph.links.values():
-        u, a = final(user), final(account)
-        links.setdefault(
-            (_pk(u), _pk(a)),
-            ProfileLink(
-                space=space,
-                user_id=_pk(u),
-                account_id=_pk(a),
-                source_id=source_id,
-                create_time=when,
-            ),
-        )
-    if links:
-        ProfileLink.objects.bulk_create(list(links.values()), ignore_conflicts=True)
-    _insert_events(space, events, [_pk(final(owner)) for owner in graph.event_owner])
-    if logs:
-        IdentityLog.objects.bulk_create(list(logs))
+                    create_time=when,
+                ),
+            )
+        if links:
+            ProfileLink.objects.bulk_create(list(links.values()), ignore_conflicts=True)
+        _insert_events(space, events, [_pk(final(owner)) for owner in graph.event_owner])
+        _insert_identifiers(space, graph)
+        if graph.merges:
+            ProfileMerge.objects.bulk_create(
+                [
+                    ProfileMerge(
+                        space=space,
+                        merged_id=_pk(merged),
+                        into_id=_pk(into),
+                        message_id=message_id[:128],
+                        source_id=source_id,
+                        time=when,
+                    )
+                    for merged, into, message_id, source_id, when in graph.merges
+                ]
+            )
+        if logs:
+            IdentityLog.objects.bulk_create(list(logs))
+
+
+@contextmanager
+def pipelined() -> Iterator[None]:
+    """The block's statements in psycopg's pipeline mode: each is sent without
+    waiting for the one before; reading a result waits for everything sent
+    (errors are raised there, or on leaving the block, as Django's: the feed
+    retries on its OperationalError, a deadlock or a lost connection)."""
+    assert connection.connection is not None
+    with connection.wrap_database_errors, connection.connection.pipeline():
+        yield
 
 
 def _pk(node: Node) -> int:
@@ -219,37 +235,79 @@ def _insert_identifiers(space: Space, graph: Graph) -> None:
         graph.rows[identifier] = (ids[identifier], stored)
 
 
+_INSERT_EVENTS = (
+    "INSERT INTO {table} (space_id, profile_id, source_id, message_id, event_id, "
+    "received_at, type, event_name, timestamp) "
+    "SELECT %s, p, s, m, e, to_timestamp(r), t, n, to_timestamp(ts) "
+    "FROM jsonb_to_recordset(%s::jsonb) "
+    "AS x(p bigint, s bigint, m text, e bigint, r float8, t text, n text, ts float8) "
+    "ON CONFLICT DO NOTHING"
+)
+
+
+def event_record(
+    profile_id: int,
+    source_id: int,
+    message_id: str,
+    event_id: int,
+    received_at: dt.datetime,
+    type_: str,
+    event_name: str,
+    timestamp: dt.datetime,
+) -> dict[str, Any]:
+    """A ProfileEvent row as the insert statements take it (times as epoch seconds)."""
+    return {
+        "p": profile_id,
+        "s": source_id,
+        "m": message_id,
+        "e": event_id,
+        "r": received_at.timestamp(),
+        "t": type_,
+        "n": event_name,
+        "ts": timestamp.timestamp(),
+    }
+
+
 def _insert_events(space: Space, events: Sequence[Attached], owners: list[int]) -> None:
     """The chunk's events in one statement (the ORM's bulk_create compiles every
     field of every row); a message attached meanwhile is left as it is."""
     if not events:
         return
-    table = ProfileEvent._meta.db_table
     records = [
-        {
-            "p": owner,
-            "s": e.source_id,
-            "m": e.message_id,
-            "e": e.event_id,
-            "r": e.received_at.timestamp(),
-            "t": e.type,
-            "n": e.event_name,
-            "ts": e.timestamp.timestamp(),
-        }
+        event_record(
+            owner,
+            e.source_id,
+            e.message_id,
+            e.event_id,
+            e.received_at,
+            e.type,
+            e.event_name,
+            e.timestamp,
+        )
         for e, owner in zip(events, owners, strict=True)
     ]
     with connection.cursor() as cursor:
         # One JSON document (times as epoch seconds): psycopg would quote array
         # elements one by one in Python.
         cursor.execute(
-            f"INSERT INTO {table} (space_id, profile_id, source_id, message_id, event_id, "  # noqa: S608
-            "received_at, type, event_name, timestamp) "
-            "SELECT %s, p, s, m, e, to_timestamp(r), t, n, to_timestamp(ts) "
-            "FROM jsonb_to_recordset(%s::jsonb) "
-            "AS x(p bigint, s bigint, m text, e bigint, r float8, t text, n text, ts float8) "
-            "ON CONFLICT DO NOTHING",
-            [space.pk, dumps(records)],
+            _INSERT_EVENTS.format(table=ProfileEvent._meta.db_table), [space.pk, dumps(records)]
         )
+
+
+@contextmanager
+def events_inserted_meanwhile(space: Space, records: Sequence[dict[str, Any]]) -> Iterator[None]:
+    """Insert ``records`` (from :func:`event_record`) while the block runs: the
+    statement goes out in pipeline mode, and PostgreSQL writes the rows (the
+    chunk's costliest statement) while this process decides the chunk's other
+    events. The block must not use the connection; leaving it waits for the
+    statement (and raises its error)."""
+    if not records:
+        yield
+        return
+    sql = _INSERT_EVENTS.format(table=ProfileEvent._meta.db_table)
+    with connection.cursor() as cursor, pipelined():
+        cursor.execute(sql, [space.pk, dumps(records)])
+        yield
 
 
 def _update_profiles(profiles: Sequence[ProfileRow]) -> None:

@@ -19,7 +19,10 @@ The bar: at least 10,000 events/s. Timings are printed, never asserted; what the
 resolver built is asserted (every event attached once, the profiles created and
 merged). ``ROUNDS`` rounds (fresh traffic each run, since resolution is idempotent
 on messageId) alternate which of resolver and baseline goes first; medians are
-printed.
+printed. Besides events/s, each run prints the CPU time per event in this process
+and in its PostgreSQL backend (from /proc, when the server runs on this machine):
+unlike wall-clock time, other work on a busy machine leaves it alone, so it is
+the figure to compare changes by there.
 
 Run: python -m pytest tests/bench/test_identity_bench.py -s
 (``BENCH_EVENTS``, default 20,000 events per round; ``BENCH_KNOWN``, default 20,000;
@@ -41,6 +44,7 @@ import statistics
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -200,14 +204,31 @@ class Statements:
             print(f"  {seconds:7.2f} s {self.calls[shape]:6d}x  {shape}")
 
 
-def timed(run: Callable[[], None]) -> tuple[float, float]:
-    """Wall-clock and this process's CPU seconds of ``run``."""
+def backend_seconds() -> float:
+    """CPU seconds this connection's PostgreSQL backend has used (0 when the
+    server runs elsewhere): with this process's own, the work a run costs,
+    which other work on a busy machine leaves alone, unlike wall-clock time."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        (pid,) = cursor.fetchone()
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+
+
+def timed(run: Callable[[], None]) -> tuple[float, float, float]:
+    """Wall-clock, this process's CPU and its PostgreSQL backend's CPU seconds
+    of ``run``."""
     gc.collect()
     gc.disable()
     try:
+        backend = backend_seconds()
         start, cpu = time.perf_counter(), time.process_time()
         run()
-        return time.perf_counter() - start, time.process_time() - cpu
+        wall, cpu = time.perf_counter() - start, time.process_time() - cpu
+        return wall, cpu, backend_seconds() - backend
     finally:
         gc.enable()
 
@@ -234,8 +255,10 @@ def test_identity_resolution_against_plain_inserts(
             "value text, UNIQUE (space_id, type, value))"
         )
     ids = itertools.count(1)
-    rates: dict[tuple[int, bool], tuple[list[float], list[float], list[float]]] = {
-        variant: ([], [], []) for variant in VARIANTS
+    # Per variant: resolver and baseline events/s, then the resolver's and the
+    # baseline's CPU microseconds per event (this process and its backend).
+    rates: dict[tuple[int, bool], tuple[list[float], ...]] = {
+        variant: ([], [], [], [], []) for variant in VARIANTS
     }
     try:
         started = time.perf_counter()
@@ -252,7 +275,7 @@ def test_identity_resolution_against_plain_inserts(
             for size, cold in VARIANTS:
                 if cold:
                     forget_known_identifiers()
-                resolver, baseline, python = measure(
+                resolver, baseline, python, server, baseline_cpu = measure(
                     space,
                     traffic,
                     f"{round_}-{size}-{cold}",
@@ -264,6 +287,8 @@ def test_identity_resolution_against_plain_inserts(
                 rates[size, cold][0].append(resolver)
                 rates[size, cold][1].append(baseline)
                 rates[size, cold][2].append(python)
+                rates[size, cold][3].append(server)
+                rates[size, cold][4].append(baseline_cpu)
     finally:
         with connection.cursor() as cursor:
             cursor.execute(f"DROP TABLE IF EXISTS {BASELINE_TABLE}")
@@ -274,13 +299,15 @@ def test_identity_resolution_against_plain_inserts(
         f"users ({loaded:.1f} s to load them), {os.cpu_count()} cores"
     )
     for size, cold in VARIANTS:
-        resolver, baseline, python = (statistics.median(r) for r in rates[size, cold])
+        resolver, baseline, python, server, baseline_cpu = (
+            statistics.median(r) for r in rates[size, cold]
+        )
         print(
             f"{size:>5} events per call{' (cold)' if cold else ''}: resolve_events "
             f"{resolver:,.0f} events/s, plain SQL "
             f"{baseline:,.0f} events/s (medians); ratio plain SQL / resolve_events "
-            f"{baseline / resolver:.2f}x; {python:.0f} us/event of CPU in this process, "
-            f"{1e6 / resolver - python:.0f} us/event waiting for PostgreSQL"
+            f"{baseline / resolver:.2f}x; CPU per event: {python:.0f} us in this process + "
+            f"{server:.0f} us in PostgreSQL (plain SQL {baseline_cpu:.0f} us in all)"
         )
     best = max(statistics.median(rates[size, False][0]) for size in SIZES)
     print(f"target: >= {TARGET:,} events/s; best median {best:,.0f} events/s")
@@ -295,10 +322,11 @@ def measure(
     anonymous_only: list[str],
     *,
     swap: bool,
-) -> tuple[float, float, float]:
+) -> tuple[float, float, float, float, float]:
     """One run of fresh typical traffic through the resolver and the baseline,
-    ``size`` events per call and per statement; returns both rates (events/s)
-    and the resolver's CPU time in this process per event (microseconds)."""
+    ``size`` events per call and per statement; returns both rates (events/s),
+    the resolver's CPU time per event in this process and in its PostgreSQL
+    backend, and the baseline's in both (microseconds)."""
     profiles_before = Profile.objects.filter(space=space).count()
     merges_before = ProfileMerge.objects.filter(space=space).count()
     attached_before = ProfileEvent.objects.filter(space=space).count()
@@ -329,11 +357,12 @@ def measure(
             baseline_insert(space.pk, part)
 
     if swap:  # alternate which goes first: other work on the machine drifts
-        (baseline_seconds, _), (resolver_seconds, cpu) = timed(insert_all), timed(resolve_all)
+        plain, resolving = timed(insert_all), timed(resolve_all)
     else:
-        (resolver_seconds, cpu), (baseline_seconds, _) = timed(resolve_all), timed(insert_all)
-    resolver, baseline = len(messages) / resolver_seconds, len(messages) / baseline_seconds
-    python = cpu / len(messages) * 1e6
+        resolving, plain = timed(resolve_all), timed(insert_all)
+    resolver, baseline = len(messages) / resolving[0], len(messages) / plain[0]
+    python, server = (seconds / len(messages) * 1e6 for seconds in resolving[1:])
+    baseline_cpu = sum(plain[1:]) / len(messages) * 1e6
 
     assert ProfileEvent.objects.filter(space=space).count() - attached_before == len(messages)
     assert Profile.objects.filter(space=space).count() - profiles_before == creates
@@ -341,6 +370,7 @@ def measure(
     print(
         f"\n{size} events per call: resolve_events {resolver:,.0f} events/s, plain SQL "
         f"{baseline:,.0f} events/s ({len(messages):,} events: {creates} profiles created, "
-        f"{merges} merges); {python:.0f} us/event of CPU in this process"
+        f"{merges} merges); CPU per event: {python:.0f} us in this process + {server:.0f} us "
+        f"in PostgreSQL (plain SQL {baseline_cpu:.0f} us in all)"
     )
-    return resolver, baseline, python
+    return resolver, baseline, python, server, baseline_cpu

@@ -9,6 +9,7 @@ from collections.abc import Callable
 
 import pytest
 from django.contrib.auth.models import User
+from django.db import OperationalError, connection, transaction
 
 from engage.models import (
     IdentifierSetting,
@@ -20,6 +21,7 @@ from engage.models import (
     ProfileMerge,
     Space,
 )
+from engage.services import resolution_writes as writes
 from engage.services.resolution import resolve_events
 from tests.engage.identity_support import make_space
 from tests.engage.resolution_support import T0, event, live, owner, values
@@ -507,3 +509,38 @@ def test_values_with_array_syntax_are_found_again(space: Space, value: str) -> N
     resolve_events(space, [event(userId=value, anonymousId="anon-2")])
     assert len(live(space)) == 1
     assert owner(space, "anonymous_id", "anon-2").pk == owner(space, "user_id", value).pk
+
+
+def test_known_events_written_early_follow_a_merge_later_in_the_chunk(space: Space) -> None:
+    resolve_events(space, [event("identify", userId="u1")])
+    resolve_events(space, [event(anonymousId="a9")])
+    # "early" is a known person's plain event: its row is written while the
+    # chunk is decided, for a9's profile, which the next event merges away.
+    resolve_events(
+        space,
+        [
+            event(anonymousId="a9", message_id="early"),
+            event("identify", userId="u1", anonymousId="a9", message_id="merge"),
+            event(userId="u1", message_id="late"),
+        ],
+    )
+
+    survivor = owner(space, "user_id", "u1")
+    assert [p.pk for p in live(space)] == [survivor.pk]
+    assert set(ProfileEvent.objects.filter(space=space).values_list("profile_id", flat=True)) == {
+        survivor.pk
+    }
+    assert ProfileMerge.objects.filter(space=space, into=survivor).count() == 1
+
+
+def test_an_error_of_a_pipelined_statement_is_djangos(space: Space) -> None:
+    # The feed retries on Django's OperationalError (a deadlock, a lost
+    # connection), also when the statement was sent in pipeline mode.
+    with (
+        pytest.raises(OperationalError),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+        writes.pipelined(),
+    ):
+        cursor.execute("SET LOCAL statement_timeout = 1")
+        cursor.execute("SELECT pg_sleep(1)")
