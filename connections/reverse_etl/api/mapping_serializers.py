@@ -123,6 +123,7 @@ class RetlSyncSerializer(serializers.ModelSerializer):
             "extraction",
             "load",
             "error",
+            "cancel_reason",
             "create_time",
             "update_time",
             "finish_time",

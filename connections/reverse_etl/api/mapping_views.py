@@ -6,6 +6,7 @@ from typing import Any
 
 from django.db import models
 from drf_spectacular.utils import extend_schema, extend_schema_view, inline_serializer
+from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -185,12 +186,18 @@ class RetlSyncViewSet(WorkspaceResourceViewSet):
 
     @extend_schema(
         summary="Cancel Reverse ETL Sync Run",
-        description="POST .../syncs/{sync}:cancel. A running sync becomes CANCELING, stops "
-        "at its next record, keeps what it delivered and ends CANCELED; a queued one is "
-        "CANCELED at once.",
-        request=None,
+        description='POST .../syncs/{sync}:cancel, optionally with `{"reason": "..."}` '
+        "(at most 500 characters, kept on the run as `cancel_reason`). A running sync "
+        "becomes CANCELING, stops at its next page, keeps what it delivered and ends "
+        "CANCELED; a queued one is CANCELED at once.",
+        request=inline_serializer(
+            "RetlSyncCancel", {"reason": serializers.CharField(required=False, max_length=500)}
+        ),
         responses={200: RetlSyncSerializer},
     )
     def cancel(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        sync = sync_service.do_cancel(principal=self.principal, sync=self.get_object())
+        body = request.data if isinstance(request.data, dict) else {}
+        sync = sync_service.do_cancel(
+            principal=self.principal, sync=self.get_object(), reason=body.get("reason", "")
+        )
         return Response(self.render(sync))

@@ -102,6 +102,8 @@ class RetlSync(models.Model):
     failed = models.PositiveBigIntegerField(default=0)
     skipped = models.PositiveBigIntegerField(default=0)  # changes the mapping does not send
     error = models.TextField(blank=True, default="")
+    # Why the user canceled it (Segment asks for a reason when canceling).
+    cancel_reason = models.CharField(max_length=500, blank=True, default="")
     create_time = models.DateTimeField(auto_now_add=True)
     update_time = models.DateTimeField(auto_now=True)
     finish_time = models.DateTimeField(null=True, blank=True)

@@ -53,7 +53,7 @@ from connections.rules import mapping as mapping_kit
 from connections.services.delivery import deliver_mapped
 from switchyard import access, locking, names
 from switchyard.access import Principal
-from switchyard.errors import AlreadyExists, FailedPrecondition
+from switchyard.errors import AlreadyExists, FailedPrecondition, InvalidArgument
 from workspace.services import audit
 
 logger = logging.getLogger("switchyard.reverse_etl")
@@ -76,13 +76,13 @@ class SyncAlreadyRunning(AlreadyExists):
     default_message = "a sync of this mapping is already running"
 
 
-def _audit(principal: Principal, action: AuditAction, sync: RetlSync) -> None:
+def _audit(principal: Principal, action: AuditAction, sync: RetlSync, **after: Any) -> None:
     audit.record(
         principal,
         action,
         workspace=sync.mapping.workspace,
         resource_name=sync.resource_name,
-        after={"status": sync.status},
+        after={"status": sync.status, **after},
     )
 
 
@@ -118,21 +118,39 @@ def enqueue(sync_id: int) -> None:
     app.send_task(task_names.RUN_SYNC, args=[sync_id], queue="default")
 
 
-def do_cancel(*, principal: Principal, sync: RetlSync) -> RetlSync:
+CANCEL_REASON_MAX = 500
+
+
+def do_cancel(*, principal: Principal, sync: RetlSync, reason: object = "") -> RetlSync:
+    """Cancel a run, with the user's optional reason (kept on the run and audited)."""
+    if not isinstance(reason, str):
+        raise InvalidArgument("the reason must be text", field="reason")
+    reason = reason.strip()
+    if len(reason) > CANCEL_REASON_MAX:
+        raise InvalidArgument(
+            f"the reason is at most {CANCEL_REASON_MAX} characters", field="reason"
+        )
     with transaction.atomic():
         locked = locking.lock_for_update(
             principal, "change", sync, write=True, related=("mapping__workspace",)
         )
         if locked.status not in RetlSync.ACTIVE:
             raise FailedPrecondition(f"the sync is {locked.status}: only a running sync cancels")
+        changed = ["update_time"]
         if locked.status == Status.QUEUED:  # nothing done yet: canceled at once
             locked.status = Status.CANCELED
             locked.finish_time = timezone.now()
-            locked.save(update_fields=["status", "finish_time", "update_time"])
+            changed += ["status", "finish_time"]
         elif locked.status != Status.CANCELING:
             locked.status = Status.CANCELING
-            locked.save(update_fields=["status", "update_time"])
-        _audit(principal, AuditAction.RETL_SYNC_CANCELED, locked)
+            changed.append("status")
+        if reason and reason != locked.cancel_reason:
+            locked.cancel_reason = reason
+            changed.append("cancel_reason")
+        if len(changed) > 1:
+            locked.save(update_fields=changed)
+        why = {"reason": locked.cancel_reason} if locked.cancel_reason else {}
+        _audit(principal, AuditAction.RETL_SYNC_CANCELED, locked, **why)
     return locked
 
 

@@ -209,7 +209,9 @@ def sync_detail(request: UIRequest, workspace: Workspace, sync: RetlSync) -> Htt
             raise Http404("unknown action")
         attempt(
             request,
-            lambda: service.do_cancel(principal=request.principal, sync=sync),
+            lambda: service.do_cancel(
+                principal=request.principal, sync=sync, reason=request.POST.get("reason", "")
+            ),
             "Cancel requested: records already processed stay synced.",
         )
         return redirect(

@@ -214,6 +214,28 @@ def test_run_answers_a_queued_sync_and_a_second_run_is_a_conflict(
     assert [s["id"] for s in listed] == [started.json()["id"]]
 
 
+def test_cancel_keeps_the_users_reason_and_a_bad_reason_changes_nothing(
+    api: APIClient, synced: Synced
+) -> None:
+    syncs_url = f"{MAPPINGS}/{synced.mapping.key_id}/syncs"
+    started = api.post(f"{syncs_url}:run").json()
+    cancel_url = f"{syncs_url}/{started['id']}:cancel"
+
+    too_long = api.post(cancel_url, {"reason": "x" * 501}, format="json")
+    assert too_long.status_code == 400
+    assert "at most 500 characters" in too_long.json()["error"]
+    not_text = api.post(cancel_url, {"reason": 7}, format="json")
+    assert not_text.status_code == 400
+    assert RetlSync.objects.get(key_id=started["id"]).status == "QUEUED"
+
+    canceled = api.post(cancel_url, {"reason": "  wrong model query  "}, format="json")
+    assert canceled.status_code == 200
+    assert canceled.json()["status"] == "CANCELED"
+    assert canceled.json()["cancel_reason"] == "wrong model query"
+    shown = api.get(f"{syncs_url}/{started['id']}").json()
+    assert shown["cancel_reason"] == "wrong model query"
+
+
 def test_a_finished_sync_shows_its_extraction_and_load_results(
     api: APIClient, synced: Synced
 ) -> None:

@@ -169,11 +169,13 @@ def test_cancel_a_running_sync(people: People, mapping: RetlMapping) -> None:
     owner = people.client(people.owner)
     url = f"{UI}/mappings/{mapping.key_id}/syncs/{sync.key_id}/"
     assert 'id="cancel-sync"' in owner.get(url).content.decode()
-    response = owner.post(url, {"intent": "cancel"}, follow=True)
+    response = owner.post(url, {"intent": "cancel", "reason": "paused the campaign"}, follow=True)
     sync.refresh_from_db()
     assert sync.status == "CANCELED"
+    assert sync.cancel_reason == "paused the campaign"
     page = response.content.decode()
     assert "Cancel requested" in page and 'id="cancel-sync"' not in page
+    assert "Canceled because: paused the campaign" in page
 
 
 def test_a_reader_sees_history_but_no_sync_controls(people: People, mapping: RetlMapping) -> None:
