@@ -62,6 +62,12 @@ class RetlSourceSerializer(serializers.ModelSerializer):
     )
     password_set = serializers.BooleanField(read_only=True)
     dsn_set = serializers.BooleanField(read_only=True)
+    bookkeeping = serializers.CharField(
+        read_only=True,
+        help_text="where the snapshots live: WAREHOUSE (schema __switchyard_retl), SWITCHYARD "
+        "(Switchyard's own database: the user may only read), or '' until the first test "
+        "connection or sync decides; kept once decided",
+    )
 
     class Meta:
         model = RetlSource
@@ -79,6 +85,7 @@ class RetlSourceSerializer(serializers.ModelSerializer):
             "dsn",
             "password_set",
             "dsn_set",
+            "bookkeeping",
             "create_time",
             "update_time",
         )

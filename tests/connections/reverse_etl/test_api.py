@@ -120,8 +120,10 @@ def test_test_connection_reports_each_check(
 ) -> None:
     users_table(warehouse)
     create_source(api, warehouse)
+    assert api.get(f"{SOURCES}/dwh").json()["bookkeeping"] == ""  # not decided yet
     answer = api.post(f"{SOURCES}/dwh:test").json()
     assert answer["ok"] is True and answer["bookkeeping"] == "WAREHOUSE"
+    assert api.get(f"{SOURCES}/dwh").json()["bookkeeping"] == "WAREHOUSE"
     assert [(c["name"], c["status"]) for c in answer["checks"]] == [
         ("connect", "PASSED"),
         ("read", "PASSED"),
@@ -143,6 +145,7 @@ def test_test_connection_with_a_read_only_user_names_the_missing_permission(
     assert checks["bookkeeping"]["status"] == "FAILED"
     assert "__switchyard_retl" in checks["bookkeeping"]["detail"]
     assert answer["bookkeeping"] == "SWITCHYARD"
+    assert api.get(f"{SOURCES}/dwh").json()["bookkeeping"] == "SWITCHYARD"
 
 
 def test_a_read_only_token_cannot_run_the_connection_test(
