@@ -9,15 +9,10 @@ import pytest
 
 from connections.reverse_etl.models import RetlAlertSettings, RetlMapping, RetlMappingAlert
 from connections.reverse_etl.services import alerts as alert_service
-from connections.reverse_etl.services.mappings import do_create_mapping
-from switchyard.access import Principal
-from tests.connections.delivery_support import make_setup
 from tests.connections.reverse_etl.view_support import (
     UI,
     People,
-    customers_table,
-    make_model,
-    make_source,
+    make_mapping,
     people,
 )
 from tests.connections.reverse_etl.warehouse_support import WarehouseDb, warehouse
@@ -28,16 +23,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def mapping(people: People, warehouse: WarehouseDb) -> RetlMapping:
-    model = make_model(people, make_source(people, warehouse), customers_table(warehouse))
-    destination = make_setup(people.owner, people.workspace).destination("actions-webhook")
-    return do_create_mapping(
-        principal=Principal(people.owner),
-        model=model,
-        destination=destination,
-        action="send",
-        display_name="Customers to the hook",
-        field_mappings={"url": "https://hooks.example/x", "method": "POST"},
-    )
+    return make_mapping(people, warehouse)
 
 
 def settings_form(**extra: str) -> dict[str, str]:

@@ -10,15 +10,10 @@ from django_celery_beat.models import PeriodicTask
 
 from connections.reverse_etl.models import RetlMapping, RetlSync
 from connections.reverse_etl.models.schedules import RetlSchedule
-from connections.reverse_etl.services.mappings import do_create_mapping
-from switchyard.access import Principal
-from tests.connections.delivery_support import make_setup
 from tests.connections.reverse_etl.view_support import (
     UI,
     People,
-    customers_table,
-    make_model,
-    make_source,
+    make_mapping,
     people,
 )
 from tests.connections.reverse_etl.warehouse_support import WarehouseDb, warehouse
@@ -29,16 +24,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def mapping(people: People, warehouse: WarehouseDb) -> RetlMapping:
-    model = make_model(people, make_source(people, warehouse), customers_table(warehouse))
-    destination = make_setup(people.owner, people.workspace).destination("actions-webhook")
-    return do_create_mapping(
-        principal=Principal(people.owner),
-        model=model,
-        destination=destination,
-        action="send",
-        display_name="Customers to the hook",
-        field_mappings={"url": "https://hooks.example/x", "method": "POST"},
-    )
+    return make_mapping(people, warehouse)
 
 
 def schedule_form(**values: Any) -> dict[str, Any]:

@@ -12,17 +12,13 @@ from django.utils import timezone
 
 from connections.reverse_etl.models import RetlMapping, RetlSync, RetlSyncRecord
 from connections.reverse_etl.services import syncs as sync_service
-from connections.reverse_etl.services.mappings import do_create_mapping
 from switchyard import names
-from switchyard.access import Principal
-from tests.connections.delivery_support import Server, make_setup
+from tests.connections.delivery_support import Server
 from tests.connections.reverse_etl.sync_support import waits
 from tests.connections.reverse_etl.view_support import (
     UI,
     People,
-    customers_table,
-    make_model,
-    make_source,
+    make_mapping,
     people,
 )
 from tests.connections.reverse_etl.warehouse_support import WarehouseDb, warehouse
@@ -39,16 +35,7 @@ def _local_destinations(settings: Any, waits: list[float]) -> None:
 
 @pytest.fixture
 def mapping(people: People, warehouse: WarehouseDb, server: Server) -> RetlMapping:
-    model = make_model(people, make_source(people, warehouse), customers_table(warehouse))
-    destination = make_setup(people.owner, people.workspace).destination("actions-webhook")
-    return do_create_mapping(
-        principal=Principal(people.owner),
-        model=model,
-        destination=destination,
-        action="send",
-        display_name="Customers to the hook",
-        field_mappings={"url": server.url + "/hook", "method": "POST", "data": {"@path": "$."}},
-    )
+    return make_mapping(people, warehouse, server.url + "/hook", data={"@path": "$."})
 
 
 def a_sync(mapping: RetlMapping, status: str, **values: Any) -> RetlSync:

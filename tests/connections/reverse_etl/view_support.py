@@ -13,10 +13,12 @@ import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 
-from connections.reverse_etl.models import RetlModel, RetlSource
+from connections.reverse_etl.models import RetlMapping, RetlModel, RetlSource
+from connections.reverse_etl.services.mappings import do_create_mapping
 from connections.reverse_etl.services.models import do_create_retl_model
 from connections.reverse_etl.services.sources import do_create_retl_source
 from switchyard.access import Principal
+from tests.connections.delivery_support import make_setup
 from tests.connections.reverse_etl.warehouse_support import WarehouseDb
 from workspace.models import Membership, Workspace
 from workspace.services.grants import do_create_grant
@@ -102,4 +104,20 @@ def make_model(people: People, source: RetlSource, table: str) -> RetlModel:
         display_name="Customers",
         query=f"SELECT customer_id, plan FROM {table}",
         identifier_column="customer_id",
+    )
+
+
+def make_mapping(
+    people: People, db: WarehouseDb, url: str = "https://hooks.example/x", **fields: Any
+) -> RetlMapping:
+    """A customers model on a new source, mapped to a webhook's Send action at ``url``."""
+    model = make_model(people, make_source(people, db), customers_table(db))
+    destination = make_setup(people.owner, people.workspace).destination("actions-webhook")
+    return do_create_mapping(
+        principal=Principal(people.owner),
+        model=model,
+        destination=destination,
+        action="send",
+        display_name="Customers to the hook",
+        field_mappings={"url": url, "method": "POST", **fields},
     )
