@@ -5,16 +5,11 @@ an audience once its last event left the window, with no new event arriving."""
 from __future__ import annotations
 
 import datetime as dt
-import os
-import subprocess
-import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import User
-from django.db import connection
 from django.utils import timezone
 from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
@@ -25,29 +20,8 @@ from engage.services.computations import do_create_computation
 from switchyard.access import Principal
 from tests.engage.compute_support import World, did, within
 from tests.engage.identity_support import make_space
-from tests.worker_support import ROOT, celery_worker, eventually
+from tests.worker_support import celery_beat, celery_worker, eventually
 from workspace.models import Workspace
-
-
-@contextmanager
-def celery_beat(tmp_path: Path) -> Iterator[subprocess.Popen[bytes]]:
-    """A beat process reading the test database's PeriodicTask rows."""
-    environment = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "tests.connections.worker_settings",
-        "SWITCHYARD_TEST_DATABASE": str(connection.settings_dict["NAME"]),
-    }
-    command = [sys.executable, "-m", "celery", "-A", "switchyard", "beat"]
-    command += ["--scheduler", "django_celery_beat.schedulers:DatabaseScheduler"]
-    command += ["--schedule", str(tmp_path / "beat-schedule"), "--max-interval", "1"]
-    command += ["--pidfile", str(tmp_path / "beat.pid"), "--loglevel", "WARNING"]
-    process = subprocess.Popen(command, cwd=ROOT, env=environment)
-    try:
-        yield process
-    finally:
-        if process.poll() is None:
-            process.terminate()
-            process.wait(timeout=30)
 
 
 @pytest.mark.django_db
