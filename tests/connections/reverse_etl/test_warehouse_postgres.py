@@ -478,3 +478,104 @@ def test_columns_without_a_hash_function_still_diff(warehouse: WarehouseDb, engi
     assert (run.added, run.updated, run.deleted) == (0, 1, 0)
     [record] = connector.changes(key, run.extract_id, after=None, limit=9)
     assert record.row == {"id": 1, "doc": {"a": 2}, "at": "(1,2)"}
+
+
+def snapshot_key_type(engine: Engine, key: str) -> str:
+    """The type of the snapshot's id column, where the engine keeps it."""
+    if engine.mode == "SWITCHYARD":
+        dsn, schema = engine.local_dsn, LOCAL_SCHEMA
+    else:
+        dsn = psycopg.conninfo.make_conninfo(
+            **engine.warehouse.server, dbname=engine.warehouse.dbname
+        )
+        schema = SCHEMA
+    with psycopg.connect(dsn) as conn:
+        row = conn.execute(
+            "SELECT format_type(atttypid, atttypmod) FROM pg_attribute "
+            "WHERE attrelid = to_regclass(%s) AND attname = 'id'",
+            (f'"{schema}"."{key}_snapshot"',),
+        ).fetchone()
+    assert row is not None
+    return str(row[0])
+
+
+def test_the_snapshot_is_keyed_by_the_identifier_s_own_type(
+    warehouse: WarehouseDb, engine: Engine
+) -> None:
+    table = warehouse.table("kinds")
+    warehouse.run(f"CREATE TABLE {table} (n int, u uuid, v varchar(20), d date)")
+    warehouse.run(
+        f"INSERT INTO {table} VALUES (1, 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', 'x', "
+        "'2026-01-01'), (2, 'b0eebc99-9c0b-4ef8-bb6d-6bb9bd380a12', 'y', '2026-01-02')"
+    )
+    connector, query = engine.connector(), f"SELECT * FROM {table}"
+    expected = {"n": "bigint", "u": "uuid", "v": "text", "d": "text"}
+    for column, key_type in expected.items():
+        key = f"rmod_kind_{column}"
+        first = connector.extract(key, query, column, timeout_s=TIMEOUT)
+        ids = [r.id for r in connector.changes(key, first.extract_id, after=None, limit=9)]
+        assert connector.commit_snapshot(key, first.extract_id, ids) == 2
+        assert snapshot_key_type(engine, key) == key_type
+        warehouse.run(f"DELETE FROM {table} WHERE n = 2")
+        run = connector.extract(key, query, column, timeout_s=TIMEOUT)
+        assert (run.added, run.updated, run.deleted) == (0, 0, 1)
+        [gone] = connector.changes(key, run.extract_id, after=None, limit=9)
+        assert gone.id == ids[1]
+        assert connector.commit_snapshot(key, run.extract_id, [gone.id]) == 1
+        warehouse.run(
+            f"INSERT INTO {table} VALUES (2, 'b0eebc99-9c0b-4ef8-bb6d-6bb9bd380a12', 'y', "
+            "'2026-01-02')"
+        )
+
+
+def test_a_change_of_the_identifier_s_type_keeps_what_was_delivered(
+    warehouse: WarehouseDb, engine: Engine
+) -> None:
+    table = warehouse.table("retyped")
+    warehouse.run(f"CREATE TABLE {table} (id bigint, t text)")
+    warehouse.run(f"INSERT INTO {table} VALUES (1, '1'), (7, '007')")
+    connector, key = engine.connector(), "rmod_retyped"
+    as_int = f"SELECT id, t FROM {table}"
+    as_text = f"SELECT id::text AS id, t FROM {table}"
+    first = connector.extract(key, as_int, "id", timeout_s=TIMEOUT)
+    connector.commit_snapshot(key, first.extract_id, ["1", "7"])
+    assert snapshot_key_type(engine, key) == "bigint"
+
+    # bigint -> text -> bigint: the same ids, so no addition nor deletion (the rows
+    # are updates: their identifier's JSON is a string, then a number again).
+    run = connector.extract(key, as_text, "id", timeout_s=TIMEOUT)
+    assert snapshot_key_type(engine, key) == "text"
+    assert (run.added, run.updated, run.deleted) == (0, 2, 0)
+    connector.commit_snapshot(key, run.extract_id, ["1", "7"])
+    run = connector.extract(key, as_int, "id", timeout_s=TIMEOUT)
+    assert snapshot_key_type(engine, key) == "bigint"
+    assert (run.added, run.updated, run.deleted) == (0, 2, 0)
+
+    # Text ids that are not a number's text form ('007') keep the snapshot text.
+    by_t = f"SELECT t AS id, id AS n FROM {table}"
+    first = connector.extract("rmod_retyped_t", by_t, "id", timeout_s=TIMEOUT)
+    connector.commit_snapshot("rmod_retyped_t", first.extract_id, ["1", "007"])
+    as_number = f"SELECT t::int AS id, id AS n FROM {table}"
+    run = connector.extract("rmod_retyped_t", as_number, "id", timeout_s=TIMEOUT)
+    assert snapshot_key_type(engine, "rmod_retyped_t") == "text"
+    records = connector.changes("rmod_retyped_t", run.extract_id, after=None, limit=9)
+    assert [(r.id, r.change) for r in records] == [
+        ("007", "deleted"),
+        ("1", "updated"),
+        ("7", "added"),
+    ]
+
+
+def test_a_repeated_identifier_cannot_hide_a_deletion(
+    warehouse: WarehouseDb, engine: Engine
+) -> None:
+    table = users_table(warehouse, rows=2)
+    connector, key = engine.connector(), "rmod_dupe_hides"
+    first = connector.extract(key, f"SELECT * FROM {table}", "id", timeout_s=TIMEOUT)
+    connector.commit_snapshot(key, first.extract_id, ["1", "2"])
+    # As many rows as the snapshot, all matching it, yet 2 is gone and 1 repeats.
+    doubled = f"SELECT * FROM {table} WHERE id = 1 UNION ALL SELECT * FROM {table} WHERE id = 1"
+    run = connector.extract(key, doubled, "id", timeout_s=TIMEOUT)
+    assert (run.extracted, run.duplicates, run.deleted) == (2, 2, 1)
+    records = connector.changes(key, run.extract_id, after=None, limit=9)
+    assert [(r.id, r.change) for r in records] == [("2", "deleted")]
