@@ -1,6 +1,6 @@
-"""A mapping for the alert and consent tests, made without the sync helpers (which
-change with the load): a model over a real warehouse table and a webhook
-destination on a local HTTP server; the mapping row itself is created directly."""
+"""A mapping for the alert and consent tests: ``sync_support.make_synced`` over an
+empty table with consent columns (``ads``, ``analytics``), plus finished runs' rows
+made directly (what the rate alert reads)."""
 
 from __future__ import annotations
 
@@ -9,26 +9,18 @@ from datetime import datetime, timedelta
 
 from django.contrib.auth.models import User
 
-from connections.models import Destination
-from connections.reverse_etl.models import RetlMapping, RetlModel, RetlSync
-from connections.reverse_etl.services.models import do_create_retl_model
-from connections.reverse_etl.services.sources import do_create_retl_source
+from connections.reverse_etl.models import RetlSync
 from switchyard import names
-from switchyard.access import Principal
-from tests.connections.delivery_support import Server, make_setup
+from tests.connections.delivery_support import Server
+from tests.connections.reverse_etl.sync_support import Synced, make_synced
 from tests.connections.reverse_etl.warehouse_support import WarehouseDb
 from workspace.models import Workspace
 
+CONSENTING_COLUMNS = {"plan": "text", "ads": "boolean", "analytics": "boolean"}
+
 
 @dataclass
-class Mapped:
-    warehouse: WarehouseDb
-    principal: Principal
-    table: str
-    model: RetlModel
-    destination: Destination
-    mapping: RetlMapping
-
+class Mapped(Synced):
     def warehouse_drop(self) -> None:
         self.warehouse.run(f"DROP TABLE {self.table}")
 
@@ -47,42 +39,8 @@ class Mapped:
 def make_mapped(
     owner: User, workspace: Workspace, warehouse: WarehouseDb, server: Server
 ) -> Mapped:
-    principal = Principal(owner)
-    table = warehouse.table("consenting")
-    warehouse.run(
-        f"CREATE TABLE {table} (customer_id text PRIMARY KEY, plan text,"
-        " ads boolean, analytics boolean)"
-    )
-    s = warehouse.settings()
-    source = do_create_retl_source(
-        principal=principal,
-        workspace=workspace,
-        slug="dwh",
-        display_name="Warehouse",
-        host=s.host,
-        port=s.port,
-        database=s.database,
-        username=s.username,
-        password=s.password or "unused",
-        ssl_mode=s.ssl_mode,
-    )
-    model = do_create_retl_model(
-        principal=principal,
-        source=source,
-        slug="customers",
-        display_name="Customers",
-        query=f"SELECT customer_id, plan, ads, analytics FROM {table}",  # noqa: S608
-        identifier_column="customer_id",
-    )
-    destination, _ = make_setup(owner, workspace).webhook(server.url + "/hook")
-    mapping = RetlMapping.objects.create(
-        key_id=names.generate_id("rmap"),
-        workspace=workspace,
-        model=model,
-        destination=destination,
-        display_name="Customers to the hook",
-    )
-    return Mapped(warehouse, principal, table, model, destination, mapping)
+    synced = make_synced(owner, workspace, warehouse, server, columns=CONSENTING_COLUMNS, rows="")
+    return Mapped(**vars(synced))
 
 
 def hours_ago(now: datetime, hours: float) -> datetime:

@@ -12,6 +12,7 @@ import pytest
 from django.contrib.auth.models import User
 
 from connections.dataplane.delivery import direct
+from connections.models import Destination
 from connections.reverse_etl.models import RetlMapping, RetlModel, RetlSync
 from connections.reverse_etl.services.mappings import do_create_mapping
 from connections.reverse_etl.services.models import do_create_retl_model
@@ -61,20 +62,39 @@ class Synced:
             messages += body if isinstance(body, list) else [body]
         return sorted(m["context"]["reverse_etl"]["record_id"] for m in messages)
 
+    @property
+    def destination(self) -> Destination:
+        return self.mapping.destination
+
     def latest(self) -> RetlSync:
         return RetlSync.objects.filter(mapping=self.mapping).latest("create_time", "id")
 
 
+# The model's table past its identifier: column name -> type, and its rows.
+CUSTOMER_COLUMNS = {"email": "text", "plan": "text"}
+CUSTOMER_ROWS = "('c1', 'a@x.io', 'free'), ('c2', 'b@x.io', 'pro'), ('c3', 'c@x.io', 'pro')"
+
+
 def make_synced(
-    owner: User, workspace: Workspace, warehouse: WarehouseDb, server: Server, **mapping: Any
+    owner: User,
+    workspace: Workspace,
+    warehouse: WarehouseDb,
+    server: Server,
+    *,
+    columns: dict[str, str] | None = None,
+    rows: str = CUSTOMER_ROWS,
+    **mapping: Any,
 ) -> Synced:
+    """A table ``(customer_id text PRIMARY KEY, <columns>)`` with ``rows`` (SQL VALUES;
+    empty for none), a source over the warehouse, a model selecting every column and
+    the mapping (``mapping`` overrides its fields)."""
     principal = Principal(owner)
+    columns = CUSTOMER_COLUMNS if columns is None else columns
     table = warehouse.table("customers")
-    warehouse.run(f"CREATE TABLE {table} (customer_id text PRIMARY KEY, email text, plan text)")
-    warehouse.run(
-        f"INSERT INTO {table} VALUES ('c1', 'a@x.io', 'free'), ('c2', 'b@x.io', 'pro'),"
-        " ('c3', 'c@x.io', 'pro')"
-    )
+    typed = "".join(f", {name} {kind}" for name, kind in columns.items())
+    warehouse.run(f"CREATE TABLE {table} (customer_id text PRIMARY KEY{typed})")
+    if rows:
+        warehouse.run(f"INSERT INTO {table} VALUES {rows}")
     s = warehouse.settings()
     source = do_create_retl_source(
         principal=principal,
@@ -93,7 +113,7 @@ def make_synced(
         source=source,
         slug="customers",
         display_name="Customers",
-        query=f"SELECT customer_id, email, plan FROM {table}",
+        query=f"SELECT {', '.join(['customer_id', *columns])} FROM {table}",
         identifier_column="customer_id",
     )
     setup = make_setup(owner, workspace)

@@ -11,7 +11,8 @@ import pytest
 from django.contrib.auth.models import User
 from rest_framework.test import APIClient
 
-from connections.reverse_etl.services import consent
+from connections.reverse_etl.models import RetlSync, RetlSyncRecord
+from connections.reverse_etl.services import consent, syncs
 from switchyard.access import Principal
 from tests.connections.delivery_support import Server, make_setup
 from tests.connections.reverse_etl.alert_support import Mapped, make_mapped
@@ -29,6 +30,11 @@ CATEGORIES = f"{RETL}/consent-categories"
 @pytest.fixture
 def acme(alice: User, make_workspace: Callable[..., Workspace]) -> Workspace:
     return make_workspace(alice, "acme")
+
+
+@pytest.fixture(autouse=True)
+def _local_destinations(settings: object) -> None:
+    settings.DELIVERY_ALLOW_PRIVATE_NETWORKS = True  # type: ignore[attr-defined]
 
 
 @pytest.fixture
@@ -186,18 +192,21 @@ def test_the_consent_context_goes_on_messages_with_a_row(api: APIClient, mapped:
     assert deletion == {"type": "track"}
 
 
-def test_a_sync_sends_a_mapped_destination_only_consenting_records_with_their_consent(
-    api: APIClient, mapped: Mapped, server: Server, settings: object
-) -> None:
-    from connections.reverse_etl.models import RetlMapping, RetlSync, RetlSyncRecord
-    from connections.reverse_etl.services import syncs
-    from switchyard import names
+def run(mapped: Mapped) -> RetlSync:
+    sync = syncs.do_run_now(principal=mapped.principal, mapping=mapped.mapping)
+    syncs.run_sync(sync.pk)
+    sync.refresh_from_db()
+    return sync
 
-    settings.DELIVERY_ALLOW_PRIVATE_NETWORKS = True  # type: ignore[attr-defined]
-    RetlMapping.objects.filter(pk=mapped.mapping.pk).update(
-        action="send",
-        field_mappings={"url": server.url + "/hook", "method": "POST", "data": {"@path": "$."}},
-    )
+
+def filtered(sync: RetlSync) -> list[tuple[str, str]]:
+    skipped = RetlSyncRecord.objects.filter(sync=sync, outcome="skipped")
+    return sorted(skipped.values_list("record_id", "reason"))
+
+
+def test_a_sync_sends_a_mapped_destination_only_consenting_records_with_their_consent(
+    api: APIClient, mapped: Mapped, server: Server
+) -> None:
     mapped.warehouse.run(
         f"INSERT INTO {mapped.table} VALUES ('c1', 'pro', true, true), ('c2', 'pro', false, true),"  # noqa: S608
         " ('c3', 'free', null, true)"
@@ -207,19 +216,13 @@ def test_a_sync_sends_a_mapped_destination_only_consenting_records_with_their_co
         [category("Advertising", mapped.destination.resource_name), category("Analytics")],
     )
     set_columns(api, mapped, {"Advertising": "ads", "Analytics": "analytics"})
-    sync = RetlSync.objects.create(key_id=names.generate_id("rsyn"), mapping=mapped.mapping)
 
-    syncs.run_sync(sync.pk)
+    sync = run(mapped)
 
-    sync.refresh_from_db()
     (received,) = [r.json() for r in server.requests]
     assert received["properties"]["customer_id"] == "c1"
     assert received["context"]["consent"] == {
         "categoryPreferences": {"Advertising": True, "Analytics": True}
     }
     assert (sync.status, sync.successful, sync.skipped) == ("SUCCEEDED", 1, 2)
-    filtered = RetlSyncRecord.objects.filter(sync=sync, outcome="skipped")
-    assert sorted(filtered.values_list("record_id", "reason")) == [
-        ("c2", consent.FILTERED),
-        ("c3", consent.FILTERED),
-    ]
+    assert filtered(sync) == [("c2", consent.FILTERED), ("c3", consent.FILTERED)]
