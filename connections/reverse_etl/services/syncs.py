@@ -13,8 +13,9 @@
      record selection sends becomes a message (``mappings.message_for``) that the
      mapping's field mappings map onto its action, delivered through
      ``connections.services.delivery.deliver_mapped`` (batched, retryable
-     failures retried within the call). Per page: one cancel check, the
-     outcomes written at once (``bulk_create``), the counters and ``load_after``
+     failures retried within the call). The consent settings are read once, when
+     the load starts: a run uses them as they were then. Per page: one cancel
+     check, the outcomes written at once (``bulk_create``), the counters and ``load_after``
      updated once. A record whose outcome is recorded is not sent again by this
      run. Changes the mapping does not send are recorded skipped and committed.
      A failed record stays a change and is retried at the next syncs (re-read by
@@ -319,8 +320,13 @@ def _load_one(sync: RetlSync, record: Record) -> None:
 
 
 class _Loader:
-    """The load of one run: the mapping compiled once, the model's columns read
-    once (only when a deletion is sent)."""
+    """The load of one run: the mapping compiled once, the consent settings read
+    once, the model's columns read once (only when a deletion is sent).
+
+    A run uses the consent settings (the model's consent columns, the destination's
+    categories) as they were when its load started: an edit made during the load
+    applies from the next run (a run resumed after its worker died reads them again
+    for the records it has left)."""
 
     def __init__(self, sync: RetlSync) -> None:
         self.sync = sync
@@ -332,6 +338,7 @@ class _Loader:
         # Records of the mapping being retried (failed at earlier syncs): when there
         # are none, no page looks them up.
         self.retrying = RetlRecordRetry.objects.filter(mapping=self.mapping).exists()
+        self.consent = consent.for_mapping(self.mapping.model, self.mapping.destination)
         try:
             self.resolve = mapping_kit.compile(self.mapping.field_mappings)
         except mapping_kit.InvalidMapping as exc:  # saved valid; the kit changed since
@@ -359,7 +366,7 @@ class _Loader:
         stored = set(retries)
         outcomes: list[_Outcome] = []
         to_send: list[tuple[Record, dict[str, Any]]] = []
-        check = consent.for_mapping(mapping.model, mapping.destination)
+        check = self.consent
         for record in records:
             retry = retries.get(record.id)
             if not sends(mapping, record.change):

@@ -6,6 +6,7 @@ columns get everything; a mapped destination needs true for all its categories."
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
@@ -226,3 +227,44 @@ def test_a_sync_sends_a_mapped_destination_only_consenting_records_with_their_co
     }
     assert (sync.status, sync.successful, sync.skipped) == ("SUCCEEDED", 1, 2)
     assert filtered(sync) == [("c2", consent.FILTERED), ("c3", consent.FILTERED)]
+
+
+def test_a_run_keeps_the_consent_settings_its_load_started_with(
+    api: APIClient, mapped: Mapped, server: Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Consent is read once per run, not per page: the model's consent columns
+    cleared after the first page still filter the rest of that run; the next run
+    goes by the edit."""
+    mapped.warehouse.run(
+        f"INSERT INTO {mapped.table} VALUES ('c1', 'pro', true, true),"  # noqa: S608
+        " ('c2', 'pro', false, true), ('c3', 'free', false, true)"
+    )
+    set_categories(api, [category("Advertising", mapped.destination.resource_name)])
+    set_columns(api, mapped, {"Advertising": "ads"})
+    monkeypatch.setattr(syncs, "PAGE_SIZE", 1)  # c1, c2 and c3 each a page
+    deliver = syncs.deliver_mapped
+
+    def deliver_then_clear_consent(*args: Any) -> Any:
+        answers = deliver(*args)  # the real delivery (only c1's page sends anything)
+        consent.do_update_model_consent(
+            principal=mapped.principal, model=mapped.model, changes={"columns": {}}
+        )
+        return answers
+
+    monkeypatch.setattr(syncs, "deliver_mapped", deliver_then_clear_consent)
+
+    sync = run(mapped)
+
+    assert consent.model_consent(mapped.model).columns == {}  # the edit was made mid-run
+    assert [r.json()["properties"]["customer_id"] for r in server.requests] == ["c1"]
+    assert filtered(sync) == [("c2", consent.FILTERED), ("c3", consent.FILTERED)]
+
+    monkeypatch.setattr(syncs, "deliver_mapped", deliver)
+    server.requests.clear()
+    mapped.warehouse.run(f"UPDATE {mapped.table} SET plan = 'team' WHERE customer_id = 'c2'")  # noqa: S608
+    following = run(mapped)
+
+    (received,) = [r.json() for r in server.requests]  # no consent columns: not enforced
+    assert received["properties"]["customer_id"] == "c2"
+    assert "consent" not in received["context"]
+    assert (following.successful, following.skipped) == (1, 0)
