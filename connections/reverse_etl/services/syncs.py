@@ -287,8 +287,9 @@ def _load(sync: RetlSync) -> None:
         if not read:
             break
         for start in range(0, len(read), PAGE_SIZE):
-            if _canceling(sync):
-                return _stop_loading(sync)
+            if _canceling(sync):  # the commit step commits what was delivered
+                _set(sync, load_done=True)
+                return
             page = read[start : start + PAGE_SIZE]
             done: set[str] = set()
             if resumed:
@@ -308,15 +309,6 @@ def _load(sync: RetlSync) -> None:
     ).delete()
     _set(sync, load_done=True)
     _advance(sync, Status.COMMITTING)
-
-
-def _stop_loading(sync: RetlSync) -> None:
-    _set(sync, load_done=True)
-
-
-def _load_one(sync: RetlSync, record: Record) -> None:
-    """One record as a page of its own (the tests' worker that died mid-load)."""
-    _Loader(sync).load_page([record], record.id)
 
 
 class _Loader:

@@ -217,7 +217,8 @@ def test_a_run_resumed_mid_load_sends_only_the_records_not_yet_recorded(synced: 
     (first, *_) = syncs.warehouse_of(synced.model.source).changes(
         synced.mapping.key_id, sync.extract_id, after=None, limit=1
     )
-    syncs._load_one(sync, first)  # the worker died after recording one outcome
+    # The worker died after the load's first page: one record's outcome recorded.
+    syncs._Loader(sync).load_page([first], first.id)
 
     syncs.run_sync(sync.pk)
     sync.refresh_from_db()
@@ -233,7 +234,7 @@ def test_cancel_stops_the_load_and_commits_what_was_delivered(synced: Synced) ->
     (first, *_) = syncs.warehouse_of(synced.model.source).changes(
         synced.mapping.key_id, sync.extract_id, after=None, limit=1
     )
-    syncs._load_one(sync, first)
+    syncs._Loader(sync).load_page([first], first.id)  # the load's first page
 
     canceling = syncs.do_cancel(principal=synced.principal, sync=sync)
     assert canceling.status == "CANCELING"
