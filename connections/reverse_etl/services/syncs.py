@@ -229,6 +229,7 @@ def _run_steps(sync: RetlSync) -> dict[str, Any]:
             _load(sync)
         if not sync.commit_done:
             _commit(sync)
+        _discard_extract(sync)
     except WarehouseError as exc:
         _finish(sync, Status.FAILED, error=exc.message)
         return {"sync": sync.key_id, "status": sync.status, "error": exc.message}
@@ -241,6 +242,17 @@ def _run_steps(sync: RetlSync) -> dict[str, Any]:
     else:
         _finish(sync, Status.PARTIALLY_SUCCEEDED if sync.failed else Status.SUCCEEDED)
     return {"sync": sync.key_id, "status": sync.status, "successful": sync.successful}
+
+
+def _discard_extract(sync: RetlSync) -> None:
+    """The run is committed: nothing reads its extract again (failed records are
+    found anew by the next diff), so its rows leave the warehouse now. Best effort:
+    the next extract replaces it anyway."""
+    mapping = sync.mapping
+    try:
+        warehouse_of(mapping.model.source).discard_extract(mapping.key_id, sync.extract_id)
+    except WarehouseError:
+        logger.warning("reverse etl sync %s: its extract was not dropped", sync.key_id)
 
 
 def _finish(sync: RetlSync, status: str, *, error: str = "") -> None:

@@ -140,5 +140,10 @@ class Warehouse(abc.ABC):
         """Advance the snapshot for the delivered ``ids`` only; returns how many."""
 
     @abc.abstractmethod
+    def discard_extract(self, key: str, extract_id: str) -> None:
+        """Drop the rows of a finished run's extract (if it is still the latest), so
+        they do not sit in the warehouse until the next run replaces them."""
+
+    @abc.abstractmethod
     def reset(self, key: str) -> None:
         """Forget the snapshot: every row is added at the next extract."""

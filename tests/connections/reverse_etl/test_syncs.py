@@ -14,6 +14,7 @@ from django.contrib.auth.models import User
 from connections.reverse_etl.models import RetlSync, RetlSyncRecord
 from connections.reverse_etl.services import extract, syncs
 from connections.reverse_etl.services.mappings import do_duplicate_mapping
+from connections.reverse_etl.warehouses.postgres import SCHEMA
 from switchyard.errors import AlreadyExists
 from tests.connections.delivery_support import Reply, Server
 from tests.connections.reverse_etl import warehouse_support
@@ -45,6 +46,15 @@ def run(synced: Synced) -> RetlSync:
     syncs.run_sync(sync.pk)
     sync.refresh_from_db()
     return sync
+
+
+def bookkeeping_tables(synced: Synced) -> list[str]:
+    rows = synced.warehouse.run(
+        "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "WHERE n.nspname = %s AND c.relname LIKE %s AND c.relkind = 'r' ORDER BY 1",
+        (SCHEMA, f"{synced.mapping.key_id}%"),
+    )
+    return [name for (name,) in rows]
 
 
 def test_first_run_sends_every_row_as_a_new_record_message_with_its_columns(
@@ -139,6 +149,8 @@ def test_a_failed_record_is_recorded_with_its_reason_and_sent_again_next_run(
     assert failed.reason.startswith("errors.discarded.400")
     assert len(synced.server.requests) == 3  # a 4xx is not retried within the run
     assert not failed.committed
+    # The run is over: its extract left the warehouse; the snapshot stays.
+    assert bookkeeping_tables(synced) == [f"{synced.mapping.key_id}_snapshot"]
     synced.server.requests.clear()
 
     second = run(synced)

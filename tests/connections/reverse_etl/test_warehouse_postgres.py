@@ -260,6 +260,38 @@ def test_reset_forgets_the_snapshot(warehouse: WarehouseDb, engine: Engine) -> N
     assert (after.added, after.updated, after.deleted) == (3, 0, 0)
 
 
+def bookkeeping_tables(engine: Engine, key: str) -> list[str]:
+    if engine.mode == "SWITCHYARD":
+        return local_tables(engine.local_dsn, key)
+    rows = engine.warehouse.run(
+        "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "WHERE n.nspname = %s AND c.relname LIKE %s AND c.relkind = 'r' ORDER BY 1",
+        (SCHEMA, f"{key}%"),
+    )
+    return [name for (name,) in rows]
+
+
+def test_a_finished_run_s_extract_is_dropped_but_a_newer_one_is_kept(
+    warehouse: WarehouseDb, engine: Engine
+) -> None:
+    table = users_table(warehouse, rows=3)
+    connector, key, query = engine.connector(), "rmod_discard", f"SELECT * FROM {table}"
+    first = connector.extract(key, query, "id", timeout_s=TIMEOUT)
+    connector.commit_snapshot(key, first.extract_id, ["1", "2", "3"])
+    connector.discard_extract(key, first.extract_id)
+    assert bookkeeping_tables(engine, key) == [f"{key}_snapshot"]
+    # The snapshot is what counts: nothing is new next time.
+    older = connector.extract(key, query, "id", timeout_s=TIMEOUT)
+    assert (older.added, older.updated, older.deleted) == (0, 0, 0)
+
+    warehouse.run(f"UPDATE {table} SET plan = 'pro' WHERE id = 2")
+    newer = connector.extract(key, query, "id", timeout_s=TIMEOUT)
+    connector.discard_extract(key, older.extract_id)  # replaced: not its to drop
+    assert bookkeeping_tables(engine, key) == [f"{key}_extract", f"{key}_snapshot"]
+    records = connector.changes(key, newer.extract_id, after=None, limit=9)
+    assert [(r.id, r.change) for r in records] == [("2", "updated")]
+
+
 def test_null_and_repeated_identifiers_are_dropped_and_counted(
     warehouse: WarehouseDb, engine: Engine
 ) -> None:
