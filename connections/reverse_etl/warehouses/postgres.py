@@ -19,7 +19,7 @@ Bookkeeping lives in the schema ``__switchyard_retl`` (the guide's
 ``reverse_etl_bookkeeping`` of Switchyard's own database (``SWITCHYARD``); per
 model ``<key>_snapshot`` (id, hash: what was delivered) and ``<key>_extract``
 (the latest run: one row per added/updated/deleted id with the row as JSON for
-added/updated, and count rows), plus one ``extracts`` row per model naming its
+added/updated, and count rows; dropped once the run is committed), plus one ``extracts`` row per model naming its
 latest extract. The row hash is computed in the warehouse, column by column with
 each type's hash function (``_row_hash``); md5 of the row's JSON cost 5-15x a
 plain copy (``to_jsonb`` alone ~12 s per million rows).
