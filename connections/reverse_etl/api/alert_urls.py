@@ -1,7 +1,5 @@
 """Routes of Reverse ETL alerts and consent (included by ``api/urls.py``)."""
 
-from typing import Any
-
 from django.urls import re_path
 from rest_framework.routers import SimpleRouter
 
@@ -15,8 +13,6 @@ from connections.reverse_etl.api.alert_views import (
 
 RETL = r"workspaces/(?P<workspace>[^/]+)/reverse-etl"
 MAPPING = r"(?P<retl_mapping>rmap_[a-z0-9]+)"
-GET_PATCH: dict[str, Any] = {"get": "retrieve", "patch": "partial_update"}
-SINGLE = ["get", "patch", "options"]
 
 router = SimpleRouter(trailing_slash=False)
 router.register(RETL + "/alerts", RetlAlertViewSet, basename="reverse-etl-alert")
@@ -30,22 +26,22 @@ urlpatterns = [
     *router.urls,
     re_path(
         rf"^{RETL}/alert-settings$",
-        RetlAlertSettingsViewSet.as_view(GET_PATCH, http_method_names=SINGLE),
+        RetlAlertSettingsViewSet.singleton_view(),
         name="reverse-etl-alert-settings",
     ),
     re_path(
         rf"^{RETL}/mappings/{MAPPING}/alert$",
-        RetlMappingAlertViewSet.as_view(GET_PATCH, http_method_names=SINGLE),
+        RetlMappingAlertViewSet.singleton_view(),
         name="reverse-etl-mapping-alert",
     ),
     re_path(
         rf"^{RETL}/consent-categories$",
-        RetlConsentCategoriesViewSet.as_view(GET_PATCH, http_method_names=SINGLE),
+        RetlConsentCategoriesViewSet.singleton_view(),
         name="reverse-etl-consent-categories",
     ),
     re_path(
         rf"^{RETL}/models/(?P<retl_model>[a-z0-9-]+)/consent$",
-        RetlModelConsentViewSet.as_view(GET_PATCH, http_method_names=SINGLE),
+        RetlModelConsentViewSet.singleton_view(),
         name="reverse-etl-model-consent",
     ),
 ]

@@ -2,7 +2,8 @@
 in-app list) and consent (the workspace's categories, a model's consent columns).
 
 The settings, the mapping alert, the categories and the model's consent are one
-per parent: Get and Update only (``update_mask``), no List, Create or Delete."""
+per parent: Get and Update only (``update_mask``), no List, Create or Delete
+(``singletons``)."""
 
 from __future__ import annotations
 
@@ -22,30 +23,24 @@ from connections.reverse_etl.api.alert_serializers import (
     RetlMappingAlertSerializer,
     RetlModelConsentSerializer,
 )
+from connections.reverse_etl.api.singletons import (
+    MappingSingletonViewSet,
+    SingletonViewSet,
+    visible_or_404,
+)
 from connections.reverse_etl.models import (
     RetlAlert,
     RetlAlertSettings,
     RetlConsentCategory,
-    RetlMapping,
     RetlMappingAlert,
     RetlModel,
     RetlModelConsent,
 )
 from connections.reverse_etl.services import alerts as alert_service
 from connections.reverse_etl.services import consent as consent_service
-from switchyard import access
 from switchyard.access import Principal
 from switchyard.api.viewsets import WorkspaceResourceViewSet
-from switchyard.errors import InvalidArgument, NotFound
-
-SINGLETON = ["get", "patch", "head", "options"]
-
-
-def _visible_or_404(queryset: models.QuerySet[Any], principal: Principal, what: str) -> Any:
-    found = access.restrict(queryset, principal, "view").first()
-    if found is None:
-        raise NotFound(f"{what} not found")
-    return found
+from switchyard.errors import InvalidArgument
 
 
 @extend_schema_view(
@@ -60,18 +55,17 @@ def _visible_or_404(queryset: models.QuerySet[Any], principal: Principal, what: 
         "Source Admin on all sources or Workspace Owner.",
     ),
 )
-class RetlAlertSettingsViewSet(WorkspaceResourceViewSet):
+class RetlAlertSettingsViewSet(SingletonViewSet):
     resource_key = "reverse_etl_alert_settings"
     collection_key = "reverse_etl_alert_settings"
     serializer_class = RetlAlertSettingsSerializer
-    http_method_names = SINGLETON
 
     def base_queryset(self) -> models.QuerySet[RetlAlertSettings]:
         return RetlAlertSettings.objects.filter(workspace=self.workspace)
 
     def get_object(self) -> RetlAlertSettings:
         alert_service.settings_of(self.workspace)
-        found: RetlAlertSettings = _visible_or_404(
+        found: RetlAlertSettings = visible_or_404(
             self.base_queryset(), self.principal, "reverse_etl_alert_settings"
         )
         found.workspace = self.workspace
@@ -83,18 +77,6 @@ class RetlAlertSettingsViewSet(WorkspaceResourceViewSet):
         return alert_service.do_update_settings(
             principal=principal, workspace=self.workspace, changes=changes
         )
-
-
-class _MappingChild(WorkspaceResourceViewSet):
-    def mapping(self) -> RetlMapping:
-        found: RetlMapping = _visible_or_404(
-            RetlMapping.objects.filter(
-                workspace=self.workspace, key_id=self.kwargs["retl_mapping"]
-            ).select_related("workspace", "model"),
-            self.principal,
-            f"reverse_etl_mapping {self.kwargs['retl_mapping']!r}",
-        )
-        return found
 
 
 @extend_schema_view(
@@ -109,17 +91,16 @@ class _MappingChild(WorkspaceResourceViewSet):
         "`reverse_etl_mapping_alert.enabled`. Needs edit rights on the mapping.",
     ),
 )
-class RetlMappingAlertViewSet(_MappingChild):
+class RetlMappingAlertViewSet(MappingSingletonViewSet):
     resource_key = "reverse_etl_mapping_alert"
     collection_key = "reverse_etl_mapping_alerts"
     serializer_class = RetlMappingAlertSerializer
-    http_method_names = SINGLETON
 
     def base_queryset(self) -> models.QuerySet[RetlMappingAlert]:
-        return RetlMappingAlert.objects.filter(mapping=self.mapping())
+        return RetlMappingAlert.objects.filter(mapping=self.mapping)
 
     def get_object(self) -> RetlMappingAlert:
-        return alert_service.mapping_alert_of(self.mapping())
+        return alert_service.mapping_alert_of(self.mapping)
 
     def update_resource(
         self, principal: Principal, obj: RetlMappingAlert, changes: dict[str, Any]
@@ -197,11 +178,10 @@ class RetlAlertViewSet(WorkspaceResourceViewSet):
         "replaces the list. Workspace Owners only.",
     ),
 )
-class RetlConsentCategoriesViewSet(WorkspaceResourceViewSet):
+class RetlConsentCategoriesViewSet(SingletonViewSet):
     resource_key = "reverse_etl_consent_categories"
     collection_key = "reverse_etl_consent_categories"
     serializer_class = RetlConsentCategoriesSerializer
-    http_method_names = SINGLETON
 
     def base_queryset(self) -> models.QuerySet[RetlConsentCategory]:
         return RetlConsentCategory.objects.filter(workspace=self.workspace)
@@ -235,14 +215,13 @@ class RetlConsentCategoriesViewSet(WorkspaceResourceViewSet):
         "Needs edit rights on the model.",
     ),
 )
-class RetlModelConsentViewSet(WorkspaceResourceViewSet):
+class RetlModelConsentViewSet(SingletonViewSet):
     resource_key = "reverse_etl_model_consent"
     collection_key = "reverse_etl_model_consents"
     serializer_class = RetlModelConsentSerializer
-    http_method_names = SINGLETON
 
     def model(self) -> RetlModel:
-        found: RetlModel = _visible_or_404(
+        found: RetlModel = visible_or_404(
             RetlModel.objects.filter(
                 workspace=self.workspace, slug=self.kwargs["retl_model"]
             ).select_related("workspace", "source"),
