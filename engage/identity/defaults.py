@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
+USERS, ACCOUNTS = "users", "accounts"  # the collections
 Path = tuple[str, ...]  # keys from the message's root; a key may contain dots or spaces
 # Every (path, value) pair must hold in the message for the location to apply.
 Condition = tuple[tuple[Path, Any], ...]
@@ -69,6 +70,13 @@ OPTIONAL: tuple[IdentifierSource, ...] = (
     IdentifierSource("braze_id", (("context", "Braze", "braze_id"),)),
     IdentifierSource("cross_domain_id", (("cross_domain_id",),)),
 )
+
+
+def collection(type_: str) -> str:
+    """The collection a default location's value identifies: a group's id is an
+    account's, every other type a user's."""
+    return ACCOUNTS if type_ == "group_id" else USERS
+
 
 DEFAULT_TYPES: tuple[str, ...] = tuple(source.type for source in SOURCES)
 LOCATIONS: dict[str, IdentifierSource] = {s.type: s for s in (*SOURCES, *OPTIONAL)}

@@ -12,10 +12,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
-from engage.identity.defaults import IdentifierSource
+from engage.identity.defaults import ACCOUNTS, USERS, IdentifierSource
 from engage.identity.rules import Settings
 
-USERS, ACCOUNTS = "users", "accounts"
 COLLECTIONS = (USERS, ACCOUNTS)
 VALUE_MAX = 1024  # ProfileIdentifier.value
 GROUP_ID_MAX = 500
@@ -56,6 +55,17 @@ def _get(message: Mapping[str, Any], path: tuple[str, ...]) -> Any:
     node: Any = message
     for key in path:
         # dict first: messages are parsed JSON, and the ABC check is slow.
+        if type(node) is not dict and not isinstance(node, Mapping):
+            return None
+        node = node.get(key)
+        if node is None:
+            return None
+    return node
+
+
+def _walk(node: Any, keys: tuple[str, ...]) -> Any:
+    """_get() from a message's first key's value on."""
+    for key in keys:
         if type(node) is not dict and not isinstance(node, Mapping):
             return None
         node = node.get(key)
@@ -120,15 +130,30 @@ def examine(message: Mapping[str, Any], settings: Settings) -> Examined:
                 add(source.type, value, ACCOUNTS if source.type == "group_id" else USERS)
                 return
 
-    for source in settings.unconditional:  # inlined read(): most messages' only work
-        for path in source.paths:
-            raw = message.get(path[0]) if len(path) == 1 else _get(message, path)
+    # settings.reads inlines read() and add(): most messages' only work.
+    is_blocked = settings.blocked
+    get = message.get
+    for type_, collection, paths in settings.reads:
+        for key, rest in paths:
+            raw = get(key)
+            if raw is not None and rest:
+                raw = _walk(raw, rest)
             if raw is None:
                 continue
-            value = _value(raw)
-            if value is not None:
-                add(source.type, value, ACCOUNTS if source.type == "group_id" else USERS)
-                break
+            if type(raw) is str:  # _value() without its call
+                value: str | None = raw.strip()
+                if not value or len(value) > VALUE_MAX:
+                    continue
+            else:
+                value = _value(raw)
+                if value is None:
+                    continue
+            identifier = Identifier(type_, value, collection)
+            if is_blocked(type_, value):
+                blocked[identifier] = None
+            else:
+                found[identifier] = None
+            break
     for first, want, group in settings.conditional:
         if _get(message, first) != want:
             continue

@@ -100,6 +100,16 @@ class Settings:
         self.conditional = tuple(
             (path, want, tuple(group)) for (path, want), group in groups.items()
         )
+        # The unconditional sources as examine() reads them: each with its
+        # collection, each path as its first key and the keys below it.
+        self.reads: tuple[tuple[str, str, tuple[tuple[str, defaults.Path], ...]], ...] = tuple(
+            (
+                source.type,
+                defaults.collection(source.type),
+                tuple((path[0], path[1:]) for path in source.paths),
+            )
+            for source in self.unconditional
+        )
 
     @classmethod
     def from_defaults(cls, blocked: bool = True) -> Settings:
