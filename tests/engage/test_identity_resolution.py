@@ -533,6 +533,25 @@ def test_known_events_written_early_follow_a_merge_later_in_the_chunk(space: Spa
     assert ProfileMerge.objects.filter(space=space, into=survivor).count() == 1
 
 
+def test_a_message_attached_meanwhile_keeps_its_row_and_the_others_go_in(space: Space) -> None:
+    # Known people's rows go in without ON CONFLICT (cheaper); a row another
+    # worker wrote for one of the messages meanwhile makes them go in again
+    # with it, that row left as it is.
+    resolve_events(space, [event("identify", userId="u1", message_id="first")])
+    person = owner(space, "user_id", "u1")
+    before = ProfileEvent.objects.get(space=space, message_id="first")
+    records = [
+        writes.event_record(person.pk, 7, message_id, 900 + n, T0, "track", "", T0)
+        for n, message_id in enumerate(("first", "second"))
+    ]
+
+    with transaction.atomic(), writes.events_inserted_meanwhile(space, records):
+        pass
+
+    rows = dict(ProfileEvent.objects.filter(space=space).values_list("message_id", "event_id"))
+    assert rows == {"first": before.event_id, "second": 901}
+
+
 def test_an_error_of_a_pipelined_statement_is_djangos(space: Space) -> None:
     # The feed retries on Django's OperationalError (a deadlock, a lost
     # connection), also when the statement was sent in pipeline mode.
