@@ -42,7 +42,7 @@ from engage.models import (
     Space,
 )
 from engage.services import resolution_writes as writes
-from engage.services.resolution_state import Attached, Graph, Node, ProfileRow, trait_time
+from engage.services.resolution_state import Attached, Graph, Log, Node, ProfileRow, trait_time
 
 CHUNK = 1000  # events per lock set (advisory locks share the server's lock table)
 ATTEMPTS = 5
@@ -181,7 +181,7 @@ def resolve_events(
     settings = load_settings(space)
     outcome = Outcome()
     prepared: list[_Prepared] = []
-    logs: list[IdentityLog] = []
+    logs: list[Log] = []
     new_types: set[str] = set()
     seen: set[tuple[int, str]] = set()
     for item in events:
@@ -484,7 +484,7 @@ def _load(space: Space, part: Sequence[_Prepared], identifiers: Sequence[Identif
 
 
 def _resolve_chunk(
-    space: Space, settings: Settings, part: Sequence[_Prepared], logs: list[IdentityLog]
+    space: Space, settings: Settings, part: Sequence[_Prepared], logs: list[Log]
 ) -> Outcome:
     outcome = Outcome()
     identifiers = list(dict.fromkeys(i for p in part for i in (*p.users, *p.accounts)))
@@ -514,7 +514,7 @@ def _resolve_one(
     graph: Graph,
     item: _Prepared,
     events: list[Attached],
-    logs: list[IdentityLog],
+    logs: list[Log],
     outcome: Outcome,
 ) -> None:
     event, message = item.event, item.event.payload
@@ -524,8 +524,7 @@ def _resolve_one(
 
     def log(kind: str, code: str, text: str, node: Node | None, detail: dict[str, Any]) -> None:
         logs.append(
-            IdentityLog(
-                space=space,
+            Log(
                 kind=kind,
                 code=code,
                 message=text[:500],
@@ -743,9 +742,7 @@ def _values(identifiers: Sequence[Identifier]) -> dict[str, Any]:
     return {"identifiers": [f"{i.type}:{i.value}" for i in identifiers]}
 
 
-def _logs_once(
-    space: Space, logs: list[IdentityLog], events: Sequence[Attached]
-) -> list[IdentityLog]:
+def _logs_once(space: Space, logs: list[Log], events: Sequence[Attached]) -> list[Log]:
     """A message that attached nothing (an error) is not remembered by a
     ProfileEvent, so a replay would log it again: keep only its logs not
     already written."""

@@ -56,6 +56,20 @@ class Attached(NamedTuple):
     timestamp: dt.datetime
 
 
+class Log(NamedTuple):
+    """An IdentityLog row to write (a model instance per log cost more than the
+    decision it records; engage.services.resolution_writes inserts them)."""
+
+    kind: str
+    code: str
+    message: str
+    message_id: str
+    source_id: int
+    segment_id: str
+    detail: dict[str, Any]
+    time: dt.datetime
+
+
 @dataclass(slots=True, eq=False)
 class ProfileRow:
     """A profile's columns as the resolver works on them (a model instance per

@@ -23,7 +23,7 @@ from engage.models import (
     ProfileMerge,
     Space,
 )
-from engage.services.resolution_state import Attached, Graph, Node, ProfileRow
+from engage.services.resolution_state import Attached, Graph, Log, Node, ProfileRow
 
 
 def dumps(value: Any) -> str:
@@ -42,9 +42,7 @@ def bigints(values: Iterable[int]) -> str:
     return "{" + ",".join(str(int(v)) for v in values) + "}"
 
 
-def flush(
-    space: Space, graph: Graph, events: Sequence[Attached], logs: Sequence[IdentityLog]
-) -> None:
+def flush(space: Space, graph: Graph, events: Sequence[Attached], logs: Sequence[Log]) -> None:
     final = graph.final
     nodes = list(graph.nodes.values())
     _insert_profiles(space, [n.profile for n in nodes if n.new])
@@ -91,8 +89,7 @@ def flush(
                     for merged, into, message_id, source_id, when in graph.merges
                 ]
             )
-        if logs:
-            IdentityLog.objects.bulk_create(list(logs))
+        _insert_logs(space, logs)
 
 
 @contextmanager
@@ -233,6 +230,35 @@ def _insert_identifiers(space: Space, graph: Graph) -> None:
         # The time as stored (to_timestamp of the epoch), as a lookup reads it.
         stored = dt.datetime.fromtimestamp(when.timestamp(), dt.UTC)
         graph.rows[identifier] = (ids[identifier], stored)
+
+
+def _insert_logs(space: Space, logs: Sequence[Log]) -> None:
+    """The chunk's logs in one statement (the ORM's bulk_create compiles every
+    field of every row, and the ids it returns would make the pipeline wait)."""
+    if not logs:
+        return
+    records = [
+        {
+            "k": log.kind,
+            "c": log.code,
+            "m": log.message,
+            "i": log.message_id,
+            "s": log.source_id,
+            "g": log.segment_id,
+            "d": log.detail,
+            # ISO text, not epoch seconds: a float would round the microseconds.
+            "t": log.time.isoformat(),
+        }
+        for log in logs
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {IdentityLog._meta.db_table} (space_id, kind, code, message, "  # noqa: S608
+            "message_id, source_id, segment_id, detail, time) "
+            "SELECT %s, k, c, m, i, s, g, d, t FROM jsonb_to_recordset(%s::jsonb) "
+            "AS x(k text, c text, m text, i text, s bigint, g text, d jsonb, t timestamptz)",
+            [space.pk, dumps(records)],
+        )
 
 
 _INSERT_EVENTS = (
