@@ -15,15 +15,16 @@
      ``connections.services.delivery.deliver_mapped`` (batched, retryable
      failures retried within the call). The consent settings are read once, when
      the load starts: a run uses them as they were then. Per page: one cancel
-     check, the outcomes written at once (``bulk_create``), the counters and ``load_after``
-     updated once. A record whose outcome is recorded is not sent again by this
+     check, the outcomes written at once (one ``INSERT ... unnest``), the counters
+     and ``load_after`` updated once. A record whose outcome is recorded is not sent again by this
      run. Changes the mapping does not send are recorded skipped and committed.
      A failed record stays a change and is retried at the next syncs (re-read by
      their extract); ``RetlRecordRetry`` counts its failed syncs since its first
      failure, and after 5 syncs or 14 days it is given up: recorded failed with
      the reason and committed, so it is sent again only once it changes again.
   3. **commit**: ``commit_snapshot`` of the successful, skipped and given-up ids
-     only, so failed records stay changes for the next run.
+     only, so failed records stay changes for the next run; then the run's
+     extract is dropped from the warehouse (``discard_extract``).
 - ``do_cancel``: an active run becomes CANCELING; the load stops at its next
   page, commits what it delivered (processed records are not resent) and
   ends CANCELED.

@@ -19,10 +19,11 @@ Bookkeeping lives in the schema ``__switchyard_retl`` (the guide's
 ``reverse_etl_bookkeeping`` of Switchyard's own database (``SWITCHYARD``); per
 model ``<key>_snapshot`` (id, hash: what was delivered) and ``<key>_extract``
 (the latest run: one row per added/updated/deleted id with the row as JSON for
-added/updated, and count rows; dropped once the run is committed), plus one ``extracts`` row per model naming its
-latest extract. The row hash is computed in the warehouse, column by column with
-each type's hash function (``_row_hash``); md5 of the row's JSON cost 5-15x a
-plain copy (``to_jsonb`` alone ~12 s per million rows).
+added/updated, and count rows; dropped once the run is committed), plus one
+``extracts`` row per model naming its latest extract. The row hash is computed
+in the warehouse, column by column with each type's hash function
+(``_row_hash``); md5 of the row's JSON cost 5-15x a plain copy (``to_jsonb``
+alone ~12 s per million rows).
 """
 
 from __future__ import annotations
@@ -487,7 +488,9 @@ class PostgresWarehouse(Warehouse):
         left-joined with the snapshot by identifier, into a new extract table: one row
         per added and updated (with its JSON) identifier, plus one count row per other
         outcome (``matched``, ``null_id``: id NULL), so no second pass counts. A left
-        join (unlike a full join, in PostgreSQL 15) may run as a parallel hash join.
+        join (unlike a full join, in PostgreSQL 15) may run as a parallel hash join;
+        the fence in ``d`` has the workers compute each row's outcome and JSON, so
+        only narrow rows reach the grouping (~10% faster than computing them there).
         Grouping also collapses a repeated identifier among the changes (``n`` > 1);
         by a small integer for the outcome (~15% faster than grouping by its name).
         Deletions: when the matched rows are as many as the snapshot's and their ids'
@@ -534,7 +537,7 @@ class PostgresWarehouse(Warehouse):
                                    CASE WHEN h.id IS NULL THEN 1
                                         WHEN s.id IS NULL THEN 2
                                         WHEN s.hash <> h.hash THEN 3
-                                        ELSE 4 END AS change,
+                                        ELSE 4 END AS change, {fence} AS _fence,
                                    CASE WHEN h.id IS NOT NULL AND s.hash IS DISTINCT FROM h.hash
                                         THEN ({row_json})::text END AS row
                             FROM ({rows}) AS h LEFT JOIN {snapshot} AS s ON s.id = h.id
@@ -548,6 +551,7 @@ class PostgresWarehouse(Warehouse):
                     row_json=row_json,
                     snapshot=snapshot,
                     sid_hash=_id_hash(key_type, sql.SQL("sid")),
+                    fence=_FENCE,
                 )
             )
         found = conn.execute(
