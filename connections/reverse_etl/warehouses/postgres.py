@@ -980,7 +980,9 @@ _KEY_HASH: dict[str, str] = {
 _PARALLEL: tuple[tuple[str, sql.Literal], ...] = (
     ("max_parallel_workers_per_gather", sql.Literal(2)),
     ("parallel_setup_cost", sql.Literal(100)),
-    ("parallel_tuple_cost", sql.Literal(0.01)),
+    # Cheap enough for a parallel join, dear enough that the workers also group
+    # their rows (a partial aggregate) rather than pass every row to the leader.
+    ("parallel_tuple_cost", sql.Literal(0.05)),
 )
 # A volatile, parallel-safe output column: a subquery whose output holds a volatile
 # function is not pulled up into its parent, so its other outputs are computed once
