@@ -404,10 +404,11 @@ def _takes_traits(kind: str, collection: str) -> bool:
     return (kind, collection) in (("identify", USERS), ("group", ACCOUNTS))
 
 
+# Not create_time and the first message: only a profile the chunk creates has
+# them written (converting each locked row's time cost more than its decision).
 _PROFILE_COLUMNS = (
     "id, canonical_id, segment_id, collection, merges, mappings, "
-    "extract(epoch FROM create_time)::float8, extract(epoch FROM update_time)::float8, "
-    "first_message_id, first_source_id, last_message_id, last_source_id"
+    "extract(epoch FROM update_time)::float8, last_message_id, last_source_id"
 )
 
 
@@ -436,14 +437,11 @@ def _lock_profiles(ids: list[int], full: set[int]) -> list[tuple[ProfileRow, boo
                 collection=row[3],
                 merges=row[4],
                 mappings=row[5],
-                create_time=_time(row[6]),
-                update_time=_time(row[7]),
-                first_message_id=row[8],
-                first_source_id=row[9],
-                last_message_id=row[10],
-                last_source_id=row[11],
-                traits=_json(row[12]) if row[0] in full else {},
-                trait_times=_json(row[13]) if row[0] in full else {},
+                update_time=_time(row[6]),
+                last_message_id=row[7],
+                last_source_id=row[8],
+                traits=_json(row[9]) if row[0] in full else {},
+                trait_times=_json(row[10]) if row[0] in full else {},
             ),
             row[0] in full,
         )

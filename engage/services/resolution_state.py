@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from engage.identity import Identifier, ProfileView
-from engage.models import Profile, Space
+from engage.models import Space
 
 ALPHABET = string.ascii_letters + string.digits
 PREFIXES = {"users": "use_", "accounts": "acc_"}
@@ -80,35 +80,20 @@ class ProfileRow:
     collection: str
     merges: int
     mappings: int
-    create_time: dt.datetime
     update_time: dt.datetime
-    first_message_id: str = ""
-    first_source_id: int | None = None
     last_message_id: str = ""
     last_source_id: int | None = None
     canonical_id: int | None = None
     traits: dict[str, Any] = field(default_factory=dict)
     trait_times: dict[str, str] = field(default_factory=dict)
-
-    def model(self, space: Space) -> Profile:
-        return Profile(
-            space=space,
-            segment_id=self.segment_id,
-            collection=self.collection,
-            traits=self.traits,
-            trait_times=self.trait_times,
-            merges=self.merges,
-            mappings=self.mappings,
-            create_time=self.create_time,
-            update_time=self.update_time,
-            first_message_id=self.first_message_id,
-            first_source_id=self.first_source_id,
-            last_message_id=self.last_message_id,
-            last_source_id=self.last_source_id,
-        )
+    # Written only when the chunk creates the profile: a stored profile's are
+    # never rewritten, so they are not read (None and empty then).
+    create_time: dt.datetime | None = None
+    first_message_id: str = ""
+    first_source_id: int | None = None
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Node:
     profile: ProfileRow
     view: ProfileView

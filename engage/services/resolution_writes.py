@@ -171,7 +171,7 @@ def _insert_profiles(space: Space, profiles: Sequence[ProfileRow]) -> None:
             "tt": dumps(p.trait_times),
             "mg": p.merges,
             "mp": p.mappings,
-            "ct": p.create_time.timestamp(),
+            "ct": _created(p),
             "ut": p.update_time.timestamp(),
             "fm": p.first_message_id,
             "fs": p.first_source_id,
@@ -194,6 +194,11 @@ def _insert_profiles(space: Space, profiles: Sequence[ProfileRow]) -> None:
         ids = dict(cursor.fetchall())
     for profile in profiles:
         profile.pk = ids[profile.segment_id]
+
+
+def _created(profile: ProfileRow) -> float:
+    assert profile.create_time is not None, "a new profile without its creation time"
+    return profile.create_time.timestamp()
 
 
 def _insert_identifiers(space: Space, graph: Graph) -> None:
