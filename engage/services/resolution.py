@@ -387,16 +387,24 @@ def _needs(
     values: set[int] = set()
     traits: set[int] = set()
     for item in part:
-        given = item.event.payload.get("traits")
-        with_traits = type(given) is dict or isinstance(given, Mapping)
         for collection, identifiers in ((USERS, item.users), (ACCOUNTS, item.accounts)):
-            matched = {owners[i][1] for i in identifiers if i in owners}
+            # One plain loop: comprehensions cost more than one or two values.
+            matched: set[int] = set()
+            missing = False
+            for identifier in identifiers:
+                row = owners.get(identifier)
+                if row is None:
+                    missing = True
+                else:
+                    matched.add(row[1])
             if not matched:
                 continue
-            if len(matched) > 1 or any(i not in owners for i in identifiers):
+            if missing or len(matched) > 1:
                 values |= matched
-            elif with_traits and _takes_traits(item.event.type, collection):
-                traits |= matched
+            elif _takes_traits(item.event.type, collection):
+                given = item.event.payload.get("traits")
+                if type(given) is dict or isinstance(given, Mapping):
+                    traits |= matched
     return values, values | traits
 
 
