@@ -63,17 +63,6 @@ def _get(message: Mapping[str, Any], path: tuple[str, ...]) -> Any:
     return node
 
 
-def _walk(node: Any, keys: tuple[str, ...]) -> Any:
-    """_get() from a message's first key's value on."""
-    for key in keys:
-        if type(node) is not dict and not isinstance(node, Mapping):
-            return None
-        node = node.get(key)
-        if node is None:
-            return None
-    return node
-
-
 def _camel(snake: str) -> str:
     head, *rest = snake.split("_")
     return head + "".join(part[:1].upper() + part[1:] for part in rest)
@@ -137,7 +126,7 @@ def examine(message: Mapping[str, Any], settings: Settings) -> Examined:
         for key, rest in paths:
             raw = get(key)
             if raw is not None and rest:
-                raw = _walk(raw, rest)
+                raw = _get(raw, rest)  # from the first key's value on
             if raw is None:
                 continue
             if type(raw) is str:  # _value() without its call
