@@ -49,12 +49,8 @@ def run(synced: Synced) -> RetlSync:
 
 
 def bookkeeping_tables(synced: Synced) -> list[str]:
-    rows = synced.warehouse.run(
-        "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-        "WHERE n.nspname = %s AND c.relname LIKE %s AND c.relkind = 'r' ORDER BY 1",
-        (SCHEMA, f"{synced.mapping.key_id}%"),
-    )
-    return [name for (name,) in rows]
+    with synced.warehouse.admin() as conn:
+        return warehouse_support.tables_of(conn, SCHEMA, synced.mapping.key_id)
 
 
 def test_first_run_sends_every_row_as_a_new_record_message_with_its_columns(

@@ -22,6 +22,7 @@ from connections.reverse_etl.warehouses.postgres import LOCAL_SCHEMA, SCHEMA, Po
 from tests.connections.reverse_etl.warehouse_support import (
     WarehouseDb,
     database_dsn_of_tests,
+    tables_of,
     warehouse,
 )
 
@@ -61,12 +62,7 @@ def engine(request: pytest.FixtureRequest, warehouse: WarehouseDb, local_dsn: st
 
 def local_tables(dsn: str, key: str) -> list[str]:
     with psycopg.connect(dsn) as conn:
-        rows = conn.execute(
-            "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-            "WHERE n.nspname = %s AND c.relname LIKE %s AND c.relkind = 'r' ORDER BY 1",
-            (LOCAL_SCHEMA, f"{key}%"),
-        ).fetchall()
-    return [name for (name,) in rows]
+        return tables_of(conn, LOCAL_SCHEMA, key)
 
 
 def users_table(warehouse: WarehouseDb, rows: int = 5) -> str:
@@ -263,12 +259,8 @@ def test_reset_forgets_the_snapshot(warehouse: WarehouseDb, engine: Engine) -> N
 def bookkeeping_tables(engine: Engine, key: str) -> list[str]:
     if engine.mode == "SWITCHYARD":
         return local_tables(engine.local_dsn, key)
-    rows = engine.warehouse.run(
-        "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-        "WHERE n.nspname = %s AND c.relname LIKE %s AND c.relkind = 'r' ORDER BY 1",
-        (SCHEMA, f"{key}%"),
-    )
-    return [name for (name,) in rows]
+    with engine.warehouse.admin() as conn:
+        return tables_of(conn, SCHEMA, key)
 
 
 def test_a_finished_run_s_extract_is_dropped_but_a_newer_one_is_kept(

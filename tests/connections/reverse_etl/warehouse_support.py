@@ -28,6 +28,16 @@ def server_params(django_db_blocker: Any) -> dict[str, Any]:
     return {k: params[k] for k in keep if params.get(k) not in (None, "")}
 
 
+def tables_of(conn: psycopg.Connection[Any], schema: str, key: str) -> list[str]:
+    """The tables of ``schema`` whose names start with ``key`` (a model's bookkeeping)."""
+    rows = conn.execute(
+        "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "WHERE n.nspname = %s AND c.relname LIKE %s AND c.relkind = 'r' ORDER BY 1",
+        (schema, f"{key}%"),
+    ).fetchall()
+    return [name for (name,) in rows]
+
+
 @dataclass
 class WarehouseDb:
     server: dict[str, Any]
