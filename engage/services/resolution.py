@@ -42,7 +42,15 @@ from engage.models import (
     Space,
 )
 from engage.services import resolution_writes as writes
-from engage.services.resolution_state import Attached, Graph, Log, Node, ProfileRow, trait_time
+from engage.services.resolution_state import (
+    UNWRITTEN,
+    Attached,
+    Graph,
+    Log,
+    Node,
+    ProfileRow,
+    trait_time,
+)
 
 CHUNK = 1000  # events per lock set (advisory locks share the server's lock table)
 ATTEMPTS = 5
@@ -436,25 +444,46 @@ def _lock_profiles(ids: list[int], full: set[int]) -> list[tuple[ProfileRow, boo
             [writes.bigints(wanted), writes.bigints(wanted), writes.bigints(ids)],
         )
         rows = cursor.fetchall()
-    return [
-        (
-            ProfileRow(
-                pk=row[0],
-                canonical_id=row[1],
-                segment_id=row[2],
-                collection=row[3],
-                merges=row[4],
-                mappings=row[5],
-                update_time=_time(row[6]),
-                last_message_id=row[7],
-                last_source_id=row[8],
-                traits=_json(row[9]) if row[0] in full else {},
-                trait_times=_json(row[10]) if row[0] in full else {},
-            ),
-            row[0] in full,
-        )
-        for row in rows
-    ]
+    # Positional arguments, and for a profile the chunk only attaches events to
+    # (most of them) no time to convert: such a row is never rewritten (it
+    # gains no value, merge or trait; Graph.map and the trait setters assert
+    # it), so its last message is not needed, and an update time no event
+    # reaches keeps Node.touch from recording one.
+    profiles: list[tuple[ProfileRow, bool]] = []
+    for (
+        pk,
+        canonical,
+        segment,
+        collection,
+        merges,
+        mappings,
+        updated,
+        last,
+        source,
+        traits,
+        times,
+    ) in rows:
+        if pk in full:
+            row = ProfileRow(
+                pk,
+                segment,
+                collection,
+                merges,
+                mappings,
+                _time(updated),
+                last,
+                source,
+                canonical,
+                _json(traits),
+                _json(times),
+            )
+            profiles.append((row, True))
+        else:
+            row = ProfileRow(
+                pk, segment, collection, merges, mappings, UNWRITTEN, "", None, canonical
+            )
+            profiles.append((row, False))
+    return profiles
 
 
 def _json(raw: Any) -> dict[str, Any]:

@@ -21,6 +21,9 @@ PREFIXES = {"users": "use_", "accounts": "acc_"}
 # limits count in days, and a write per known identifier per event would cost
 # more than resolving the event.
 SEEN_GRAIN = dt.timedelta(hours=1)
+# The update time of a profile read without its traits: later than any event,
+# so Node.touch records no message on a row the chunk never rewrites.
+UNWRITTEN = dt.datetime.max.replace(tzinfo=dt.UTC)
 
 
 _SPAN = len(ALPHABET) ** 27
@@ -214,6 +217,7 @@ class Graph:
         message_id: str,
         source_id: int | None,
     ) -> None:
+        assert node.loaded, "identifier added to a profile read without its traits"
         node.view.values.setdefault(identifier.type, {})[identifier.value] = when
         node.view.mappings += 1
         node.profile.mappings = node.view.mappings

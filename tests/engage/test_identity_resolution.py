@@ -482,6 +482,35 @@ def test_traits_reach_a_known_profile_through_a_value_added_in_the_same_batch(sp
     assert profile.last_message_id == ProfileEvent.objects.order_by("-received_at")[0].message_id
 
 
+def test_a_profile_only_given_events_keeps_its_row_and_a_later_change_records_the_latest_message(
+    space: Space,
+) -> None:
+    """A chunk that only attaches events to a profile reads it without its update
+    time and last message and never rewrites it; a chunk that changes it reads
+    them and records its own latest message."""
+    resolve_events(space, [event("identify", userId="u1", traits={"plan": "free"})])
+    stored = owner(space, "user_id", "u1")
+
+    resolve_events(space, [event(userId="u1", event="Viewed"), event(userId="u1", event="Left")])
+
+    unchanged = owner(space, "user_id", "u1")
+    assert (unchanged.update_time, unchanged.last_message_id, unchanged.traits) == (
+        stored.update_time,
+        stored.last_message_id,
+        stored.traits,
+    )
+
+    viewed = event(userId="u1", event="Viewed")
+    latest = event("identify", userId="u1", traits={"plan": "pro"})
+    resolve_events(space, [viewed, latest])
+
+    changed = owner(space, "user_id", "u1")
+    assert changed.traits == {"plan": "pro"}
+    assert (changed.update_time, changed.last_message_id) == (latest.received_at, latest.message_id)
+    assert changed.create_time == stored.create_time
+    assert changed.first_message_id == stored.first_message_id
+
+
 def test_segment_ids_are_a_prefix_and_27_characters_of_the_alphabet() -> None:
     from engage.services.resolution_state import ALPHABET, segment_id
 
