@@ -345,6 +345,12 @@ class PostgresWarehouse(Warehouse):
                         "NOT NULL, create_time timestamptz NOT NULL DEFAULT now())"
                     ).format(extracts)
                 )
+                conn.execute(
+                    sql.SQL(
+                        "CREATE TABLE IF NOT EXISTS {} (key text PRIMARY KEY, rows bigint "
+                        "NOT NULL, fp bigint NOT NULL)"
+                    ).format(_stats_table(store.schema))
+                )
         except errors.UniqueViolation:
             pass  # another extract created them concurrently
         except psycopg.Error as exc:
@@ -372,12 +378,15 @@ class PostgresWarehouse(Warehouse):
                     # Serialises extracts, commits and resets of one model.
                     conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"retl:{key}",))
                     columns = _describe(conn, query)
-                    key_type = _snapshot_key(conn, snapshot, _key_type(columns, identifier))
+                    stats = _Stats(store.schema, key)
+                    key_type = _snapshot_key(conn, snapshot, stats, _key_type(columns, identifier))
                     rows, row_json = _model_rows(query, identifier, columns, key_type)
                     ids = sql.SQL("SELECT (model.{})::{} AS id FROM ({}\n) AS model").format(
                         sql.Identifier(identifier), sql.SQL(key_type), _user_query(query)
                     )
-                    counts = self._diff(conn, snapshot, extract, rows, row_json, ids, key_type)
+                    counts = self._diff(
+                        conn, snapshot, stats, extract, rows, row_json, ids, key_type
+                    )
                     _name_extract(conn, extracts, key, extract_id)
             except errors.QueryCanceled as exc:
                 raise _query_error(exc) from exc
@@ -413,7 +422,8 @@ class PostgresWarehouse(Warehouse):
                     local.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"retl:{key}",))
                     columns = _describe(wh, query)
                     row_hash = _row_hash(columns)
-                    key_type = _snapshot_key(local, snapshot, _key_type(columns, identifier))
+                    stats = _Stats(store.schema, key)
+                    key_type = _snapshot_key(local, snapshot, stats, _key_type(columns, identifier))
                     cast = sql.SQL(key_type)
                     local.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(staging))
                     local.execute(
@@ -430,7 +440,14 @@ class PostgresWarehouse(Warehouse):
                     rows = sql.SQL("SELECT id, hash FROM {}").format(staging)
                     ids = sql.SQL("SELECT id FROM {}").format(staging)
                     counts = self._diff(
-                        local, snapshot, extract, rows, sql.SQL("NULL::json"), ids, key_type
+                        local,
+                        snapshot,
+                        stats,
+                        extract,
+                        rows,
+                        sql.SQL("NULL::json"),
+                        ids,
+                        key_type,
                     )
                     self._fetch_rows(wh, local, extract, staging, query, identifier)
                     local.execute(sql.SQL("DROP TABLE {}").format(staging))
@@ -478,6 +495,7 @@ class PostgresWarehouse(Warehouse):
         self,
         conn: psycopg.Connection[Any],
         snapshot: sql.Identifier,
+        stats: _Stats,
         extract: sql.Identifier,
         rows: sql.Composable,
         row_json: sql.Composable,
@@ -505,6 +523,7 @@ class PostgresWarehouse(Warehouse):
         if empty:
             # First run (or after a reset): every row is added; no join, no grouping
             # (a million groups cost more than the rows themselves).
+            stats.store(conn, 0, 0)
             conn.execute(
                 sql.SQL(
                     """
@@ -568,13 +587,7 @@ class PostgresWarehouse(Warehouse):
         ).fetchone()
         assert found is not None
         extracted, null_ids, matched, matched_fp, repeated = found
-        counted = conn.execute(
-            sql.SQL("SELECT count(*), coalesce(bit_xor({}), 0) FROM {}").format(
-                _id_hash(key_type, sql.SQL("id")), snapshot
-            )
-        ).fetchone()
-        assert counted is not None
-        committed, committed_fp = counted
+        committed, committed_fp = stats.read(conn, snapshot, key_type)
         deleted = 0
         if (matched, matched_fp) != (committed, committed_fp):
             deleted = conn.execute(
@@ -695,18 +708,34 @@ class PostgresWarehouse(Warehouse):
                     gone AS (
                         DELETE FROM {snapshot} AS s USING d
                         WHERE d.change = 'deleted' AND s.id = d.id::{key_type}
+                        RETURNING s.id
                     ),
                     kept AS (
                         INSERT INTO {snapshot} (id, hash)
                         SELECT id::{key_type}, hash FROM d WHERE change <> 'deleted'
                         ON CONFLICT (id) DO UPDATE SET hash = EXCLUDED.hash
+                        RETURNING id, xmax = 0 AS inserted
+                    ),
+                    moved AS (
+                        SELECT id FROM gone
+                        UNION ALL SELECT id FROM kept WHERE inserted
                     )
-                    SELECT count(*) FROM d
+                    SELECT (SELECT count(*) FROM d),
+                           (SELECT count(*) FROM kept WHERE inserted)
+                               - (SELECT count(*) FROM gone),
+                           (SELECT coalesce(bit_xor({id_hash}), 0) FROM moved)
                     """
-                ).format(extract=extract, snapshot=snapshot, changed=_CHANGED, key_type=key_type),
+                ).format(
+                    extract=extract,
+                    snapshot=snapshot,
+                    changed=_CHANGED,
+                    key_type=key_type,
+                    id_hash=_id_hash(key_type.as_string(conn), sql.SQL("id")),
+                ),
                 (ids,),
             ).fetchone()
-        assert row is not None
+            assert row is not None
+            _Stats(store.schema, key).move(conn, int(row[1]), int(row[2]))
         committed = int(row[0])
         if committed >= ANALYZE_AFTER:
             # Fresh statistics, so the next diff plans its join on the snapshot's size.
@@ -762,6 +791,7 @@ class PostgresWarehouse(Warehouse):
                         )
                 except errors.UndefinedTable:
                     pass
+                _Stats(store.schema, key).forget(conn)
 
 
 @dataclass(frozen=True)
@@ -864,13 +894,17 @@ def _snapshot_type(conn: psycopg.Connection[Any], snapshot: sql.Identifier) -> s
     return str(row[0]) if row is not None else None
 
 
-def _snapshot_key(conn: psycopg.Connection[Any], snapshot: sql.Identifier, wanted: str) -> str:
+def _snapshot_key(
+    conn: psycopg.Connection[Any], snapshot: sql.Identifier, stats: _Stats, wanted: str
+) -> str:
     """Creates the snapshot keyed by ``wanted`` or, when the model's identifier type
     changed since, migrates it: to text always (the ids delivered were their text
     forms); from text to ``wanted`` only when every id is the text form of such a
     value (``007`` is not bigint 7's), else the snapshot stays text and the model's
     identifier is cast to text. Returns the key type to cast the identifier to."""
     current = _snapshot_type(conn, snapshot)
+    if current != wanted:
+        stats.forget(conn)  # new, or its ids' hashes change with their type
     if current is None:
         conn.execute(
             sql.SQL("CREATE TABLE {} (id {} PRIMARY KEY, hash bigint NOT NULL)").format(
@@ -904,6 +938,79 @@ def _snapshot_key(conn: psycopg.Connection[Any], snapshot: sql.Identifier, wante
     except errors.DataException:
         return "text"  # an id that is no such value
     return wanted
+
+
+@dataclass(frozen=True)
+class _Stats:
+    """A snapshot's row count and the XOR of its ids' hashes (``fp``), kept in the
+    ``snapshots`` table by each commit: the diff compares them with the matched
+    rows' to know that nothing was deleted, without reading the whole snapshot
+    again (~0.15 s per million rows)."""
+
+    schema: str
+    key: str
+
+    @property
+    def table(self) -> sql.Identifier:
+        return _stats_table(self.schema)
+
+    def read(
+        self, conn: psycopg.Connection[Any], snapshot: sql.Identifier, key_type: str
+    ) -> tuple[int, int]:
+        """The kept (rows, fp), or counted (an older snapshot, or one whose key type
+        changed) and kept from now on."""
+        row = conn.execute(
+            sql.SQL("SELECT rows, fp FROM {} WHERE key = %s").format(self.table), (self.key,)
+        ).fetchone()
+        if row is not None:
+            return int(row[0]), int(row[1])
+        counted = conn.execute(
+            sql.SQL("SELECT count(*), coalesce(bit_xor({}), 0) FROM {}").format(
+                _id_hash(key_type, sql.SQL("id")), snapshot
+            )
+        ).fetchone()
+        assert counted is not None
+        self.store(conn, int(counted[0]), int(counted[1]))
+        return int(counted[0]), int(counted[1])
+
+    def store(self, conn: psycopg.Connection[Any], rows: int, fp: int) -> None:
+        conn.execute(
+            sql.SQL(
+                "INSERT INTO {} (key, rows, fp) VALUES (%s, %s, %s) "
+                "ON CONFLICT (key) DO UPDATE SET rows = EXCLUDED.rows, fp = EXCLUDED.fp"
+            ).format(self.table),
+            (self.key, rows, fp),
+        )
+
+    def move(self, conn: psycopg.Connection[Any], rows: int, fp: int) -> None:
+        """Adds a commit's rows and fingerprint (ids in or out: XOR is its own
+        inverse); nothing kept (a snapshot from before them): the next diff counts."""
+        self._quietly(
+            conn,
+            sql.SQL("UPDATE {} SET rows = rows + %s, fp = fp # %s WHERE key = %s").format(
+                self.table
+            ),
+            (rows, fp, self.key),
+        )
+
+    def forget(self, conn: psycopg.Connection[Any]) -> None:
+        self._quietly(
+            conn, sql.SQL("DELETE FROM {} WHERE key = %s").format(self.table), (self.key,)
+        )
+
+    @staticmethod
+    def _quietly(
+        conn: psycopg.Connection[Any], statement: sql.Composed, params: tuple[Any, ...]
+    ) -> None:
+        try:
+            with conn.transaction():
+                conn.execute(statement, params)
+        except errors.UndefinedTable:
+            pass  # bookkeeping from before the table: nothing kept
+
+
+def _stats_table(schema: str) -> sql.Identifier:
+    return sql.Identifier(schema, "snapshots")
 
 
 def _id_hash(key_type: str, value: sql.Composable) -> sql.Composable:

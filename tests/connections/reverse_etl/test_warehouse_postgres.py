@@ -5,6 +5,7 @@ connection checks, the read-only preview, and the extract/diff engine."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -256,11 +257,37 @@ def test_reset_forgets_the_snapshot(warehouse: WarehouseDb, engine: Engine) -> N
     assert (after.added, after.updated, after.deleted) == (3, 0, 0)
 
 
-def bookkeeping_tables(engine: Engine, key: str) -> list[str]:
+@contextmanager
+def bookkeeping(engine: Engine) -> Iterator[tuple[psycopg.Connection[Any], str]]:
+    """A connection to where the engine keeps its bookkeeping, and the schema."""
     if engine.mode == "SWITCHYARD":
-        return local_tables(engine.local_dsn, key)
-    with engine.warehouse.admin() as conn:
-        return tables_of(conn, SCHEMA, key)
+        conn, schema = psycopg.connect(engine.local_dsn, autocommit=True), LOCAL_SCHEMA
+    else:
+        conn, schema = engine.warehouse.admin(), SCHEMA
+    with conn:
+        yield conn, schema
+
+
+def bookkeeping_tables(engine: Engine, key: str) -> list[str]:
+    with bookkeeping(engine) as (conn, schema):
+        return tables_of(conn, schema, key)
+
+
+def kept_stats(engine: Engine, key: str) -> tuple[Any, ...] | None:
+    """What the bookkeeping keeps of the snapshot: (rows, fp)."""
+    with bookkeeping(engine) as (conn, schema):
+        return conn.execute(
+            f'SELECT rows, fp FROM "{schema}".snapshots WHERE key = %s', (key,)
+        ).fetchone()
+
+
+def held_stats(engine: Engine, key: str) -> tuple[Any, ...] | None:
+    """What the snapshot holds: (rows, XOR of its ids' hashes)."""
+    with bookkeeping(engine) as (conn, schema):
+        return conn.execute(
+            "SELECT count(*), coalesce(bit_xor(hashint8extended(id, 0)), 0) "
+            f'FROM "{schema}"."{key}_snapshot"'
+        ).fetchone()
 
 
 def test_a_finished_run_s_extract_is_dropped_but_a_newer_one_is_kept(
@@ -282,6 +309,37 @@ def test_a_finished_run_s_extract_is_dropped_but_a_newer_one_is_kept(
     assert bookkeeping_tables(engine, key) == [f"{key}_extract", f"{key}_snapshot"]
     records = connector.changes(key, newer.extract_id, after=None, limit=9)
     assert [(r.id, r.change) for r in records] == [("2", "updated")]
+
+
+def test_the_snapshot_s_count_and_fingerprint_follow_each_commit(
+    warehouse: WarehouseDb, engine: Engine
+) -> None:
+    table = users_table(warehouse, rows=4)
+    connector, key, query = engine.connector(), "rmod_stats", f"SELECT * FROM {table}"
+    first = connector.extract(key, query, "id", timeout_s=TIMEOUT)
+    connector.commit_snapshot(key, first.extract_id, ["1", "2"])
+    assert kept_stats(engine, key) == held_stats(engine, key)
+    connector.commit_snapshot(key, first.extract_id, ["3", "4"])
+    assert kept_stats(engine, key) == held_stats(engine, key)
+
+    warehouse.run(f"UPDATE {table} SET plan = 'pro' WHERE id = 1")
+    warehouse.run(f"DELETE FROM {table} WHERE id = 4")
+    run = connector.extract(key, query, "id", timeout_s=TIMEOUT)
+    assert (run.added, run.updated, run.deleted) == (0, 1, 1)
+    connector.commit_snapshot(key, run.extract_id, ["1", "4"])  # an update and a deletion
+    assert kept_stats(engine, key) == held_stats(engine, key)
+    assert (held_stats(engine, key) or (0,))[0] == 3
+
+    # Nothing kept (a snapshot from before): the diff counts the snapshot, finds the
+    # deletion, and keeps what it counted.
+    with bookkeeping(engine) as (conn, schema):
+        conn.execute(f'DELETE FROM "{schema}".snapshots WHERE key = %s', (key,))
+    warehouse.run(f"DELETE FROM {table} WHERE id = 3")
+    again = connector.extract(key, query, "id", timeout_s=TIMEOUT)
+    assert (again.added, again.updated, again.deleted) == (0, 0, 1)
+    assert kept_stats(engine, key) == held_stats(engine, key)
+    connector.reset(key)
+    assert kept_stats(engine, key) is None
 
 
 def test_null_and_repeated_identifiers_are_dropped_and_counted(
