@@ -165,17 +165,16 @@ class Graph:
     event_owner: list[Node] = field(default_factory=list)
     _keys: itertools.count[int] = field(default_factory=itertools.count)
 
-    def _node(self, profile: ProfileRow, new: bool) -> Node:
-        view = ProfileView(next(self._keys), merges=profile.merges, mappings=profile.mappings)
-        node = Node(profile, view, new=new)
-        self.nodes[view.key] = node  # type: ignore[index]
+    def _node(self, profile: ProfileRow, new: bool, loaded: bool = True) -> Node:
+        # Positional arguments: this runs for each of the chunk's ~1,000 profiles.
+        key = next(self._keys)
+        node = Node(profile, ProfileView(key, {}, profile.merges, profile.mappings), new, loaded)
+        self.nodes[key] = node
         return node
 
     def add_existing(self, profile: ProfileRow, *, loaded: bool = True) -> None:
         assert profile.pk is not None
-        node = self._node(profile, new=False)
-        node.loaded = loaded
-        self.by_pk[profile.pk] = node
+        self.by_pk[profile.pk] = self._node(profile, False, loaded)
 
     def add_identifier(
         self, pk: int, profile_id: int, identifier: Identifier, last_seen: dt.datetime
